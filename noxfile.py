@@ -1,0 +1,44 @@
+"""nox sessions: tests, lint (ruff), typing (mypy strict), and the longer suites."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typing"]
+nox.options.reuse_existing_virtualenvs = True
+
+PYTHONS = ["3.11"]
+
+
+def _pytest(session: nox.Session, *args: str) -> None:
+    """Install the package with its test extras and run pytest with ``args``."""
+    session.install("-e", ".[test,embedded]")
+    session.run("python", "-m", "pytest", *args, *session.posargs)
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """Unit and integration tests (real Redis, SecantusDB child process), with branch coverage."""
+    _pytest(session, "--cov", "--cov-report=term")
+
+
+@nox.session(python=PYTHONS)
+def unit(session: nox.Session) -> None:
+    """Unit tests only: no sockets."""
+    _pytest(session, "tests/unit")
+
+
+@nox.session(python=PYTHONS)
+def lint(session: nox.Session) -> None:
+    """ruff lint and format check."""
+    session.install("ruff>=0.6")
+    paths = ["src", "tests", "sample_app", "bench", "noxfile.py"]
+    session.run("ruff", "check", *paths)
+    session.run("ruff", "format", "--check", *paths)
+
+
+@nox.session(python=PYTHONS)
+def typing(session: nox.Session) -> None:
+    """mypy --strict over the package."""
+    session.install("-e", ".[test,embedded,dev]")
+    session.run("mypy")

@@ -1,0 +1,44 @@
+"""rainbond-kit: Flask plugin for cloud-native components on Rainbond."""
+
+from __future__ import annotations
+
+from rainbond_kit.containers import Container
+from rainbond_kit.errors import (
+    BadRequestError,
+    ConfigurationError,
+    ConflictError,
+    ForbiddenError,
+    HTTPError,
+    NotFoundError,
+    PreconditionFailedError,
+    RainbondError,
+    ServiceUnavailableError,
+    TooManyRequestsError,
+    UnauthorizedError,
+    abort,
+)
+from rainbond_kit.extension import RainbondKit
+from rainbond_kit.extension_state import get_api, get_container
+from rainbond_kit.settings import Settings
+
+__all__ = [
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "Container",
+    "ForbiddenError",
+    "HTTPError",
+    "NotFoundError",
+    "PreconditionFailedError",
+    "RainbondError",
+    "RainbondKit",
+    "ServiceUnavailableError",
+    "Settings",
+    "TooManyRequestsError",
+    "UnauthorizedError",
+    "abort",
+    "get_api",
+    "get_container",
+]
+
+__version__ = "0.1.0"

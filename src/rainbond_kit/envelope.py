@@ -1,0 +1,149 @@
+"""The JSON error envelope every error response uses.
+
+Shape (the seed's keys plus ``status`` and, for validation failures, ``errors``)::
+
+    {"code": 404, "status": "Not Found", "message": "...",
+     "server_time": 1764085110123, "host_name": "books-5d9c", "host_ip": "10.42.0.17"}
+
+``server_time`` is the server's clock as **integer milliseconds since the Unix epoch (UTC)**,
+the same unit as the documents' ``creation_time``/``update_time``. (rainbond-python sent
+local wall-clock digits ``YYYYMMDDhhmmss000``, which is not a timestamp; see the README's
+migration notes.)
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import socket
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import marshmallow as ma
+from flask import Response, current_app, json
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+__all__ = ["EnvelopeSchema", "build_envelope", "host_identity", "render_error", "server_time"]
+
+log = logging.getLogger("rainbond_kit.errors")
+
+_RESERVED = frozenset(
+    {"code", "status", "message", "errors", "server_time", "host_name", "host_ip"}
+)
+
+
+class EnvelopeSchema(ma.Schema):
+    """The error envelope, as documented in the OpenAPI document (never used to dump)."""
+
+    code = ma.fields.Integer(required=True, metadata={"description": "HTTP status code"})
+    status = ma.fields.String(required=True, metadata={"description": "HTTP status name"})
+    message = ma.fields.String(required=True, metadata={"description": "What went wrong"})
+    errors = ma.fields.Dict(
+        metadata={"description": "Field-level details, by location then field (validation only)"}
+    )
+    server_time = ma.fields.Integer(
+        required=True, metadata={"description": "Server clock, milliseconds since the Unix epoch"}
+    )
+    host_name = ma.fields.String(required=True, metadata={"description": "Serving host name"})
+    host_ip = ma.fields.String(required=True, metadata={"description": "Serving host address"})
+
+    class Meta:
+        unknown = ma.INCLUDE  # endpoints may add documented top-level keys
+
+
+def server_time() -> int:
+    """Milliseconds since the Unix epoch, as an integer."""
+    return time.time_ns() // 1_000_000
+
+
+@functools.cache
+def host_identity() -> tuple[str, str]:
+    """Return ``(host_name, host_ip)``; resolved once, never raises.
+
+    Rainbond injects ``POD_IP``; elsewhere the host name is resolved once and an
+    unresolvable name gives ``""`` rather than an error inside an error handler.
+    """
+    try:
+        name = socket.gethostname()
+    except OSError:  # pragma: no cover - the kernel always has a host name
+        name = ""
+    ip = os.environ.get("POD_IP", "").strip()
+    if not ip and name:
+        try:
+            ip = socket.gethostbyname(name)
+        except OSError:
+            ip = ""
+    return name, ip
+
+
+def build_envelope(
+    code: int,
+    message: str,
+    *,
+    status: str | None = None,
+    errors: Any = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Build the envelope dict; ``extra`` keys are added at top level (never replacing ours)."""
+    host_name, host_ip = host_identity()
+    body: dict[str, Any] = {
+        "code": code,
+        "status": status or _status_name(code),
+        "message": message,
+        "server_time": server_time(),
+        "host_name": host_name,
+        "host_ip": host_ip,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    if extra:
+        body.update({k: v for k, v in extra.items() if k not in _RESERVED})
+    return body
+
+
+def _status_name(code: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(code).phrase
+    except ValueError:
+        return "Error"
+
+
+def _message_for(error: HTTPException, data: Mapping[str, Any]) -> str:
+    code = error.code or 500
+    overrides: Mapping[int, str] = current_app.config.get("RAINBOND_ERROR_MESSAGES") or {}
+    if "message" in data and data["message"] is not None:
+        return str(data["message"])
+    if code in overrides:
+        return overrides[code]
+    if code >= 500:
+        return _status_name(code)  # never the description of an unexpected error
+    return error.description or _status_name(code)
+
+
+def render_error(error: HTTPException) -> Response:
+    """Render any werkzeug HTTP exception as the envelope (the ``Api`` error handler)."""
+    if isinstance(error, InternalServerError) and error.original_exception is not None:
+        log.error("unhandled error", exc_info=error.original_exception)
+    code = error.code or 500
+    data: Mapping[str, Any] = getattr(error, "data", None) or {}
+    errors = data.get("errors", data.get("messages"))
+    body = build_envelope(
+        code,
+        _message_for(error, data),
+        errors=errors,
+        extra=data.get("extra"),
+    )
+    response = current_app.response_class(
+        json.dumps(body), status=code, mimetype="application/json"
+    )
+    # Keep the exception's own headers (``Allow`` on 405, ``WWW-Authenticate`` ...).
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    for name, value in (data.get("headers") or {}).items():
+        response.headers[name] = value
+    return response

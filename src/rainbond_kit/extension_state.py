@@ -1,0 +1,49 @@
+"""Per-app state of the extension, kept in ``app.extensions["rainbond_kit"]``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from flask import Flask, current_app
+
+if TYPE_CHECKING:
+    from rainbond_kit.api import RainbondApi
+    from rainbond_kit.containers import Container
+    from rainbond_kit.settings import Settings
+
+__all__ = ["KitState", "get_api", "get_container", "get_state"]
+
+EXTENSION_KEY = "rainbond_kit"
+
+
+@dataclass
+class KitState:
+    """What :class:`~rainbond_kit.RainbondKit` built for one app."""
+
+    container: Container
+    settings: Settings
+    api: RainbondApi
+    redis_enabled: bool
+
+
+def get_state(app: Flask | None = None) -> KitState:
+    """Return the extension state of ``app`` (default: the current app)."""
+    app = app or current_app
+    try:
+        state: KitState = app.extensions[EXTENSION_KEY]
+    except KeyError:
+        raise RuntimeError(
+            "rainbond-kit is not initialised on this app: call RainbondKit(app) first"
+        ) from None
+    return state
+
+
+def get_container(app: Flask | None = None) -> Container:
+    """Return the dependency-injector container of ``app`` (default: the current app)."""
+    return get_state(app).container
+
+
+def get_api(app: Flask | None = None) -> RainbondApi:
+    """Return the flask-smorest ``Api`` of ``app``; register blueprints on it."""
+    return get_state(app).api

@@ -1,0 +1,68 @@
+"""``python -m sample_app`` as a real process: config errors, embedded default, serving."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from rainbond_kit.embedded import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("MONGODB_", "REDIS_", "MONGO_"))
+    }
+    env.update(extra)
+    return env
+
+
+def test_malformed_port_exits_naming_the_variable() -> None:
+    """MONGODB_PORT=abc stops start-up with an error that names MONGODB_PORT, no traceback."""
+    result = subprocess.run(
+        [sys.executable, "-m", "sample_app"],
+        cwd=ROOT,
+        env=_env(MONGODB_PORT="abc", MONGODB_HOST="h"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "MONGODB_PORT must be a port number, got 'abc'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_embedded_default_serves_and_stops_its_mongo(tmp_path: Path, redis_url: str) -> None:
+    """With no MongoDB configured, the sample app starts SecantusDB, serves, and stops it on exit."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sample_app"],
+        cwd=tmp_path,
+        env=_env(PORT=str(port), REDIS_URL=redis_url, PYTHONPATH=str(ROOT)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        body = None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and body is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as r:
+                    body = json.load(r)
+            except OSError:
+                time.sleep(0.3)
+        assert body == {"status": "ok", "checks": {"mongodb": "ok", "redis": "ok"}}
+        assert (tmp_path / ".rainbond-kit" / "mongo-data").is_dir()
+    finally:
+        proc.terminate()
+        _, stderr = proc.communicate(timeout=30)
+    assert "embedded MongoDB (SecantusDB)" in stderr
+    assert "production needs a real MongoDB" in stderr
