@@ -7,14 +7,17 @@ from typing import Any
 
 from flask import Flask
 
-from rainbond_kit import RainbondKit, Settings
+from rainbond_kit import RainbondKit, Settings, get_api
 
 __all__ = ["create_app"]
 
 
 def create_app(settings: Settings | None = None, config: Mapping[str, Any] | None = None) -> Flask:
     """Application factory; ``settings`` default to the environment."""
+    from sample_app.books import blueprint as books
+
     app = Flask(__name__)
     app.config.update(config or {})
     RainbondKit(app, settings=settings, title="Books service", version="1.0.0")
+    get_api(app).register_blueprint(books)
     return app

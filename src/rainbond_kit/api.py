@@ -32,7 +32,6 @@ class RainbondApi(Api):  # type: ignore[misc]  # flask-smorest ships no type hin
     """flask-smorest ``Api`` whose errors (documented and real) are the rainbond envelope."""
 
     ERROR_SCHEMA = EnvelopeSchema
-    DEFAULT_ERROR_RESPONSE_NAME = "Error"
 
     def _register_error_handlers(self) -> None:
         self._app.register_error_handler(HTTPException, self.handle_http_exception)

@@ -23,6 +23,7 @@ from dependency_injector import containers, providers
 from pymongo.database import Database
 from pymongo.uri_parser import parse_uri
 
+from rainbond_kit.repository import MongoRepository
 from rainbond_kit.settings import MongoSettings, RedisSettings, Settings
 
 __all__ = ["Container", "create_mongo_client", "create_redis_client", "shutdown"]
@@ -82,6 +83,9 @@ class Container(containers.DeclarativeContainer):
     redis_client = providers.Singleton(
         create_redis_client, settings=settings.provided.redis, closers=closers
     )
+
+    #: ``container.repository(collection="books", soft_delete=True, indexes=[...])``
+    repository = providers.Factory(MongoRepository, database=mongo_db)
 
 
 def shutdown(container: Container) -> None:

@@ -1,0 +1,39 @@
+"""The seed tutorial's ``books`` resource, the modern way."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+import pymongo
+from flask_smorest import Blueprint
+
+from rainbond_kit.resource import ResourceView
+
+blueprint = Blueprint("books", __name__, url_prefix="/api/v1/books", description="Books")
+
+
+class BookSchema(ma.Schema):
+    """A book: ``title`` and ``author`` are required."""
+
+    title = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    author = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
+    year = ma.fields.Integer(validate=ma.validate.Range(min=0, max=3000))
+    tags = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(max=50)), validate=ma.validate.Length(max=20)
+    )
+
+
+class Books(ResourceView):
+    """``/api/v1/books``: list, create, read, replace, update and (soft) delete books."""
+
+    COLLECTION = "books"
+    SCHEMA = BookSchema
+    SOFT_DELETE = True
+    INDEXES = (
+        pymongo.IndexModel([("author", 1), ("title", 1)], name="author_title"),
+        pymongo.IndexModel([("update_time", -1)], name="update_time"),
+    )
+    PAGE_SIZE = 10
+    MAX_PAGE_SIZE = 100
+
+
+Books.register(blueprint)

@@ -1,0 +1,419 @@
+"""The list query language: client parameters -> a safe MongoDB query.
+
+Control parameters keep the seed's names (``$limit``, ``$offset``, ``$orderby``,
+``$start_date``, ``$end_date``, ``$date_type``) and add ``$count``, ``$after`` (keyset
+cursor) and ``$fields``. Every other key is a filter on an allowed field, optionally with a
+typed operator: ``age[gte]=18``, ``tags[in]=a,b``, ``title[eq]=exact``.
+
+Safety: field names come from an allow-list; values are coerced to the field's type and are
+always *values*, never operators (a dict value is a 400); string matching escapes the text,
+so ``.`` or ``(`` match themselves. The output filter only ever contains operators chosen here.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Literal
+
+from bson import ObjectId
+
+from rainbond_kit.documents import object_id, to_millis
+from rainbond_kit.errors import BadRequestError
+from rainbond_kit.timeparse import parse_date
+
+__all__ = [
+    "CONTROL_PARAMETERS",
+    "FieldSpec",
+    "Kind",
+    "ListQuery",
+    "QuerySpec",
+    "decode_cursor",
+    "encode_cursor",
+    "keyset_filter",
+    "parse_list_query",
+]
+
+CountMode = Literal["exact", "estimated", "none"]
+
+CONTROL_PARAMETERS = (
+    "$limit", "$offset", "$orderby", "$start_date", "$end_date", "$date_type",
+    "$count", "$after", "$fields",
+)  # fmt: skip
+TIMESTAMP_FIELDS = ("creation_time", "update_time")
+MAX_VALUE_LENGTH = 1000
+MAX_LIST_LENGTH = 100
+_KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]{0,63})(?:\[([^\[\]]{0,20})\])?$")
+_INTEGER = re.compile(r"^[+-]?\d{1,18}$")
+_SCALAR_OPS = {"eq": "$eq", "ne": "$ne", "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
+_LIST_OPS = {"in": "$in", "nin": "$nin"}
+_TEXT_OPS = ("contains", "icontains", "startswith")
+
+
+class Kind(Enum):
+    """How a field's filter values are typed and matched."""
+
+    STRING = "string"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    DATETIME = "datetime"
+    OBJECTID = "objectid"
+    ANY = "any"  # untyped (compat): strings match as text, JSON numbers/booleans exactly
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """A filterable field: its value kind, and whether it stores a list of them."""
+
+    kind: Kind
+    many: bool = False
+
+
+@dataclass(frozen=True)
+class QuerySpec:
+    """What a resource allows clients to filter, sort, project and page by.
+
+    ``open_fields`` (the compat layer's mode) accepts any plain field name not starting with
+    ``_`` as an untyped filter, but never the soft-delete marker.
+    """
+
+    fields: Mapping[str, FieldSpec]
+    sortable: frozenset[str] = frozenset()
+    projectable: frozenset[str] = frozenset()
+    default_limit: int = 10
+    max_limit: int = 100
+    default_sort: tuple[tuple[str, int], ...] = (("_id", 1),)
+    hidden: frozenset[str] = frozenset({"remove_time"})
+    open_fields: bool = False
+
+    def field(self, name: str) -> FieldSpec | None:
+        spec = self.fields.get(name)
+        if (
+            spec is None
+            and self.open_fields
+            and not name.startswith("_")
+            and name not in self.hidden
+        ):
+            return FieldSpec(Kind.ANY)
+        return spec if name not in self.hidden else None
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """A parsed, validated list request."""
+
+    filter: dict[str, Any]
+    sort: tuple[tuple[str, int], ...]
+    limit: int
+    offset: int = 0
+    after: tuple[Any, ...] | None = None
+    count: CountMode = "exact"
+    fields: tuple[str, ...] | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _bad(message: str, name: str) -> BadRequestError:
+    return BadRequestError(message, errors={name: [message]})
+
+
+def _scalar(value: Any, name: str) -> Any:
+    if isinstance(value, Mapping):
+        raise _bad(f"{name}: a filter value must be a plain value, not an object", name)
+    if isinstance(value, list):
+        raise _bad(f"{name}: nested lists are not allowed", name)
+    if isinstance(value, str) and len(value) > MAX_VALUE_LENGTH:
+        raise _bad(f"{name}: value longer than {MAX_VALUE_LENGTH} characters", name)
+    return value
+
+
+def _coerce(value: Any, spec: FieldSpec, name: str, *, end: bool = False) -> Any:
+    """Coerce one client value to the field's kind (query-string values are strings)."""
+    value = _scalar(value, name)
+    kind = spec.kind
+    if kind is Kind.ANY:
+        if value is None or isinstance(value, str | int | float | bool):
+            return value
+    elif kind is Kind.STRING:
+        if isinstance(value, str):
+            return value
+    elif kind is Kind.INTEGER:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and _INTEGER.match(value.strip()):
+            return int(value)
+    elif kind is Kind.NUMBER:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            try:
+                number = float(value)
+            except ValueError:
+                pass
+            else:
+                if number == number and abs(number) != float("inf"):
+                    return number
+    elif kind is Kind.BOOLEAN:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
+            return value.lower() in ("true", "1")
+    elif kind is Kind.DATETIME:
+        if isinstance(value, str | int) and not isinstance(value, bool):
+            return parse_date(str(value), end=end, name=name)
+    elif kind is Kind.OBJECTID and isinstance(value, str | ObjectId):
+        try:
+            return object_id(value)
+        except BadRequestError:
+            pass
+    raise _bad(f"{name}: expected {kind.value}, got {str(value)[:40]!r}", name)
+
+
+def _as_list(value: Any, name: str) -> list[Any]:
+    items = value if isinstance(value, list) else str(value).split(",")
+    if len(items) > MAX_LIST_LENGTH:
+        raise _bad(f"{name}: at most {MAX_LIST_LENGTH} values", name)
+    return items
+
+
+def _condition(name: str, op: str | None, value: Any, spec: FieldSpec) -> dict[str, Any] | None:
+    """One field condition as ``{"$op": typed value}``; ``None`` means 'no condition'."""
+    text_kind = spec.kind in (Kind.STRING, Kind.ANY)
+    if op is None:
+        if isinstance(value, list):
+            op = "in"
+        elif spec.kind is Kind.STRING or (spec.kind is Kind.ANY and isinstance(value, str)):
+            op = "contains"
+        else:
+            op = "eq"
+    if op in _LIST_OPS:
+        return {_LIST_OPS[op]: [_coerce(v, spec, name) for v in _as_list(value, name)]}
+    if op in _SCALAR_OPS:
+        if isinstance(value, list):
+            raise _bad(f"{name}[{op}]: expected one value", name)
+        return {_SCALAR_OPS[op]: _coerce(value, spec, name, end=op in ("lte", "gt"))}
+    if op in _TEXT_OPS:
+        if not text_kind:
+            raise _bad(f"{name}[{op}]: text matching needs a string field", name)
+        text = _coerce(value, FieldSpec(Kind.STRING), name)
+        if not text.strip():
+            return None  # the seed ignores blank text filters
+        pattern = ("^" if op == "startswith" else "") + re.escape(text)
+        return {"$regex": pattern, "$options": "i"} if op == "icontains" else {"$regex": pattern}
+    raise _bad(f"{name}: unknown operator {op!r}", name)
+
+
+def _int_param(params: Mapping[str, Any], name: str, default: int, minimum: int) -> int:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    if isinstance(raw, bool) or not (
+        isinstance(raw, int) or (isinstance(raw, str) and _INTEGER.match(raw.strip()))
+    ):
+        raise _bad(f"{name} must be an integer", name)
+    value = int(raw)
+    if value < minimum:
+        raise _bad(f"{name} must be >= {minimum}", name)
+    return value
+
+
+def _text_param(params: Mapping[str, Any], name: str) -> str | None:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str | int) or isinstance(raw, bool):
+        raise _bad(f"{name} must be a string", name)
+    return str(raw)
+
+
+def _mongo_name(name: str) -> str:
+    return "_id" if name == "id" else name
+
+
+def _parse_sort(text: str | None, spec: QuerySpec) -> tuple[tuple[str, int], ...]:
+    if text is None:
+        return spec.default_sort
+    keys: list[tuple[str, int]] = []
+    for part in text.split(","):
+        words = part.split()
+        if not words:
+            continue
+        if len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
+            raise _bad(
+                f"$orderby: expected 'field asc|desc', got {part.strip()[:40]!r}", "$orderby"
+            )
+        name = words[0]
+        if name not in spec.sortable:
+            raise _bad(
+                f"$orderby: cannot sort by {name[:40]!r}; allowed: {', '.join(sorted(spec.sortable))}",
+                "$orderby",
+            )
+        keys.append(
+            (_mongo_name(name), -1 if len(words) == 2 and words[1].lower() == "desc" else 1)
+        )
+    if not keys:
+        return spec.default_sort
+    if all(key != "_id" for key, _ in keys):
+        keys.append(("_id", keys[-1][1]))  # a unique tie-breaker keeps pages stable
+    return tuple(keys)
+
+
+def _add(
+    conditions: dict[str, Any], extra: list[dict[str, Any]], name: str, cond: dict[str, Any]
+) -> None:
+    current = conditions.setdefault(name, {})
+    if current.keys() & cond.keys():
+        extra.append({name: cond})
+    else:
+        current.update(cond)
+
+
+def parse_list_query(params: Mapping[str, Any], spec: QuerySpec) -> ListQuery:
+    """Validate ``params`` (query-string values or a JSON body) against ``spec``.
+
+    :raises BadRequestError: with the offending parameter named in ``errors``.
+    """
+    if not isinstance(params, Mapping):
+        raise _bad("the query must be a JSON object", "query")
+    limit = _int_param(params, "$limit", spec.default_limit, 1)
+    if limit > spec.max_limit:
+        raise _bad(f"$limit must be <= {spec.max_limit}", "$limit")
+    offset = _int_param(params, "$offset", 0, 0)
+    sort = _parse_sort(_text_param(params, "$orderby"), spec)
+    count = _text_param(params, "$count") or "exact"
+    if count not in ("exact", "estimated", "none"):
+        raise _bad("$count must be one of exact, estimated, none", "$count")
+    after_text = _text_param(params, "$after")
+    if after_text is not None and offset:
+        raise _bad("$after and $offset cannot be combined", "$after")
+    after = decode_cursor(after_text, sort) if after_text is not None else None
+
+    conditions: dict[str, Any] = {}
+    extra: list[dict[str, Any]] = []
+    start, end = _text_param(params, "$start_date"), _text_param(params, "$end_date")
+    if (start is None) != (end is None):
+        missing = "$end_date" if end is None else "$start_date"
+        raise _bad(f"$start_date and $end_date go together: {missing} is missing", missing)
+    if start is not None and end is not None:
+        date_field = _text_param(params, "$date_type") or "update_time"
+        date_spec = spec.field(date_field)
+        if date_spec is None or date_spec.kind is not Kind.DATETIME:
+            raise _bad(f"$date_type: {date_field[:40]!r} is not a date field", "$date_type")
+        low = parse_date(start, name="$start_date")
+        high = parse_date(end, end=True, name="$end_date")
+        if low > high:
+            raise _bad("$start_date is after $end_date", "$start_date")
+        _add(conditions, extra, date_field, {"$gte": low, "$lte": high})
+
+    for key, value in params.items():
+        if not isinstance(key, str):
+            raise _bad("parameter names must be strings", "query")
+        if key.startswith("$"):
+            if key not in CONTROL_PARAMETERS:
+                raise _bad(f"unknown parameter {key[:40]!r}", key[:40])
+            continue
+        match = _KEY.match(key)
+        field_spec = spec.field(match.group(1)) if match else None
+        if match is None or field_spec is None:
+            name = match.group(1) if match else key[:40]
+            allowed = ", ".join(sorted(spec.fields)) or "none"
+            raise _bad(f"cannot filter by {name!r}; allowed: {allowed}", name)
+        name, op = match.group(1), match.group(2)
+        if value is None and op is None:
+            continue
+        cond = _condition(name, op, value, field_spec)
+        if cond is not None:
+            _add(conditions, extra, _mongo_name(name), cond)
+
+    mongo_filter: dict[str, Any] = dict(conditions)
+    if extra:
+        mongo_filter = {"$and": [mongo_filter, *extra]}
+    fields = _parse_fields(_text_param(params, "$fields"), spec)
+    return ListQuery(mongo_filter, sort, limit, offset, after, count, fields, params)  # type: ignore[arg-type]
+
+
+def _parse_fields(text: str | None, spec: QuerySpec) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    unknown = [n for n in names if n not in spec.projectable]
+    if unknown:
+        raise _bad(f"$fields: unknown field {unknown[0][:40]!r}", "$fields")
+    return names
+
+
+# --- keyset cursors -------------------------------------------------------------------------
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return {"d": to_millis(value)}
+    if isinstance(value, ObjectId):
+        return {"o": str(value)}
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return {"s": str(value)}  # anything exotic compares as its text
+
+
+def _decode_value(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        ((tag, inner),) = value.items()
+        if tag == "d" and isinstance(inner, int) and not isinstance(inner, bool):
+            return dt.datetime.fromtimestamp(inner / 1000, tz=dt.timezone.utc)
+        if tag == "o" and isinstance(inner, str):
+            return object_id(inner)
+        if tag == "s" and isinstance(inner, str):
+            return inner
+    raise ValueError("bad cursor value")
+
+
+def encode_cursor(doc: Mapping[str, Any], sort: Iterable[tuple[str, int]]) -> str:
+    """An opaque cursor pointing just after ``doc`` (a stored document) in ``sort`` order."""
+    keys = [[f, d] for f, d in sort]
+    payload = {"k": keys, "v": [_encode_value(doc.get(str(f))) for f, _ in keys]}
+    raw = json.dumps(payload, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(text: str, sort: tuple[tuple[str, int], ...]) -> tuple[Any, ...]:
+    """Decode a ``$after`` cursor made for the same ``sort``.
+
+    :raises BadRequestError: malformed, tampered, or made for another ``$orderby``.
+    """
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        payload = json.loads(raw)
+        keys = [tuple(k) for k in payload["k"]]
+        values = tuple(_decode_value(v) for v in payload["v"])
+        valid = isinstance(payload, dict) and len(keys) == len(values)
+    except (ValueError, KeyError, TypeError, binascii.Error, BadRequestError):
+        valid = False
+    if not valid:
+        raise _bad("$after: malformed cursor", "$after")
+    if keys != [tuple(k) for k in sort]:
+        raise _bad("$after: the cursor was made for another $orderby", "$after")
+    return values
+
+
+def keyset_filter(sort: tuple[tuple[str, int], ...], values: tuple[Any, ...]) -> dict[str, Any]:
+    """The filter selecting documents strictly after ``values`` in ``sort`` order.
+
+    Missing or null values sort first ascending and last descending, as MongoDB sorts them.
+    """
+    branches: list[dict[str, Any]] = []
+    for i, (name, direction) in enumerate(sort):
+        prefix = {f: values[j] for j, (f, _) in enumerate(sort[:i])}
+        value = values[i]
+        if direction == 1:
+            branches.append({**prefix, name: {"$ne": None} if value is None else {"$gt": value}})
+        elif value is not None:
+            branches.append({**prefix, "$or": [{name: {"$lt": value}}, {name: None}]})
+    return {"$or": branches} if branches else {"_id": {"$exists": False}}

@@ -1,0 +1,448 @@
+"""``MongoRepository``: typed CRUD over one collection; everything else calls it.
+
+- Timestamps: ``creation_time`` on insert, ``update_time`` on every write, UTC BSON dates.
+- Documents leave in public form (:func:`rainbond_kit.documents.to_public`): ``id`` string,
+  millisecond timestamps.
+- Soft delete (``remove_time``): soft-deleted documents are invisible to every read, count
+  and update unless ``include_deleted=True`` is passed.
+- Filters passed by *server* code may use MongoDB operators; ``id`` maps to ``_id`` (strings
+  become ``ObjectId``). Client input never reaches here unparsed: it goes through
+  :mod:`rainbond_kit.query` first.
+- pymongo errors stay inside: duplicate key -> 409, unreachable server -> 503, a query the
+  server rejects -> 400.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pymongo
+import pymongo.errors
+from pymongo import ReturnDocument
+from pymongo.collection import Collection
+from pymongo.database import Database
+
+from rainbond_kit.documents import object_id, to_public
+from rainbond_kit.errors import (
+    BadRequestError,
+    ConflictError,
+    NotFoundError,
+    PreconditionFailedError,
+    ServiceUnavailableError,
+)
+from rainbond_kit.query import ListQuery, encode_cursor, keyset_filter
+
+__all__ = ["MongoRepository", "Page", "UpdateCounts", "normalize_filter", "utcnow"]
+
+log = logging.getLogger("rainbond_kit.repository")
+
+Doc = dict[str, Any]
+SOFT_DELETE_FIELD = "remove_time"
+_AUTH_CODES = {13, 18}  # Unauthorized, AuthenticationFailed: a deployment problem, not the client's
+
+
+def utcnow() -> dt.datetime:
+    """Now in UTC, truncated to milliseconds (what a BSON date keeps)."""
+    now = dt.datetime.now(dt.timezone.utc)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+@dataclass(frozen=True)
+class UpdateCounts:
+    """How many documents an update matched and changed."""
+
+    matched_count: int
+    modified_count: int
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list query."""
+
+    items: list[Doc]
+    total: int | None
+    dummy_remove: int | None
+    next_cursor: str | None
+    has_more: bool
+
+
+@contextlib.contextmanager
+def _translate_errors(collection: str) -> Iterator[None]:
+    try:
+        yield
+    except pymongo.errors.DuplicateKeyError as exc:
+        log.info("duplicate key in %s: %s", collection, exc.details)
+        raise ConflictError("a document with the same unique key exists") from None
+    except (pymongo.errors.ConnectionFailure, pymongo.errors.ServerSelectionTimeoutError) as exc:
+        log.warning("mongodb unavailable (%s): %s", collection, exc)
+        raise ServiceUnavailableError("mongodb is unavailable") from None
+    except pymongo.errors.OperationFailure as exc:
+        if exc.code in _AUTH_CODES:
+            log.error("mongodb refused our credentials (%s): %s", collection, exc)
+            raise ServiceUnavailableError("mongodb is unavailable") from None
+        log.warning("query rejected on %s: %s", collection, exc)
+        raise BadRequestError("the database rejected the query") from None
+
+
+def _id_value(value: Any) -> Any:
+    """Map an ``id`` filter value: strings -> ObjectId, operator dicts and lists member-wise."""
+    if isinstance(value, str):
+        return object_id(value)
+    if isinstance(value, Mapping):
+        return {op: _id_value(v) for op, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_id_value(v) for v in value]
+    return value
+
+
+def normalize_filter(filter: Mapping[str, Any] | None) -> Doc:
+    """Copy a server-side filter, mapping ``id``/``_id`` string values to ``ObjectId``."""
+    out: Doc = {}
+    for key, value in (filter or {}).items():
+        if key in ("id", "_id"):
+            out["_id"] = _id_value(value)
+        elif key in ("$and", "$or", "$nor") and isinstance(value, list):
+            out[key] = [normalize_filter(v) for v in value]
+        else:
+            out[key] = value
+    return out
+
+
+class MongoRepository:
+    """CRUD over one collection.
+
+    :param database: the database (from the container's ``mongo_db``).
+    :param collection: the collection name.
+    :param soft_delete: whether :meth:`delete_by_id` soft-deletes (``remove_time``).
+    :param indexes: ``pymongo.IndexModel`` list created by :meth:`ensure_indexes`.
+    """
+
+    def __init__(
+        self,
+        database: Database[Doc],
+        collection: str,
+        *,
+        soft_delete: bool = True,
+        indexes: Sequence[pymongo.IndexModel] = (),
+    ) -> None:
+        self.collection: Collection[Doc] = database[collection]
+        self.uses_soft_delete = soft_delete
+        self.indexes = tuple(indexes)
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _errors(self) -> contextlib.AbstractContextManager[None]:
+        return _translate_errors(self.collection.name)
+
+    @staticmethod
+    def _live(filter: Mapping[str, Any] | None, include_deleted: bool) -> Doc:
+        query = normalize_filter(filter)
+        if not include_deleted and SOFT_DELETE_FIELD not in query:
+            query[SOFT_DELETE_FIELD] = {"$exists": False}
+        return query
+
+    @staticmethod
+    def _update_document(changes: Mapping[str, Any], now: dt.datetime) -> Doc:
+        """``{"a": 1}`` -> ``{"$set": {"a": 1, "update_time": now}}``; operator documents kept."""
+        operators = [k for k in changes if k.startswith("$")]
+        if operators and len(operators) != len(changes):
+            raise ValueError("an update mixes operators and plain fields")
+        if operators:
+            update = {k: dict(v) for k, v in changes.items()}
+            update.setdefault("$set", {})["update_time"] = now
+            return update
+        fields = {k: v for k, v in changes.items() if k not in ("id", "_id", "creation_time")}
+        return {"$set": {**fields, "update_time": now}}
+
+    # --- writes -------------------------------------------------------------------------
+
+    def _prepare_insert(self, doc: Mapping[str, Any], now: dt.datetime) -> Doc:
+        stored = {k: v for k, v in doc.items() if k != "id"}
+        if "id" in doc:
+            stored["_id"] = object_id(doc["id"])
+        elif "_id" in doc:
+            stored["_id"] = object_id(doc["_id"])
+        stored.setdefault("creation_time", now)
+        stored["update_time"] = now
+        return stored
+
+    def insert_one(self, doc: Mapping[str, Any]) -> Doc:
+        """Insert one document (the caller's dict is not modified); return it in public form."""
+        stored = self._prepare_insert(doc, utcnow())
+        with self._errors():
+            result = self.collection.insert_one(stored)
+        stored["_id"] = result.inserted_id
+        return to_public(stored)
+
+    def insert_many(self, docs: Iterable[Mapping[str, Any]]) -> list[str]:
+        """Bulk insert (ordered); return the new ids. The caller's dicts are not modified."""
+        now = utcnow()
+        stored = [self._prepare_insert(d, now) for d in docs]
+        if not stored:
+            return []
+        with self._errors():
+            result = self.collection.insert_many(stored)
+        return [str(i) for i in result.inserted_ids]
+
+    def update(
+        self,
+        filter: Mapping[str, Any],
+        changes: Mapping[str, Any],
+        *,
+        many: bool = False,
+        include_deleted: bool = False,
+    ) -> UpdateCounts:
+        """``$set`` ``changes`` (or apply an operator document) on matching live documents."""
+        update = self._update_document(changes, utcnow())
+        query = self._live(filter, include_deleted)
+        with self._errors():
+            if many:
+                result = self.collection.update_many(query, update)
+            else:
+                result = self.collection.update_one(query, update)
+        return UpdateCounts(result.matched_count, result.modified_count)
+
+    def increment(
+        self, filter: Mapping[str, Any], amounts: Mapping[str, int | float], *, many: bool = False
+    ) -> UpdateCounts:
+        """Atomically add ``amounts`` (``$inc``) to matching live documents."""
+        return self.update(filter, {"$inc": dict(amounts)}, many=many)
+
+    def update_by_id(
+        self,
+        id: str,
+        changes: Mapping[str, Any],
+        *,
+        replace: bool = False,
+        expected_update_time: dt.datetime | None = None,
+    ) -> Doc:
+        """Update (or with ``replace`` rewrite) one live document; return its new public form.
+
+        :param expected_update_time: optimistic concurrency: only write if the stored
+            ``update_time`` still equals this (else :class:`PreconditionFailedError`).
+        :raises NotFoundError: no live document has this id.
+        """
+        query = self._live({"_id": object_id(id)}, False)
+        if expected_update_time is not None:
+            query["update_time"] = expected_update_time
+        now = utcnow()
+        with self._errors():
+            if replace:
+                current = self.collection.find_one(query, {"creation_time": 1})
+                if current is not None:
+                    body = {k: v for k, v in changes.items() if k not in ("id", "_id")}
+                    body["creation_time"] = current.get("creation_time", now)
+                    body["update_time"] = now
+                    result = self.collection.find_one_and_replace(
+                        query, body, return_document=ReturnDocument.AFTER
+                    )
+                else:
+                    result = None
+            else:
+                result = self.collection.find_one_and_update(
+                    query, self._update_document(changes, now), return_document=ReturnDocument.AFTER
+                )
+        if result is None:
+            if expected_update_time is not None and self.exists({"_id": object_id(id)}):
+                raise PreconditionFailedError("the document changed since it was read (ETag)")
+            raise NotFoundError(f"no document with id {id}")
+        return to_public(result)
+
+    def delete(
+        self, filter: Mapping[str, Any], *, many: bool = False, include_deleted: bool = True
+    ) -> int:
+        """Hard-delete matching documents (soft-deleted ones included); return how many."""
+        query = self._live(filter, include_deleted)
+        with self._errors():
+            result = (
+                self.collection.delete_many(query) if many else self.collection.delete_one(query)
+            )
+        return result.deleted_count
+
+    def soft_delete(self, filter: Mapping[str, Any], *, many: bool = False) -> int:
+        """Mark matching live documents deleted (``remove_time``); return how many."""
+        now = utcnow()
+        update = {"$set": {SOFT_DELETE_FIELD: now, "update_time": now}}
+        with self._errors():
+            query = self._live(filter, False)
+            result = (
+                self.collection.update_many(query, update)
+                if many
+                else self.collection.update_one(query, update)
+            )
+        return result.modified_count
+
+    def restore(self, filter: Mapping[str, Any], *, many: bool = False) -> int:
+        """Undo a soft delete on matching documents; return how many came back."""
+        query = normalize_filter(filter)
+        query[SOFT_DELETE_FIELD] = {"$exists": True}
+        update = {"$unset": {SOFT_DELETE_FIELD: ""}, "$set": {"update_time": utcnow()}}
+        with self._errors():
+            result = (
+                self.collection.update_many(query, update)
+                if many
+                else self.collection.update_one(query, update)
+            )
+        return result.modified_count
+
+    def delete_by_id(self, id: str, *, expected_update_time: dt.datetime | None = None) -> None:
+        """Delete one live document: soft when the repository uses soft delete.
+
+        :raises NotFoundError: no live document has this id.
+        :raises PreconditionFailedError: ``expected_update_time`` no longer matches.
+        """
+        query: Doc = {"_id": object_id(id)}
+        if expected_update_time is not None:
+            query["update_time"] = expected_update_time
+        count = (
+            self.soft_delete(query)
+            if self.uses_soft_delete
+            else self.delete(query, include_deleted=False)
+        )
+        if not count:
+            if expected_update_time is not None and self.exists({"_id": query["_id"]}):
+                raise PreconditionFailedError("the document changed since it was read (ETag)")
+            raise NotFoundError(f"no document with id {id}")
+
+    # --- reads --------------------------------------------------------------------------
+
+    def get(
+        self, id: str, *, include_deleted: bool = False, projection: Mapping[str, Any] | None = None
+    ) -> Doc:
+        """The document with ``id`` in public form.
+
+        :raises BadRequestError: ``id`` is not a valid ObjectId.
+        :raises NotFoundError: no (live) document has it.
+        """
+        doc = self.find_one(
+            {"_id": object_id(id)}, include_deleted=include_deleted, projection=projection
+        )
+        if doc is None:
+            raise NotFoundError(f"no document with id {id}")
+        return doc
+
+    def get_raw(self, id: str) -> Doc | None:
+        """The stored (BSON-typed) live document with ``id``, or ``None``."""
+        with self._errors():
+            return self.collection.find_one(self._live({"_id": object_id(id)}, False))
+
+    def get_many(self, ids: Sequence[str], *, include_deleted: bool = False) -> list[Doc]:
+        """Documents with these ids, **in the order of** ``ids``; missing ids are skipped."""
+        if not ids:
+            return []
+        oids = [object_id(i) for i in ids]
+        found = {
+            d["id"]: d for d in self.find({"_id": {"$in": oids}}, include_deleted=include_deleted)
+        }
+        return [found[str(o)] for o in oids if str(o) in found]
+
+    def find(
+        self,
+        filter: Mapping[str, Any] | None = None,
+        *,
+        sort: Sequence[tuple[str, int]] | None = None,
+        skip: int = 0,
+        limit: int = 0,
+        projection: Mapping[str, Any] | None = None,
+        include_deleted: bool = False,
+    ) -> list[Doc]:
+        """Matching documents in public form."""
+        with self._errors():
+            cursor = self.collection.find(self._live(filter, include_deleted), projection)
+            if sort:
+                cursor = cursor.sort(list(sort))
+            return [to_public(d) for d in cursor.skip(skip).limit(limit)]
+
+    def find_one(
+        self,
+        filter: Mapping[str, Any] | None = None,
+        *,
+        include_deleted: bool = False,
+        projection: Mapping[str, Any] | None = None,
+    ) -> Doc | None:
+        """The first matching document in public form, or ``None``."""
+        with self._errors():
+            doc = self.collection.find_one(self._live(filter, include_deleted), projection)
+        return to_public(doc) if doc is not None else None
+
+    def exists(self, filter: Mapping[str, Any], *, include_deleted: bool = False) -> bool:
+        """Whether a matching (live) document exists; stops at the first."""
+        with self._errors():
+            return (
+                self.collection.find_one(self._live(filter, include_deleted), {"_id": 1})
+                is not None
+            )
+
+    def count(
+        self, filter: Mapping[str, Any] | None = None, *, include_deleted: bool = False
+    ) -> int:
+        """How many (live) documents match."""
+        with self._errors():
+            return self.collection.count_documents(self._live(filter, include_deleted))
+
+    def distinct(
+        self, field: str, filter: Mapping[str, Any] | None = None, *, include_deleted: bool = False
+    ) -> list[Any]:
+        """Distinct values of ``field`` among (live) matching documents."""
+        with self._errors():
+            return self.collection.distinct(field, self._live(filter, include_deleted))
+
+    def page(
+        self,
+        query: ListQuery,
+        *,
+        scope: Mapping[str, Any] | None = None,
+        projection: Sequence[str] | None = None,
+    ) -> Page:
+        """Run a parsed list query; ``scope`` (server-side, e.g. row-level access) is ANDed in."""
+        base = dict(query.filter)
+        if scope:
+            base = {"$and": [base, normalize_filter(scope)]} if base else normalize_filter(scope)
+        live = self._live(base, False)
+        find_filter = (
+            {"$and": [live, keyset_filter(query.sort, query.after)]}
+            if query.after is not None
+            else live
+        )
+        fields = query.fields if query.fields is not None else projection
+        fetch = None
+        if fields is not None:
+            fetch = dict.fromkeys([*fields, *(f for f, _ in query.sort)], 1)
+        with self._errors():
+            cursor = self.collection.find(find_filter, fetch).sort(list(query.sort))
+            docs = list(cursor.skip(query.offset).limit(query.limit + 1))
+            has_more = len(docs) > query.limit
+            docs = docs[: query.limit]
+            total = self._total(query, base, live)
+            dummy = self._dummy_remove(query, base)
+        next_cursor = encode_cursor(docs[-1], query.sort) if has_more and docs else None
+        if fields is not None:
+            keep = {"_id", *fields}
+            docs = [{k: v for k, v in d.items() if k in keep} for d in docs]
+        return Page([to_public(d) for d in docs], total, dummy, next_cursor, has_more)
+
+    def _total(self, query: ListQuery, base: Doc, live: Doc) -> int | None:
+        if query.count == "none":
+            return None
+        if query.count == "estimated" and not base:
+            # the collection's metadata count: cheap, includes soft-deleted documents
+            return self.collection.estimated_document_count()
+        return self.collection.count_documents(live)
+
+    def _dummy_remove(self, query: ListQuery, base: Doc) -> int | None:
+        if query.count == "none":
+            return None
+        if not self.uses_soft_delete:
+            return 0
+        return self.collection.count_documents({**base, SOFT_DELETE_FIELD: {"$exists": True}})
+
+    def ensure_indexes(self) -> None:
+        """Create the declared indexes (idempotent)."""
+        if self.indexes:
+            with self._errors():
+                self.collection.create_indexes(list(self.indexes))
