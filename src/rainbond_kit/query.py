@@ -50,6 +50,7 @@ TIMESTAMP_FIELDS = ("creation_time", "update_time")
 MAX_VALUE_LENGTH = 1000
 MAX_LIST_LENGTH = 100
 _KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]{0,63})(?:\[([^\[\]]{0,20})\])?$")
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _INTEGER = re.compile(r"^[+-]?\d{1,18}$")
 _SCALAR_OPS = {"eq": "$eq", "ne": "$ne", "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
 _LIST_OPS = {"in": "$in", "nin": "$nin"}
@@ -93,16 +94,21 @@ class QuerySpec:
     hidden: frozenset[str] = frozenset({"remove_time"})
     open_fields: bool = False
 
+    def _open(self, name: str) -> bool:
+        return self.open_fields and _NAME.match(name) is not None and name not in self.hidden
+
     def field(self, name: str) -> FieldSpec | None:
+        """The spec of a filterable field, or ``None`` if clients may not filter by it."""
         spec = self.fields.get(name)
-        if (
-            spec is None
-            and self.open_fields
-            and not name.startswith("_")
-            and name not in self.hidden
-        ):
+        if spec is None and self._open(name):
             return FieldSpec(Kind.ANY)
         return spec if name not in self.hidden else None
+
+    def can_sort(self, name: str) -> bool:
+        return name in self.sortable or self._open(name)
+
+    def can_project(self, name: str) -> bool:
+        return name in self.projectable or self._open(name)
 
 
 @dataclass(frozen=True)
@@ -249,7 +255,7 @@ def _parse_sort(text: str | None, spec: QuerySpec) -> tuple[tuple[str, int], ...
                 f"$orderby: expected 'field asc|desc', got {part.strip()[:40]!r}", "$orderby"
             )
         name = words[0]
-        if name not in spec.sortable:
+        if not spec.can_sort(name):
             raise _bad(
                 f"$orderby: cannot sort by {name[:40]!r}; allowed: {', '.join(sorted(spec.sortable))}",
                 "$orderby",
@@ -303,7 +309,7 @@ def parse_list_query(params: Mapping[str, Any], spec: QuerySpec) -> ListQuery:
     if start is not None and end is not None:
         date_field = _text_param(params, "$date_type") or "update_time"
         date_spec = spec.field(date_field)
-        if date_spec is None or date_spec.kind is not Kind.DATETIME:
+        if date_spec is None or date_spec.kind not in (Kind.DATETIME, Kind.ANY):
             raise _bad(f"$date_type: {date_field[:40]!r} is not a date field", "$date_type")
         low = parse_date(start, name="$start_date")
         high = parse_date(end, end=True, name="$end_date")
@@ -342,7 +348,7 @@ def _parse_fields(text: str | None, spec: QuerySpec) -> tuple[str, ...] | None:
     if text is None:
         return None
     names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
-    unknown = [n for n in names if n not in spec.projectable]
+    unknown = [n for n in names if not spec.can_project(n)]
     if unknown:
         raise _bad(f"$fields: unknown field {unknown[0][:40]!r}", "$fields")
     return names
