@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -15,9 +14,9 @@ from rainbond_kit.compat.db_connect import DBConnect
 
 
 @pytest.fixture
-def db(monkeypatch: pytest.MonkeyPatch, mongo_uri: str, mongo_db_name: str) -> Iterator[DBConnect]:
+def db(monkeypatch: pytest.MonkeyPatch, mongo_uri: str, mongo_db_name: str) -> DBConnect:
     monkeypatch.setenv("MONGODB_URI", mongo_uri)
-    yield DBConnect(db=mongo_db_name, collection="books")
+    return DBConnect(db=mongo_db_name, collection="books")
 
 
 def _status(exc: pytest.ExceptionInfo[HTTPException]) -> int | None:

@@ -54,10 +54,10 @@ def _shared_client(settings: MongoSettings) -> pymongo.MongoClient[Doc]:
                 client: pymongo.MongoClient[Doc] = state.container.mongo_client()
                 return client
     with _lock:
-        client = _clients.get(settings.uri)
-        if client is None:
-            client = _clients[settings.uri] = create_mongo_client(settings, _closers)
-        return client
+        shared = _clients.get(settings.uri)
+        if shared is None:
+            shared = _clients[settings.uri] = create_mongo_client(settings, _closers)
+        return shared
 
 
 atexit.register(_closers.close)
@@ -74,7 +74,7 @@ class DBConnect:
         home_key: str = "MONGODB_HOST",
         port_key: str = "MONGODB_PORT",
         name_key: str = "MONGODB_NAME",
-        password_key: str = "MONGODB_PASSWORD",
+        password_key: str = "MONGODB_PASSWORD",  # noqa: S107 - a variable name, not a secret
     ) -> None:
         env = dict(os.environ)
         for standard, custom in (("MONGODB_HOST", home_key), ("MONGODB_PORT", port_key),
