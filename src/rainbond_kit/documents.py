@@ -1,0 +1,93 @@
+"""MongoDB documents to JSON-safe dicts, and client ids to ``ObjectId``.
+
+The public form of a stored document:
+
+* ``_id`` becomes ``id`` (a string: the 24-hex ``ObjectId``, or ``str()`` of another id);
+* every ``datetime``, at any depth, becomes integer milliseconds since the Unix epoch;
+  a naive ``datetime`` is taken as UTC (pymongo decodes BSON dates as naive UTC unless
+  the client is ``tz_aware``, and stores naive values as UTC);
+* ``ObjectId`` -> hex string, ``Decimal128``/``Decimal`` -> string (no precision lost),
+  ``bytes``/``Binary`` -> base64 string, ``UUID`` -> string, tuples and sets -> lists;
+* missing fields stay missing (nothing is fabricated), and the input is never modified.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from bson import ObjectId, Regex, Timestamp
+
+from rainbond_kit.errors import BadRequestError
+
+__all__ = ["object_id", "to_jsonable", "to_millis", "to_public", "to_public_list"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MILLISECOND = timedelta(milliseconds=1)
+
+
+def to_millis(moment: datetime) -> int:
+    """Integer milliseconds since the Unix epoch; a naive ``moment`` is taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return (moment - _EPOCH) // _MILLISECOND
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert a BSON/Python value, recursively, to what ``json.dumps`` accepts."""
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, datetime):
+        return to_millis(value)
+    if isinstance(value, Mapping):
+        return {str(key): to_jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_jsonable(item) for item in value]
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, Timestamp):
+        return to_millis(value.as_datetime())
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Regex):
+        return str(value.pattern)
+    # ObjectId, Decimal128, Decimal, UUID, and anything else: its exact text form.
+    return str(value)
+
+
+def to_public(document: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the public, JSON-safe form of a stored document (see the module docstring).
+
+    :raises TypeError: ``document`` is not a mapping.
+    """
+    if not isinstance(document, Mapping):
+        raise TypeError(f"expected a document (mapping), got {type(document).__name__}")
+    public: dict[str, Any] = {}
+    if "_id" in document:
+        public["id"] = str(document["_id"])
+    for key, value in document.items():
+        if key != "_id" and not (key == "id" and "id" in public):
+            public[str(key)] = to_jsonable(value)
+    return public
+
+
+def to_public_list(documents: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """:func:`to_public` over a cursor or any iterable of documents."""
+    return [to_public(document) for document in documents]
+
+
+def object_id(value: object) -> ObjectId:
+    """Return ``value`` as an ``ObjectId``.
+
+    :raises BadRequestError: ``value`` is not an ``ObjectId`` nor a 24-hex-digit string.
+    """
+    if isinstance(value, ObjectId):
+        return value
+    if isinstance(value, str) and ObjectId.is_valid(value):
+        return ObjectId(value)
+    raise BadRequestError(
+        "invalid id: expected 24 hexadecimal characters",
+        errors={"id": ["Not a valid ObjectId."]},
+    )
