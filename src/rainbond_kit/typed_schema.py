@@ -39,26 +39,6 @@ class _Integer(ma.fields.Integer):
         return result
 
 
-class _JSONContainer(ma.fields.Field[Any]):
-    """A ``list``/``dict`` given as such or as its JSON text (query strings)."""
-
-    default_error_messages = {"invalid": "Not a valid {kind}."}  # noqa: RUF012
-
-    def __init__(self, kind: type, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.kind = kind
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                raise self.make_error("invalid", kind=self.kind.__name__) from None
-        if not isinstance(value, self.kind):
-            raise self.make_error("invalid", kind=self.kind.__name__)
-        return value
-
-
 class _InstanceOf(ma.fields.Field[Any]):
     """Any value that is an instance of ``kind``, unchanged."""
 
@@ -72,6 +52,18 @@ class _InstanceOf(ma.fields.Field[Any]):
         if not isinstance(value, self.kind):
             raise self.make_error("invalid", kind=self.kind.__name__)
         return value
+
+
+class _JSONContainer(_InstanceOf):
+    """A ``list``/``dict`` given as such or as its JSON text (query strings)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise self.make_error("invalid", kind=self.kind.__name__) from None
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 def _not_blank(value: str) -> None:

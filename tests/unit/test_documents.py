@@ -66,7 +66,7 @@ def test_to_public_converts_everything_nested_without_touching_input() -> None:
         "tags": ["a", "b"],
         "none": None,
     }
-    assert list(public)[0] == "id"
+    assert next(iter(public)) == "id"
     json.dumps(public)
 
 

@@ -76,7 +76,8 @@ def test_content_disposition_ascii_fallback_and_no_header_injection() -> None:
         "inline; filename=\"resume.pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf"
     )
     value = content_disposition('a"\r\nSet-Cookie: x.txt')
-    assert "\r" not in value and "\n" not in value
+    assert "\r" not in value
+    assert "\n" not in value
     assert value.startswith('attachment; filename="a_Set-Cookie_ x.txt"')
 
 

@@ -10,6 +10,7 @@ is a 503 envelope ("Redis 连接失败") instead of a 500.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -22,6 +23,20 @@ from rainbond_kit.settings import RedisSettings
 __all__ = ["RedisConnect"]
 
 _DEFAULT_KEYS = ("REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD")
+
+
+def _command(name: str, doc: str) -> Callable[..., Any]:
+    """A ``RedisConnect`` method running the client's ``name`` command (one round trip)."""
+
+    def method(self: RedisConnect, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return getattr(self.connect(), name)(*args, **kwargs)
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+            raise ServiceUnavailableError("Redis 连接失败") from None
+
+    method.__name__ = method.__qualname__ = f"{name}_"
+    method.__doc__ = doc
+    return method
 
 
 class RedisConnect:
@@ -59,60 +74,16 @@ class RedisConnect:
         """The client bound to this instance's database (no round trip)."""
         return self._client
 
-    def _run(self, command: str, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return getattr(self._client, command)(*args, **kwargs)
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
-            raise ServiceUnavailableError("Redis 连接失败") from None
-
-    def mset_(self, *args: Any, **kwargs: Any) -> Any:
-        """``MSET``: ``mset_({'k1': 'v1', 'k2': 'v2'})``."""
-        return self._run("mset", *args, **kwargs)
-
-    def getset_(self, *args: Any, **kwargs: Any) -> Any:
-        """``GETSET``: set a new value, return the old one."""
-        return self._run("getset", *args, **kwargs)
-
-    def get_(self, *args: Any, **kwargs: Any) -> Any:
-        """``GET``."""
-        return self._run("get", *args, **kwargs)
-
-    def mget_(self, *args: Any, **kwargs: Any) -> Any:
-        """``MGET``: ``mget_('k1', 'k2')`` or ``mget_(['k1', 'k2'])``."""
-        return self._run("mget", *args, **kwargs)
-
-    def delete_(self, *args: Any, **kwargs: Any) -> Any:
-        """``DEL``."""
-        return self._run("delete", *args, **kwargs)
-
-    def incr_(self, *args: Any, **kwargs: Any) -> Any:
-        """``INCRBY``: ``incr_('foo', amount=1)``."""
-        return self._run("incr", *args, **kwargs)
-
-    def decr_(self, *args: Any, **kwargs: Any) -> Any:
-        """``DECRBY``: ``decr_('foo', amount=3)``."""
-        return self._run("decr", *args, **kwargs)
-
-    def lpush_(self, *args: Any, **kwargs: Any) -> Any:
-        """``LPUSH``: ``lpush_('list1', 11, 22, 33)``."""
-        return self._run("lpush", *args, **kwargs)
-
-    def rpush_(self, *args: Any, **kwargs: Any) -> Any:
-        """``RPUSH``: ``rpush_('list2', 11, 22, 33)``."""
-        return self._run("rpush", *args, **kwargs)
-
-    def lpop_(self, *args: Any, **kwargs: Any) -> Any:
-        """``LPOP``."""
-        return self._run("lpop", *args, **kwargs)
-
-    def rpop_(self, *args: Any, **kwargs: Any) -> Any:
-        """``RPOP``."""
-        return self._run("rpop", *args, **kwargs)
-
-    def exists_(self, *args: Any) -> Any:
-        """``EXISTS``: how many of the names exist."""
-        return self._run("exists", *args)
-
-    def expire_(self, *args: Any, **kwargs: Any) -> Any:
-        """``EXPIRE``: ``expire_('list5', time=3)``."""
-        return self._run("expire", *args, **kwargs)
+    mset_ = _command("mset", "``MSET``: ``mset_({'k1': 'v1', 'k2': 'v2'})``.")
+    getset_ = _command("getset", "``GETSET``: set a new value, return the old one.")
+    get_ = _command("get", "``GET``.")
+    mget_ = _command("mget", "``MGET``: ``mget_('k1', 'k2')`` or ``mget_(['k1', 'k2'])``.")
+    delete_ = _command("delete", "``DEL``.")
+    incr_ = _command("incr", "``INCRBY``: ``incr_('foo', amount=1)``.")
+    decr_ = _command("decr", "``DECRBY``: ``decr_('foo', amount=3)``.")
+    lpush_ = _command("lpush", "``LPUSH``: ``lpush_('list1', 11, 22, 33)``.")
+    rpush_ = _command("rpush", "``RPUSH``: ``rpush_('list2', 11, 22, 33)``.")
+    lpop_ = _command("lpop", "``LPOP``.")
+    rpop_ = _command("rpop", "``RPOP``.")
+    exists_ = _command("exists", "``EXISTS``: how many of the names exist.")
+    expire_ = _command("expire", "``EXPIRE``: ``expire_('list5', time=3)``.")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, Literal, NoReturn, overload
+from typing import Any
 
 from rainbond_kit.documents import object_id, to_public
 from rainbond_kit.envelope import build_envelope
@@ -37,23 +37,6 @@ _JSON_HEADER = {"Content-Type": "application/json"}
 _ID_OPERATORS = frozenset({"$eq", "$ne", "$in", "$nin", "$gt", "$gte", "$lt", "$lte"})
 
 
-@overload
-def handle_abnormal(
-    message: str,
-    status: int,
-    header: Mapping[str, str] | None = ...,
-    other: Mapping[str, Any] | None = ...,
-    is_raw: Literal[False] = ...,
-) -> NoReturn: ...
-@overload
-def handle_abnormal(
-    message: str,
-    status: int,
-    header: Mapping[str, str] | None = ...,
-    other: Mapping[str, Any] | None = ...,
-    *,
-    is_raw: Literal[True],
-) -> tuple[dict[str, Any], int, dict[str, str]]: ...
 def handle_abnormal(
     message: str,
     status: int,
