@@ -116,3 +116,17 @@ def _route_reading_redis(app: Flask) -> None:
     @app.get("/cache")
     def cache() -> dict[str, object]:
         return {"value": RedisConnect(db=0).get_("k")}
+
+
+def test_one_round_trip_per_helper(direct: dict[int, redis.Redis], key: str) -> None:
+    """The original sent a probe GET before every command; now each helper is one command."""
+    connect = RedisConnect(db=0)
+    connect.connect().ping()  # open the pooled connection before counting
+    direct[0].config_resetstat()
+    for _ in range(3):
+        connect.get_(key)
+    connect.incr_(key)
+    stats = direct[0].info("commandstats")
+    connect.delete_(key)
+    assert stats["cmdstat_get"]["calls"] == 3
+    assert stats["cmdstat_incrby"]["calls"] == 1
