@@ -1,86 +1,93 @@
-"""Converting stored MongoDB documents to their public JSON form, and ids back.
+"""MongoDB documents to JSON-safe dicts, and client ids to ``ObjectId``.
 
-Public form (the seed's wire format): ``_id`` becomes ``id`` (24-hex string), datetimes
-become integer milliseconds since the Unix epoch, and every other BSON value becomes a
-JSON-safe value (``ObjectId`` -> hex, ``Decimal128`` -> string, bytes -> base64 string).
-Naive datetimes are taken as UTC (pymongo stores and returns UTC).
+The public form of a stored document:
+
+* ``_id`` becomes ``id`` (a string: the 24-hex ``ObjectId``, or ``str()`` of another id);
+* every ``datetime``, at any depth, becomes integer milliseconds since the Unix epoch;
+  a naive ``datetime`` is taken as UTC (pymongo decodes BSON dates as naive UTC unless
+  the client is ``tz_aware``, and stores naive values as UTC);
+* ``ObjectId`` -> hex string, ``Decimal128``/``Decimal`` -> string (no precision lost),
+  ``bytes``/``Binary`` -> base64 string, ``UUID`` -> string, tuples and sets -> lists;
+* missing fields stay missing (nothing is fabricated), and the input is never modified.
 """
 
 from __future__ import annotations
 
 import base64
-import datetime as dt
-import uuid
-from collections.abc import Mapping
-from decimal import Decimal
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from bson import Binary, Decimal128, ObjectId, Regex
+from bson import ObjectId, Regex, Timestamp
 
 from rainbond_kit.errors import BadRequestError
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-_MILLISECOND = dt.timedelta(milliseconds=1)
+__all__ = ["object_id", "to_jsonable", "to_millis", "to_public", "to_public_list"]
 
-__all__ = ["is_object_id", "object_id", "to_json_value", "to_millis", "to_public"]
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MILLISECOND = timedelta(milliseconds=1)
 
 
-def is_object_id(value: object) -> bool:
-    """True for an ``ObjectId`` or a 24-hex-digit string."""
-    return isinstance(value, ObjectId) or (isinstance(value, str) and ObjectId.is_valid(value))
+def to_millis(moment: datetime) -> int:
+    """Integer milliseconds since the Unix epoch; a naive ``moment`` is taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return (moment - _EPOCH) // _MILLISECOND
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert a BSON/Python value, recursively, to what ``json.dumps`` accepts."""
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, datetime):
+        return to_millis(value)
+    if isinstance(value, Mapping):
+        return {str(key): to_jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_jsonable(item) for item in value]
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, Timestamp):
+        return to_millis(value.as_datetime())
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Regex):
+        return str(value.pattern)
+    # ObjectId, Decimal128, Decimal, UUID, and anything else: its exact text form.
+    return str(value)
+
+
+def to_public(document: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the public, JSON-safe form of a stored document (see the module docstring).
+
+    :raises TypeError: ``document`` is not a mapping.
+    """
+    if not isinstance(document, Mapping):
+        raise TypeError(f"expected a document (mapping), got {type(document).__name__}")
+    public: dict[str, Any] = {}
+    if "_id" in document:
+        public["id"] = str(document["_id"])
+    for key, value in document.items():
+        if key != "_id" and not (key == "id" and "id" in public):
+            public[str(key)] = to_jsonable(value)
+    return public
+
+
+def to_public_list(documents: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """:func:`to_public` over a cursor or any iterable of documents."""
+    return [to_public(document) for document in documents]
 
 
 def object_id(value: object) -> ObjectId:
     """Return ``value`` as an ``ObjectId``.
 
-    :raises BadRequestError: ``value`` is not a 24-hex-digit string or an ``ObjectId``.
+    :raises BadRequestError: ``value`` is not an ``ObjectId`` nor a 24-hex-digit string.
     """
     if isinstance(value, ObjectId):
         return value
-    if isinstance(value, str) and len(value) == 24 and ObjectId.is_valid(value):
+    if isinstance(value, str) and ObjectId.is_valid(value):
         return ObjectId(value)
-    shown = value if isinstance(value, str) and len(value) <= 64 else type(value).__name__
-    raise BadRequestError(f"invalid id {shown!r}: expected 24 hexadecimal digits")
-
-
-def to_millis(value: dt.datetime) -> int:
-    """Milliseconds since the Unix epoch; a naive datetime is taken as UTC."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return (value - _EPOCH) // _MILLISECOND
-
-
-def to_json_value(value: Any) -> Any:
-    """Convert one BSON value (recursively) to a JSON-safe value."""
-    if isinstance(value, dt.datetime):
-        return to_millis(value)
-    if isinstance(value, ObjectId):
-        return str(value)
-    if isinstance(value, Mapping):
-        return {str(k): to_json_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_json_value(v) for v in value]
-    if isinstance(value, Decimal128):
-        return str(value.to_decimal())
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, Binary | bytes):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    if isinstance(value, Regex):
-        return value.pattern
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
-
-
-def to_public(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the public form of a stored document (``id`` first, no ``_id``)."""
-    out: dict[str, Any] = {}
-    if "_id" in doc:
-        out["id"] = str(doc["_id"])
-    for key, value in doc.items():
-        if key != "_id":
-            out[key] = to_json_value(value)
-    return out
+    raise BadRequestError(
+        "invalid id: expected 24 hexadecimal characters",
+        errors={"id": ["Not a valid ObjectId."]},
+    )

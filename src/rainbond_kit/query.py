@@ -172,13 +172,20 @@ def _coerce(value: Any, spec: FieldSpec, name: str, *, end: bool = False) -> Any
             return value.lower() in ("true", "1")
     elif kind is Kind.DATETIME:
         if isinstance(value, str | int) and not isinstance(value, bool):
-            return parse_date(str(value), end=end, name=name)
+            return _date(str(value), name, end=end)
     elif kind is Kind.OBJECTID and isinstance(value, str | ObjectId):
         try:
             return object_id(value)
         except BadRequestError:
             pass
     raise _bad(f"{name}: expected {kind.value}, got {str(value)[:40]!r}", name)
+
+
+def _date(text: str, name: str, *, end: bool = False) -> dt.datetime:
+    try:
+        return parse_date(text, end=end)
+    except BadRequestError as exc:
+        raise _bad(f"{name}: {exc.description}", name) from None
 
 
 def _as_list(value: Any, name: str) -> list[Any]:
@@ -311,8 +318,8 @@ def parse_list_query(params: Mapping[str, Any], spec: QuerySpec) -> ListQuery:
         date_spec = spec.field(date_field)
         if date_spec is None or date_spec.kind not in (Kind.DATETIME, Kind.ANY):
             raise _bad(f"$date_type: {date_field[:40]!r} is not a date field", "$date_type")
-        low = parse_date(start, name="$start_date")
-        high = parse_date(end, end=True, name="$end_date")
+        low = _date(start, "$start_date")
+        high = _date(end, "$end_date", end=True)
         if low > high:
             raise _bad("$start_date is after $end_date", "$start_date")
         _add(conditions, extra, date_field, {"$gte": low, "$lte": high})

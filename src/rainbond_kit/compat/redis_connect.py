@@ -1,0 +1,89 @@
+"""``RedisConnect(db=0)``: rainbond-python's Redis helper over a shared connection pool.
+
+Fixed: ``db`` is honoured (the original always used database 0); the server comes from
+the same variables as the rest of rainbond-kit (``REDIS_URL``, or ``REDIS_HOST``/
+``REDIS_PORT``/``REDIS_PASSWORD``); instances share one pool per server and database;
+``connect()`` no longer sends a probe ``GET`` before every command; an unreachable server
+is a 503 envelope ("Redis 连接失败") instead of a 500.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import redis
+import redis.exceptions
+
+from rainbond_kit.errors import ServiceUnavailableError
+from rainbond_kit.redis_pools import shared_pool
+from rainbond_kit.settings import RedisSettings
+
+__all__ = ["RedisConnect"]
+
+_DEFAULT_KEYS = ("REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD")
+
+
+def _command(name: str, doc: str) -> Callable[..., Any]:
+    """A ``RedisConnect`` method running the client's ``name`` command (one round trip)."""
+
+    def method(self: RedisConnect, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return getattr(self.connect(), name)(*args, **kwargs)
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+            raise ServiceUnavailableError("Redis 连接失败") from None
+
+    method.__name__ = method.__qualname__ = f"{name}_"
+    method.__doc__ = doc
+    return method
+
+
+class RedisConnect:
+    """Thin Redis helper; each ``*_`` method is one command (one round trip).
+
+    :param host_key: name of the variable holding the host (and ``port_key``,
+        ``password`` likewise), as in the original; the defaults read rainbond-kit's usual
+        variables, ``REDIS_URL`` included.
+    :param kwargs: extra ``redis.ConnectionPool`` options.
+    """
+
+    def __init__(
+        self,
+        db: int = 0,
+        host_key: str = "REDIS_HOST",
+        port_key: str = "REDIS_PORT",
+        password: str = "REDIS_PASSWORD",  # noqa: S107 - a variable name, not a secret
+        decode_responses: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        keys = (host_key, port_key, password)
+        if keys == _DEFAULT_KEYS:
+            settings = RedisSettings.from_env(os.environ)
+        else:
+            env = {
+                default: os.environ.get(custom, "")
+                for default, custom in zip(_DEFAULT_KEYS, keys, strict=True)
+            }
+            settings = RedisSettings.from_env(env)
+        self.db = db
+        self.pool = shared_pool(settings, db, decode_responses=decode_responses, **kwargs)
+        self._client = redis.Redis(connection_pool=self.pool)
+
+    def connect(self) -> redis.Redis:
+        """The client bound to this instance's database (no round trip)."""
+        return self._client
+
+    mset_ = _command("mset", "``MSET``: ``mset_({'k1': 'v1', 'k2': 'v2'})``.")
+    getset_ = _command("getset", "``GETSET``: set a new value, return the old one.")
+    get_ = _command("get", "``GET``.")
+    mget_ = _command("mget", "``MGET``: ``mget_('k1', 'k2')`` or ``mget_(['k1', 'k2'])``.")
+    delete_ = _command("delete", "``DEL``.")
+    incr_ = _command("incr", "``INCRBY``: ``incr_('foo', amount=1)``.")
+    decr_ = _command("decr", "``DECRBY``: ``decr_('foo', amount=3)``.")
+    lpush_ = _command("lpush", "``LPUSH``: ``lpush_('list1', 11, 22, 33)``.")
+    rpush_ = _command("rpush", "``RPUSH``: ``rpush_('list2', 11, 22, 33)``.")
+    lpop_ = _command("lpop", "``LPOP``.")
+    rpop_ = _command("rpop", "``RPOP``.")
+    exists_ = _command("exists", "``EXISTS``: how many of the names exist.")
+    expire_ = _command("expire", "``EXPIRE``: ``expire_('list5', time=3)``.")
