@@ -161,3 +161,9 @@ def test_instances_share_one_client(db: DBConnect, mongo_db_name: str) -> None:
     """Bug fix: DBConnect instances reuse one pooled client per server."""
     other = DBConnect(db=mongo_db_name, collection="other")
     assert other.mongo_client is db.mongo_client
+
+
+def test_redundant_dict_is_never_stored(db: DBConnect) -> None:
+    """Bug fix: extras collected by verification(allow_extra=True) are not written."""
+    new_id = db.write_one_docu({"title": "t", "redundant_dict": {"evil": 1}})
+    assert "redundant_dict" not in db.mongo_collection.find_one({"_id": ObjectId(new_id)})

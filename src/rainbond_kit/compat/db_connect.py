@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 import pymongo
-from flask import has_app_context
+from flask import current_app, has_app_context
 
 from rainbond_kit.containers import create_mongo_client
 from rainbond_kit.errors import BadRequestError, NotFoundError
@@ -43,16 +43,16 @@ class _ParameterLike(Protocol):
     param_json: Any
 
 
-def _shared_client(settings: MongoSettings) -> pymongo.MongoClient[Doc]:
-    """The app's client when the extension runs with the same server, else one per process."""
-    if has_app_context():
-        from flask import current_app
+def _shared_client(settings: MongoSettings | None) -> pymongo.MongoClient[Doc]:
+    """The app's client inside a RainbondKit app, else one client per server per process.
 
-        if EXTENSION_KEY in current_app.extensions:
-            state = get_state()
-            if state.settings.mongo.uri == settings.uri:
-                client: pymongo.MongoClient[Doc] = state.container.mongo_client()
-                return client
+    ``settings`` is ``None`` when the default variable names are used: then the app's own
+    settings (read from the same variables at start-up) are authoritative.
+    """
+    if settings is None and has_app_context() and EXTENSION_KEY in current_app.extensions:
+        client: pymongo.MongoClient[Doc] = get_state().container.mongo_client()
+        return client
+    settings = settings or MongoSettings.from_env(os.environ)
     with _lock:
         shared = _clients.get(settings.uri)
         if shared is None:
@@ -76,12 +76,16 @@ class DBConnect:
         name_key: str = "MONGODB_NAME",
         password_key: str = "MONGODB_PASSWORD",  # noqa: S107 - a variable name, not a secret
     ) -> None:
-        env = dict(os.environ)
-        for standard, custom in (("MONGODB_HOST", home_key), ("MONGODB_PORT", port_key),
-                                 ("MONGODB_NAME", name_key), ("MONGODB_PASSWORD", password_key)):  # fmt: skip
-            if custom != standard:
-                env[standard] = os.environ.get(custom, "")
-        settings = MongoSettings.from_env(env)
+        renamed = {standard: custom for standard, custom in (
+            ("MONGODB_HOST", home_key), ("MONGODB_PORT", port_key),
+            ("MONGODB_NAME", name_key), ("MONGODB_PASSWORD", password_key)) if custom != standard}  # fmt: skip
+        settings = None
+        if renamed:
+            env = dict(os.environ)
+            env.update(
+                {standard: os.environ.get(custom, "") for standard, custom in renamed.items()}
+            )
+            settings = MongoSettings.from_env(env)
         self.mongo_client = _shared_client(settings)
         self.mongo_db = self.mongo_client[db]
         self.mongo_collection = self.mongo_db[collection]
@@ -90,12 +94,16 @@ class DBConnect:
     # --- writes -----------------------------------------------------------------------------
 
     def write_one_docu(self, docu: Mapping[str, Any]) -> str:
-        """Insert one document (``id`` may choose the ObjectId); return the new id."""
-        return str(self.repository.insert_one(_mapping(docu))["id"])
+        """Insert one document (``id`` may choose the ObjectId); return the new id.
+
+        ``redundant_dict`` (extras collected by ``Parameter.verification(allow_extra=True)``)
+        is never stored.
+        """
+        return str(self.repository.insert_one(_document(docu))["id"])
 
     def write_many_docu(self, docu_list: Iterable[Mapping[str, Any]]) -> list[str]:
         """Insert several documents (the caller's dicts are left untouched); return their ids."""
-        return self.repository.insert_many([_mapping(d) for d in docu_list])
+        return self.repository.insert_many([_document(d) for d in docu_list])
 
     def update_docu(
         self, find_docu: Mapping[str, Any], modify_docu: Mapping[str, Any], many: bool = False
@@ -163,6 +171,10 @@ class DBConnect:
         query = parse_list_query(params if params is not None else {}, COMPAT_QUERY_SPEC)
         page = self.repository.page(query)
         return {"total": page.total, "items": page.items, "dummy_remove": page.dummy_remove}
+
+
+def _document(value: Any) -> Mapping[str, Any]:
+    return {k: v for k, v in _mapping(value).items() if k != "redundant_dict"}
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
