@@ -97,12 +97,15 @@ class Progress:
         """``collection`` is done."""
         line = f"{collection}: {documents} documents, {nbytes} bytes"
         if self._interactive:
-            click.echo(f"\r\x1b[K  {line}", file=self._stream)
+            click.echo(f"\r\x1b[K  {line}", file=self._stream, color=True)
         else:
             self.info(line)
 
     def _draw(self, collection: str, documents: int) -> None:
         of = f" / {self._total}" if self._total is not None else ""
         click.echo(
-            f"\r\x1b[K  {collection}: {documents}{of} documents", file=self._stream, nl=False
+            f"\r\x1b[K  {collection}: {documents}{of} documents",
+            file=self._stream,
+            nl=False,
+            color=True,
         )

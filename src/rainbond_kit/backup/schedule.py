@@ -6,6 +6,7 @@ On SIGTERM or SIGINT a running backup finishes, no new one starts, and
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -13,6 +14,7 @@ from types import FrameType
 from typing import Any
 
 from apscheduler.events import EVENT_SCHEDULER_STARTED, SchedulerEvent
+from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
@@ -72,33 +74,56 @@ def run_scheduled(
     on_start: Callable[[BlockingScheduler], None] | None = None,
     stop_signals: Sequence[signal.Signals] = (signal.SIGTERM, signal.SIGINT),
 ) -> None:
-    """Run ``job`` on ``trigger`` until one of ``stop_signals`` arrives (main thread only).
+    """Run ``job`` on ``trigger`` until one of ``stop_signals`` arrives (call from the main thread).
 
-    A signal only sets an event; a helper thread then pauses the scheduler (no new run
-    starts) and shuts it down waiting for a running job, so the signal handler never takes
-    a lock the interrupted main thread might hold.
+    CPython runs Python signal handlers in the main thread only, and only once it wakes;
+    a :class:`BlockingScheduler` sleeps there until the next run, possibly for a day. So
+    the signal is taken from a wake-up pipe (:func:`signal.set_wakeup_fd`, written by the
+    C-level handler in whatever thread the kernel picked) by a helper thread, which stops
+    new runs and shuts the scheduler down waiting for the running job; this function
+    returns only after that job has finished.
     """
     scheduler = BlockingScheduler(timezone=trigger.timezone)
-    scheduler.add_job(job, trigger, id="backup", max_instances=1, coalesce=True)
-    stop = threading.Event()
+    stopping = threading.Event()
+    wanted = {int(sig) for sig in stop_signals}
 
-    def stop_when_asked() -> None:
-        stop.wait()
-        scheduler.pause()
-        scheduler.shutdown(wait=True)
+    def guarded() -> None:
+        if not stopping.is_set():
+            job()
+
+    scheduler.add_job(guarded, trigger, id="backup", max_instances=1, coalesce=True)
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(write_fd, False)
+
+    def stop_when_signalled() -> None:
+        while (data := os.read(read_fd, 1)) and data[0] not in wanted:
+            pass
+        stopping.set()
+        if scheduler.state != STATE_STOPPED:
+            scheduler.pause()
+            scheduler.shutdown(wait=True)
+
+    stopper = threading.Thread(target=stop_when_signalled, name="backup-stopper", daemon=True)
 
     def started(event: SchedulerEvent) -> None:
-        threading.Thread(target=stop_when_asked, name="backup-stopper", daemon=True).start()
+        stopper.start()
         if on_start is not None:
             on_start(scheduler)
 
-    def handle(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
     scheduler.add_listener(started, EVENT_SCHEDULER_STARTED)
-    previous = {sig: signal.signal(sig, handle) for sig in stop_signals}
+    previous = {sig: signal.signal(sig, _ignore) for sig in stop_signals}
+    previous_fd = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
     try:
         scheduler.start()
     finally:
+        signal.set_wakeup_fd(previous_fd)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        os.close(write_fd)  # ends the helper's read if no signal came
+        if stopper.is_alive():  # the main loop may return before shutdown(wait=True) does
+            stopper.join()
+        os.close(read_fd)
+
+
+def _ignore(signum: int, frame: FrameType | None) -> None:
+    """Python-level handler: the wake-up pipe does the work; this only replaces the default action."""
