@@ -78,9 +78,9 @@ def run_backup(config: BackupConfig, progress: Progress | None = None) -> Backup
     progress = progress or Progress()
     final = new_backup_dir(config.out, config.database)
     partial = final.with_name(f".{final.name}.partial")
-    progress.info(f"backup of {config.database} started -> {final}")
     try:
         with mongo_client(config.mongo) as client:
+            progress.info(f"backup of {config.database} started -> {final}")
             totals = dump_database(
                 client[config.database],
                 partial / config.database,
