@@ -15,7 +15,10 @@ import click
 __all__ = ["main"]
 
 #: name -> "module:attribute" of a click command.
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "backup": "rainbond_kit.backup.cli:backup",
+    "restore": "rainbond_kit.backup.cli:restore",
+}
 
 
 class _LazyGroup(click.Group):

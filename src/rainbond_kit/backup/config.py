@@ -1,0 +1,151 @@
+"""What ``rainbond-kit backup`` reads from the environment (and flags), checked once."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pymongo.uri_parser import parse_uri
+
+from rainbond_kit.errors import ConfigurationError
+from rainbond_kit.settings import MongoSettings, redact_url
+
+__all__ = [
+    "DEFAULT_KEEP",
+    "DEFAULT_OUT",
+    "BackupConfig",
+    "check_database_name",
+    "mongo_settings",
+]
+
+DEFAULT_OUT = "backups"
+DEFAULT_KEEP = 7
+#: Server selection timeout when ``MONGODB_TIMEOUT_MS`` is not set: fail fast.
+DEFAULT_TIMEOUT_MS = 3000
+
+_FORBIDDEN_DB_CHARS = frozenset('/\\. "$*<>:|?\x00')
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def check_database_name(name: str, source: str) -> str:
+    """Return ``name`` if MongoDB accepts it as a database name (it becomes a directory name).
+
+    :raises ConfigurationError: naming ``source`` (the variable or flag it came from).
+    """
+    bad = sorted(_FORBIDDEN_DB_CHARS.intersection(name))
+    if not name or bad or len(name.encode()) > 63:
+        why = f"contains {''.join(bad)!r}" if bad else "must be 1 to 63 bytes"
+        raise ConfigurationError(f"{source} is not a valid database name ({why}): {name!r}")
+    return name
+
+
+def _text(env: Mapping[str, str], name: str) -> str:
+    return env.get(name, "").strip()
+
+
+def _number(env: Mapping[str, str], name: str, default: float, *, integer: bool = False) -> float:
+    raw = _text(env, name)
+    if not raw:
+        return default
+    try:
+        value = int(raw) if integer else float(raw)
+    except ValueError:
+        kind = "an integer" if integer else "a number"
+        raise ConfigurationError(f"{name} must be {kind}, got {raw!r}") from None
+    if value < 0:
+        raise ConfigurationError(f"{name} must be >= 0, got {raw!r}")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = _text(env, name).lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE or not raw:
+        return False
+    raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
+
+
+def _database(env: Mapping[str, str], mongo: MongoSettings, flag: str | None) -> str:
+    if flag:
+        return check_database_name(flag, "--db")
+    for name in ("MONGODB_DB", "MONGODB_DATABASE"):
+        if _text(env, name):
+            return check_database_name(_text(env, name), name)
+    from_uri = parse_uri(mongo.uri, validate=False, warn=False).get("database")
+    if from_uri:
+        return check_database_name(from_uri, "the database in MONGODB_URI")
+    raise ConfigurationError("MONGODB_DB is not set: name the database to back up (or pass --db)")
+
+
+def _url(env: Mapping[str, str]) -> str | None:
+    url = _text(env, "URL")
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigurationError(
+            f"URL must be an http:// or https:// address, got {redact_url(url)!r}"
+        )
+    return url
+
+
+def mongo_settings(env: Mapping[str, str]) -> MongoSettings:
+    """The foundation's Mongo settings, with a 3 s server timeout unless ``MONGODB_TIMEOUT_MS`` is set."""
+    mongo = MongoSettings.from_env(env)
+    if not _text(env, "MONGODB_TIMEOUT_MS"):
+        mongo = dataclasses.replace(mongo, server_selection_timeout_ms=DEFAULT_TIMEOUT_MS)
+    return mongo
+
+
+@dataclass(frozen=True)
+class BackupConfig:
+    """Everything a backup run needs; build it with :meth:`from_env`."""
+
+    mongo: MongoSettings
+    database: str
+    out: Path
+    keep: int = DEFAULT_KEEP
+    gzip: bool = False
+    url: str | None = None
+    file_dir: str = ""
+    upload_retries: int = 3
+    upload_backoff: float = 1.0
+    upload_timeout: float = 60.0
+    batch_size: int = 1000
+
+    @classmethod
+    def from_env(
+        cls,
+        env: Mapping[str, str],
+        *,
+        database: str | None = None,
+        out: Path | None = None,
+        keep: int | None = None,
+        gzip: bool | None = None,
+    ) -> BackupConfig:
+        """Read the variables (see ``docs/backup.md``); explicit arguments beat them.
+
+        :raises ConfigurationError: a value is missing or malformed; the message names it.
+        """
+        mongo = mongo_settings(env)
+        file_dir = _text(env, "FILE_DIR")
+        return cls(
+            mongo=mongo,
+            database=_database(env, mongo, database),
+            out=out if out is not None else Path(file_dir or DEFAULT_OUT),
+            keep=keep
+            if keep is not None
+            else int(_number(env, "BACKUP_KEEP", DEFAULT_KEEP, integer=True)),
+            gzip=gzip if gzip is not None else _flag(env, "BACKUP_GZIP"),
+            url=_url(env),
+            file_dir=file_dir,
+            upload_retries=int(_number(env, "BACKUP_UPLOAD_RETRIES", 3, integer=True)),
+            upload_backoff=_number(env, "BACKUP_UPLOAD_BACKOFF", 1.0),
+            upload_timeout=_number(env, "BACKUP_UPLOAD_TIMEOUT", 60.0) or 60.0,
+            batch_size=int(_number(env, "BACKUP_BATCH_SIZE", 1000, integer=True)) or 1000,
+        )
