@@ -112,7 +112,7 @@ class Demo(MethodView):
                 "properties": {**_BOOK["properties"], "id": _ID},
                 "required": ["id", "title", "author"],
             }
-        )  # fmt: skip
+        )
     )
     @_documented(UpdateResultSchema)
     def put(self) -> Any:
@@ -133,7 +133,7 @@ class Demo(MethodView):
                 "required": ["id"],
                 "additionalProperties": False,
             }
-        )  # fmt: skip
+        )
     )
     @_documented(DeleteResultSchema)
     def delete(self) -> Any:

@@ -51,3 +51,7 @@ def main(ctx: click.Context, create: str | None) -> None:
 def run(argv: Sequence[str] | None = None) -> Any:
     """Entry point for tests: run the CLI without exiting the interpreter."""
     return main.main(args=list(argv or sys.argv[1:]), standalone_mode=False)
+
+
+if __name__ == "__main__":  # python -m rainbond_kit.cli
+    main()

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sample_app import create_app
 
 from rainbond_kit import RainbondKit, Settings
-from sample_app import create_app
 
 
 @pytest.fixture
