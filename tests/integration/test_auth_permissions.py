@@ -150,7 +150,7 @@ def test_registration_idempotent_and_concurrent(
     assert sorted((s["permission_name"], s["permission_status"]) for s in sets) == sorted(
         [(PERM, s) for s in (0, 1, 2, 4)] + [("用户", 0), ("用户", 1)]
     )
-    assert all(s["permission_id"] == ids[s["permission_name"]] for s in sets)
+    assert [s for s in sets if s["permission_id"] != ids[s["permission_name"]]] == [], ids
 
 
 def test_token_security_scheme_in_spec(auth_app: Flask) -> None:

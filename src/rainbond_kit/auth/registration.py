@@ -108,7 +108,11 @@ def _upsert(
             if attempt:  # pragma: no cover - a second race on the same key is not possible
                 raise
             continue  # another replica inserted it between our match and insert: re-match
-        return doc["_id"] if doc else None
+        if doc is None:  # some servers answer a lost upsert race with no document: re-read
+            doc = collection.find_one(key, {"_id": 1})
+        if doc is None:
+            raise RegistrationError(f"upsert into {collection.name} returned no document")
+        return doc["_id"]
     return None  # pragma: no cover
 
 
