@@ -146,6 +146,8 @@ def row_filter(
 
     :raises ForbiddenError: the user is no administrator and belongs to no group.
     """
+    if not user_field_name or user_field_name.startswith("$"):
+        raise ValueError(f"user_field_name must be a field name, got {user_field_name!r}")
     groups = [g for g in group_list if isinstance(g, str)]
     result: dict[str, Any] = {}
     if user_name in frozenset(admin_users):
