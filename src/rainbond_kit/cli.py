@@ -18,6 +18,7 @@ __all__ = ["main"]
 COMMANDS: dict[str, str] = {
     "backup": "rainbond_kit.backup.cli:backup",
     "restore": "rainbond_kit.backup.cli:restore",
+    "token": "rainbond_kit.auth.cli:token",
 }
 
 

@@ -23,6 +23,9 @@ from dependency_injector import containers, providers
 from pymongo.database import Database
 from pymongo.uri_parser import parse_uri
 
+from rainbond_kit.auth.cache import RecordCache
+from rainbond_kit.auth.settings import AuthSettings
+from rainbond_kit.auth.stores import redis_settings_for_db
 from rainbond_kit.repository import MongoRepository
 from rainbond_kit.settings import MongoSettings, RedisSettings, Settings
 
@@ -86,6 +89,26 @@ class Container(containers.DeclarativeContainer):
 
     #: ``container.repository(collection="books", soft_delete=True, indexes=[...])``
     repository = providers.Factory(MongoRepository, database=mongo_db)
+
+    # --- auth ---
+    # Auth-center integration (rainbond_kit.auth). Settings are read from the environment on
+    # first use; ``init_auth(app)`` validates them at start-up and overrides this provider.
+    # The auth center's Redis database lives on the REDIS_* server; its MongoDB database is
+    # reached through the shared client.
+    auth_settings = providers.Singleton(AuthSettings.from_env)
+    auth_redis = providers.Singleton(
+        create_redis_client,
+        settings=providers.Callable(
+            redis_settings_for_db, settings.provided.redis, auth_settings.provided.tokens.redis_db
+        ),
+        closers=closers,
+    )
+    auth_db = providers.Singleton(
+        _database, client=mongo_client, name=auth_settings.provided.mongo_db_name
+    )
+    auth_cache: providers.Singleton[RecordCache[Any]] = providers.Singleton(
+        RecordCache, seconds=auth_settings.provided.cache_seconds
+    )
 
 
 def shutdown(container: Container) -> None:
