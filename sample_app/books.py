@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 import pymongo
 from flask_smorest import Blueprint
 
 from rainbond_kit.resource import ResourceView
 
-blueprint = Blueprint("books", __name__, url_prefix="/api/v1/books", description="Books")
+#: The permission this component registers in the auth center (when auth is on).
+CENTER_NAME, PERMISSION_NAME = "图书中心", "图书管理"
+PER_DEFAULTS: list[dict[str, Any]] = [
+    {"session_key": "auth_books", "center_name": CENTER_NAME, "permission_name": PERMISSION_NAME,
+     "status": [0, 1, 2, 4, 8, 16]},
+]  # fmt: skip
 
 
 class BookSchema(ma.Schema):
@@ -36,4 +43,14 @@ class Books(ResourceView):
     MAX_PAGE_SIZE = 100
 
 
-Books.register(blueprint)
+class SecuredBooks(Books):
+    """The same resource behind the auth center: a token and the method's permission code."""
+
+    PERMISSION = (CENTER_NAME, PERMISSION_NAME)
+
+
+def make_blueprint(*, secured: bool = False) -> Blueprint:
+    """The books blueprint; ``secured`` puts it behind the auth center."""
+    blueprint = Blueprint("books", __name__, url_prefix="/api/v1/books", description="Books")
+    (SecuredBooks if secured else Books).register(blueprint, name="Books")
+    return blueprint

@@ -14,13 +14,14 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from rainbond_kit.auth import TOKEN_SECURITY, permission_required
 from rainbond_kit.compat.db_connect import DBConnect
 from rainbond_kit.compat.parameter import Parameter
 from rainbond_kit.extension_state import get_state
+from sample_app.books import CENTER_NAME, PERMISSION_NAME
 
-blueprint = Blueprint(
-    "demo", __name__, description="The rainbond-python tutorial endpoint (compat API)"
-)
+#: Only used for its documentation decorators; :func:`make_blueprint` builds the real one.
+blueprint = Blueprint("demo_docs", __name__)
 
 _BOOK = {
     "type": "object",
@@ -73,7 +74,6 @@ def _db_books() -> DBConnect:
     return DBConnect(db=get_state().settings.mongo.database, collection="books")
 
 
-@blueprint.route("/api/v1/demo")
 class Demo(MethodView):
     """GET pages through books, POST creates, PUT updates, DELETE removes (seed style)."""
 
@@ -140,3 +140,29 @@ class Demo(MethodView):
         parameter = Parameter(request)
         param = parameter.verification(checking=parameter.param_json, verify={"id": str})
         return _db_books().delete_docu(find_docu=param)
+
+
+def make_blueprint(*, secured: bool = False) -> Blueprint:
+    """The demo blueprint; ``secured`` requires the books permission (by method)."""
+    demo = Blueprint(
+        "demo", __name__, description="The rainbond-python tutorial endpoint (compat API)"
+    )
+    attrs: dict[str, Any] = {}
+    if secured:
+        attrs["decorators"] = [permission_required(CENTER_NAME, PERMISSION_NAME)]
+        attrs = {
+            **attrs,
+            **{
+                verb: _secured_doc(getattr(Demo, verb)) for verb in ("get", "post", "put", "delete")
+            },
+        }
+    demo.route("/api/v1/demo")(type("Demo", (Demo,), attrs))
+    return demo
+
+
+def _secured_doc(func: Any) -> Any:
+    return blueprint.doc(security=TOKEN_SECURITY)(
+        blueprint.alt_response(401, response="UNAUTHORIZED")(
+            blueprint.alt_response(403, response="FORBIDDEN")(func)
+        )
+    )

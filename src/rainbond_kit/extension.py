@@ -19,6 +19,7 @@ from rainbond_kit.cors import configure_cors
 from rainbond_kit.extension_state import EXTENSION_KEY, KitState, get_state
 from rainbond_kit.health import blueprint as health_blueprint
 from rainbond_kit.logs import configure_logging
+from rainbond_kit.ratelimit import init_ratelimit
 from rainbond_kit.settings import Settings
 
 __all__ = ["CONFIG_DEFAULTS", "RainbondKit"]
@@ -95,6 +96,7 @@ class RainbondKit:
             api=api,
             redis_enabled=_redis_enabled(container, settings),
         )
+        init_ratelimit(app)
         modules = [*self._wire, *app.config["RAINBOND_WIRE"]]
         if modules:
             container.wire(modules=modules)

@@ -249,11 +249,19 @@ def exempt(view: F) -> F:
     return view
 
 
+_INSTALLED = "rainbond_kit_ratelimit"
+
+
 def init_ratelimit(app: Flask) -> None:
     """Install the after-request headers and, if ``RAINBOND_RATELIMIT`` is set, the default limit.
 
+    ``RainbondKit(app)`` calls it; calling it again is a no-op.
+
     :raises ConfigurationError: ``RAINBOND_RATELIMIT`` is not a rate.
     """
+    if app.extensions.get(_INSTALLED):
+        return  # RainbondKit already called it; installing twice would count twice
+    app.extensions[_INSTALLED] = True
     default = _setting(app, "RAINBOND_RATELIMIT")
     rate = parse_rate(default) if default else None
     if rate is not None and not get_state(app).redis_enabled:

@@ -33,6 +33,9 @@ from flask import Flask, Response, current_app, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from rainbond_kit.auth.context import current_row_filter
+from rainbond_kit.auth.decorators import permission_required
+from rainbond_kit.auth.openapi import TOKEN_SECURITY, document_token_security
 from rainbond_kit.documents import object_id
 from rainbond_kit.errors import (
     BadRequestError,
@@ -42,6 +45,7 @@ from rainbond_kit.errors import (
 )
 from rainbond_kit.extension_state import get_container, get_state
 from rainbond_kit.query import ListQuery, QuerySpec, parse_list_query
+from rainbond_kit.ratelimit import limit
 from rainbond_kit.repository import MongoRepository, Page
 from rainbond_kit.schemas import (
     list_response_schema,
@@ -82,6 +86,14 @@ class ResourceView(MethodView):
     ETAG: ClassVar[bool] = False
     #: operations served; remove one to switch it off
     OPERATIONS: ClassVar[frozenset[str]] = ALL_OPERATIONS
+    #: ``(center_name, permission_name)`` in the auth center: every operation then needs a
+    #: token and the method's code (GET 1, POST 2, PUT/PATCH 4, DELETE 8); see ``rainbond_kit.auth``
+    PERMISSION: ClassVar[tuple[str, str] | None] = None
+    #: with ``PERMISSION``: the field holding the creator's user name; reads and writes are then
+    #: limited to the caller's groups and, without ``is_all_data``, to their own documents
+    ROW_LEVEL_FIELD: ClassVar[str | None] = None
+    #: per-client rate limit of every operation, e.g. ``"100/minute"`` (needs Redis)
+    RATE_LIMIT: ClassVar[str | None] = None
 
     _query_spec: ClassVar[QuerySpec]
     _output_fields: ClassVar[tuple[str, ...]]
@@ -90,7 +102,12 @@ class ResourceView(MethodView):
     # --- hooks ------------------------------------------------------------------------------
 
     def scope_filter(self) -> Mapping[str, Any] | None:
-        """A server-side filter ANDed into every read and write (row-level access)."""
+        """A server-side filter ANDed into every read and write (row-level access).
+
+        Default: the auth center's row filter when ``ROW_LEVEL_FIELD`` is set, else none.
+        """
+        if self.PERMISSION is not None and self.ROW_LEVEL_FIELD is not None:
+            return current_row_filter(*self.PERMISSION, user_field_name=self.ROW_LEVEL_FIELD)
         return None
 
     def before_insert(self, doc: dict[str, Any]) -> dict[str, Any]:
@@ -121,8 +138,14 @@ class ResourceView(MethodView):
     def create_item(self, data: dict[str, Any]) -> dict[str, Any]:
         doc = self.before_insert(dict(data))
         scope = self.scope_filter()
-        if scope:
-            doc.update({k: v for k, v in scope.items() if not k.startswith("$")})
+        if scope:  # stamp plain equality conditions (owner, tenant) onto the new document
+            doc.update(
+                {
+                    k: v
+                    for k, v in scope.items()
+                    if not k.startswith("$") and not isinstance(v, Mapping)
+                }
+            )
         return self._public(self.repository.insert_one(doc))
 
     def read_item(self, item_id: str) -> dict[str, Any]:
@@ -218,6 +241,7 @@ class ResourceView(MethodView):
             "_query_spec": spec,
             "_output_fields": ("id", *out().dump_fields),
             "_item_endpoint": f"{blp.name}.{name}Item",
+            "decorators": [*cls.decorators, *_access_decorators(cls)],
         }
         base = url.rstrip("/")
         ops = cls.OPERATIONS
@@ -227,12 +251,27 @@ class ResourceView(MethodView):
             view = type(f"{name}Collection", (cls,), {**attrs, **collection_verbs})
             blp.route(base if blp.url_prefix else base or "/", endpoint=f"{name}Collection")(view)
         if "search" in ops:
-            search = type(f"{name}Search", (cls,), {**attrs, "post": _search_verb(blp, out, name)})
+            search = type(
+                f"{name}Search", (cls,), {**attrs, "post": _search_verb(blp, cls, out, name)}
+            )
             blp.route(f"{base}/search", endpoint=f"{name}Search")(search)
         if item_verbs:
             view = type(f"{name}Item", (cls,), {**attrs, **item_verbs})
             blp.route(f"{base}/<item_id>", endpoint=f"{name}Item")(view)
         blp.record_once(lambda state: _ensure_indexes(state.app, cls))
+        if cls.PERMISSION is not None:
+            blp.record_once(lambda state: document_token_security(get_state(state.app).api))
+
+
+def _access_decorators(cls: type[ResourceView]) -> list[Callable[..., Any]]:
+    """Rate limit (inner) and permission check (outer, so it runs first and the limit can
+    count per user)."""
+    found: list[Callable[..., Any]] = []
+    if cls.RATE_LIMIT is not None:
+        found.append(limit(cls.RATE_LIMIT, scope=f"resource:{cls.COLLECTION}"))
+    if cls.PERMISSION is not None:
+        found.append(permission_required(*cls.PERMISSION))
+    return found
 
 
 def _ensure_indexes(app: Flask, cls: type[ResourceView]) -> None:
@@ -290,7 +329,7 @@ def _collection_verbs(
 
         @blp.doc(parameters=query_parameters(spec), description=_LIST_HELP)
         @blp.response(200, list_response_schema(out, name))
-        @_errors(400, 503)
+        @_operation(cls, 400, 503)
         def get(self: ResourceView) -> Response:
             query = parse_list_query(_args(), self._query_spec)
             return self._list_response(query, self.list_items(query))
@@ -301,7 +340,7 @@ def _collection_verbs(
 
         @blp.arguments(create_schema)
         @blp.response(201, out)
-        @_errors(400, 409, 503)
+        @_operation(cls, 400, 409, 503)
         def post(self: ResourceView, data: dict[str, Any]) -> Response:
             return self._item_response(self.create_item(data), 201)
 
@@ -309,7 +348,9 @@ def _collection_verbs(
     return verbs
 
 
-def _search_verb(blp: Blueprint, out: type[ma.Schema], name: str) -> Callable[..., Any]:
+def _search_verb(
+    blp: Blueprint, cls: type[ResourceView], out: type[ma.Schema], name: str
+) -> Callable[..., Any]:
     @blp.doc(
         description="The list query language as a JSON object (same keys as the GET parameters).",
         requestBody={
@@ -318,7 +359,7 @@ def _search_verb(blp: Blueprint, out: type[ma.Schema], name: str) -> Callable[..
         },
     )
     @blp.response(200, list_response_schema(out, name))
-    @_errors(400, 415, 503)
+    @_operation(cls, 400, 415, 503)
     def post(self: ResourceView) -> Response:
         body = request.get_json(silent=False) if request.content_length else {}
         if not isinstance(body, dict):
@@ -338,7 +379,7 @@ def _item_verbs(
     if "read" in ops:
 
         @blp.response(200, out)
-        @_errors(400, 404, 503)
+        @_operation(cls, 400, 404, 503)
         def get(self: ResourceView, item_id: str) -> Response:
             return self._item_response(self.read_item(item_id))
 
@@ -347,7 +388,7 @@ def _item_verbs(
 
         @blp.arguments(update_schema)
         @blp.response(200, out)
-        @_errors(400, 404, 409, 412, 503)
+        @_operation(cls, 400, 404, 409, 412, 503)
         def put(self: ResourceView, data: dict[str, Any], item_id: str) -> Response:
             return self._item_response(self.write_item(item_id, data, partial=False))
 
@@ -356,7 +397,7 @@ def _item_verbs(
 
         @blp.arguments(patch_schema(update_schema, name))
         @blp.response(200, out)
-        @_errors(400, 404, 409, 412, 503)
+        @_operation(cls, 400, 404, 409, 412, 503)
         def patch(self: ResourceView, data: dict[str, Any], item_id: str) -> Response:
             return self._item_response(self.write_item(item_id, data, partial=True))
 
@@ -364,7 +405,7 @@ def _item_verbs(
     if "delete" in ops:
 
         @blp.response(204)
-        @_errors(400, 404, 412, 503)
+        @_operation(cls, 400, 404, 412, 503)
         def delete(self: ResourceView, item_id: str) -> Response:
             self.delete_item(item_id)
             return Response(status=204)
@@ -373,18 +414,26 @@ def _item_verbs(
     return verbs
 
 
-def _errors(*codes: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Document the error responses an operation can give (all are the envelope).
+def _operation(
+    cls: type[ResourceView], *codes: int
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Document an operation's error responses (all the envelope) and its security.
 
     Writes flask-smorest's doc attribute directly instead of stacking ``alt_response``
-    wrappers, so documenting errors costs nothing per request.
+    wrappers, so documenting costs nothing per request.
     """
+    if cls.PERMISSION is not None:
+        codes = (*codes, 401, 403)
+    if cls.RATE_LIMIT is not None:
+        codes = (*codes, 429)
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         doc = func.__dict__.setdefault("_apidoc", {})
         responses = doc.setdefault("response", {}).setdefault("responses", {})
         for code in codes:
             responses.setdefault(code, []).append(HTTPStatus(code).name)
+        if cls.PERMISSION is not None:
+            doc.setdefault("manual_doc", {})["security"] = TOKEN_SECURITY
         return func  # the same function: no wrapper
 
     return decorate

@@ -107,7 +107,13 @@ class MongoSettings:
 
         host_var = _first(env, "MONGODB_HOST")
         port = _port(env, "MONGODB_PORT", 27017)
-        user_var = _first(env, "MONGODB_USER", "MONGODB_USERNAME", "MONGODB_NAME")
+        # Auth-center deployments use MONGODB_USER for the *users collection* (rainbond_kit.auth);
+        # there it is never read as the login name.
+        auth_center = bool(env.get("MONGODB_PERMISSION", "").strip())
+        user_names = ("MONGODB_USERNAME", "MONGODB_NAME") + (
+            () if auth_center else ("MONGODB_USER",)
+        )
+        user_var = _first(env, *user_names)
         password_var = _first(env, "MONGODB_PASSWORD", "MONGODB_PASS")
         auth_source = _first(env, "MONGODB_AUTH_SOURCE", "MONGODB_AUTHSOURCE")
         database = db_var[1] if db_var else DEFAULT_DATABASE

@@ -113,3 +113,11 @@ def test_settings_are_frozen() -> None:
 
 def test_redact_url_without_password_is_identity() -> None:
     assert redact_url("mongodb://h:1/") == "mongodb://h:1/"
+
+
+def test_mongodb_user_is_a_collection_name_in_auth_center_deployments() -> None:
+    """With the auth-center variables set, MONGODB_USER names the users collection, not a login."""
+    env = {"MONGODB_HOST": "h", "MONGODB_USER": "sys_user", "MONGODB_PERMISSION": "sys_permission"}
+    assert MongoSettings.from_env(env).uri == "mongodb://h:27017/"
+    env["MONGODB_NAME"] = "login"
+    assert MongoSettings.from_env(env).uri == "mongodb://login@h:27017/"
