@@ -8,10 +8,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
+from sample_app import create_app
 
 from rainbond_kit import RainbondKit, Settings
 from rainbond_kit.auth import AuthSettings
-from sample_app import create_app
 from tests.integration.auth_support import (  # noqa: F401 - fixture
     CENTER,
     PERM,
