@@ -66,3 +66,38 @@ def test_embedded_default_serves_and_stops_its_mongo(tmp_path: Path, redis_url: 
         _, stderr = proc.communicate(timeout=30)
     assert "embedded MongoDB (SecantusDB)" in stderr
     assert "production needs a real MongoDB" in stderr
+
+
+def test_seed_command_fills_a_running_service(
+    tmp_path: Path, redis_url: str, mongo_uri: str
+) -> None:
+    """python -m sample_app.seed creates books through the API of a running service."""
+    import uuid
+
+    port = free_port()
+    db = f"seed_{uuid.uuid4().hex[:8]}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sample_app"], cwd=ROOT,
+        env=_env(PORT=str(port), REDIS_URL=redis_url, MONGODB_URI=mongo_uri, MONGODB_DB=db),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        result = subprocess.run(
+            [sys.executable, "-m", "sample_app.seed", "--url", f"http://127.0.0.1:{port}", "--count", "12"],
+            cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/api/v1/books?$limit=1", timeout=5
+        ) as r:
+            assert json.load(r)["total"] == 12
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
