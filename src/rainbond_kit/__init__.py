@@ -19,6 +19,9 @@ from rainbond_kit.errors import (
 )
 from rainbond_kit.extension import RainbondKit
 from rainbond_kit.extension_state import get_api, get_container
+from rainbond_kit.query import ListQuery, QuerySpec
+from rainbond_kit.repository import MongoRepository, Page
+from rainbond_kit.resource import ResourceView
 from rainbond_kit.settings import Settings
 
 __all__ = [
@@ -28,10 +31,15 @@ __all__ = [
     "Container",
     "ForbiddenError",
     "HTTPError",
+    "ListQuery",
+    "MongoRepository",
     "NotFoundError",
+    "Page",
     "PreconditionFailedError",
+    "QuerySpec",
     "RainbondError",
     "RainbondKit",
+    "ResourceView",
     "ServiceUnavailableError",
     "Settings",
     "TooManyRequestsError",
