@@ -15,7 +15,9 @@ import click
 __all__ = ["main"]
 
 #: name -> "module:attribute" of a click command.
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "new": "rainbond_kit.scaffold.cli:new",
+}
 
 
 class _LazyGroup(click.Group):
