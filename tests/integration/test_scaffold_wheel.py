@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -122,6 +125,54 @@ def test_generated_project_tests_pass(venv_bin: Path, project: Path) -> None:
         timeout=300,
     )
     assert "4 passed" in output, output
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_python_app_py_serves_with_an_embedded_mongo(
+    venv_bin: Path, project: Path, stop: signal.Signals
+) -> None:
+    """The printed run command works: `python app.py` starts SecantusDB, serves, stops it on exit."""
+    port = free_port()
+    log = project.parent / f"app-py-{stop.name}.log"
+    with log.open("w") as stderr:
+        proc = subprocess.Popen(
+            [str(venv_bin / "python"), "app.py"],
+            cwd=project,
+            env=_clean_env(PORT=str(port)),
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+        try:
+            ready = _wait_ready(proc, f"http://127.0.0.1:{port}/readyz")
+            status, item = _http("POST", f"http://127.0.0.1:{port}/api/v1/items", {"name": "pear"})
+        finally:
+            proc.send_signal(stop)
+            returncode = proc.wait(timeout=30)
+    output = log.read_text()
+    assert ready, output[-3000:]
+    assert (status, item["name"]) == (201, "pear")
+    assert returncode == 0, output[-3000:]
+    match = re.search(r"embedded MongoDB \(SecantusDB\) at mongodb://127\.0\.0\.1:(\d+)/", output)
+    assert match, output[-3000:]
+    assert (project / ".rainbond-kit" / "mongo-data").is_dir()
+    with socket.socket() as sock:  # the embedded server stopped with the app
+        assert sock.connect_ex(("127.0.0.1", int(match.group(1)))) != 0
+
+
+def test_python_app_py_refuses_a_malformed_variable(venv_bin: Path, project: Path) -> None:
+    """`python app.py` with MONGODB_PORT=abc exits 2 naming the variable, no traceback."""
+    result = subprocess.run(
+        [str(venv_bin / "python"), "app.py"],
+        cwd=project,
+        env=_clean_env(MONGODB_HOST="db", MONGODB_PORT="abc"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "configuration error: MONGODB_PORT must be a port number, got 'abc'" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def _http(method: str, url: str, body: Any = None) -> tuple[int, Any]:
