@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import MutableMapping
 from pathlib import Path
@@ -183,12 +184,21 @@ class RedisProcess(ChildServer):
         ]
 
 
+def _exit_on_sigterm() -> None:
+    """Make SIGTERM run the atexit handlers (Python's default dies without them)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
 def ensure_mongo(
     environ: MutableMapping[str, str] | None = None, data_dir: str | Path = DEFAULT_DATA_DIR
 ) -> MongoProcess | None:
     """Start the embedded MongoDB when ``environ`` names none; for development only.
 
-    Sets ``MONGODB_URI`` in ``environ`` and registers a stop at exit. Returns the process,
+    Sets ``MONGODB_URI`` in ``environ`` and registers a stop at exit, also on SIGTERM (when
+    nothing else handles it), so no server outlives the app. Returns the process,
     or ``None`` when a MongoDB is configured (``MONGODB_URI`` or ``MONGODB_HOST``).
     """
     env = os.environ if environ is None else environ
@@ -199,6 +209,7 @@ def ensure_mongo(
     server = MongoProcess(storage_path=Path(data_dir).resolve())
     server.start()
     atexit.register(server.stop)
+    _exit_on_sigterm()
     env["MONGODB_URI"] = server.uri
     env["RAINBOND_EMBEDDED_URI"] = server.uri
     print(
