@@ -256,3 +256,16 @@ def test_generated_code_passes_ruff_with_default_settings(tmp_path: Path) -> Non
     for command in (check, fmt):
         result = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_generated_code_passes_mypy_strict(tmp_path: Path) -> None:
+    """The generated app, gunicorn config and tests type-check under `mypy --strict`."""
+    pytest.importorskip("mypy", reason="mypy comes with the dev extra")
+    assert _invoke(["new", "typed"], tmp_path).exit_code == 0
+    command = [sys.executable, "-m", "mypy", "--strict", "--ignore-missing-imports"]
+    command += ["--cache-dir", str(tmp_path / "cache"), "app.py", "gunicorn.conf.py", "tests"]
+    result = subprocess.run(
+        command, cwd=tmp_path / "typed", capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
