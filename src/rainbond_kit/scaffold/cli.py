@@ -32,6 +32,7 @@ def run_commands(target: Path) -> list[str]:
 @click.command(
     "new",
     epilog=EPILOG,
+    short_help="Create a Rainbond-ready component project NAME.",
     help=(
         "Create the component project NAME in a new folder: a Flask app with an example"
         " REST resource on MongoDB, tests, a Procfile and gunicorn settings for Rainbond."
