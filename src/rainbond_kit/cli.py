@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "backup": "rainbond_kit.backup.cli:backup",
     "restore": "rainbond_kit.backup.cli:restore",
     "token": "rainbond_kit.auth.cli:token",
+    "new": "rainbond_kit.scaffold.cli:new",
 }
 
 

@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import MutableMapping
 from pathlib import Path
@@ -31,6 +32,14 @@ __all__ = ["ChildServer", "MongoProcess", "RedisProcess", "ensure_mongo", "free_
 log = logging.getLogger("rainbond_kit.embedded")
 
 DEFAULT_DATA_DIR = ".rainbond-kit/mongo-data"
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to SIGTERM us when the parent dies (even by SIGKILL)."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def free_port() -> int:
@@ -68,7 +77,10 @@ class ChildServer:
         if self.running:
             return
         self._proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-            self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            self.command(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -183,12 +195,21 @@ class RedisProcess(ChildServer):
         ]
 
 
+def _exit_on_sigterm() -> None:
+    """Make SIGTERM run the atexit handlers (Python's default dies without them)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
 def ensure_mongo(
     environ: MutableMapping[str, str] | None = None, data_dir: str | Path = DEFAULT_DATA_DIR
 ) -> MongoProcess | None:
     """Start the embedded MongoDB when ``environ`` names none; for development only.
 
-    Sets ``MONGODB_URI`` in ``environ`` and registers a stop at exit. Returns the process,
+    Sets ``MONGODB_URI`` in ``environ`` and registers a stop at exit, also on SIGTERM (when
+    nothing else handles it), so no server outlives the app. Returns the process,
     or ``None`` when a MongoDB is configured (``MONGODB_URI`` or ``MONGODB_HOST``).
     """
     env = os.environ if environ is None else environ
@@ -199,6 +220,7 @@ def ensure_mongo(
     server = MongoProcess(storage_path=Path(data_dir).resolve())
     server.start()
     atexit.register(server.stop)
+    _exit_on_sigterm()
     env["MONGODB_URI"] = server.uri
     env["RAINBOND_EMBEDDED_URI"] = server.uri
     print(

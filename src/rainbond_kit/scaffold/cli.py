@@ -1,0 +1,62 @@
+"""``rainbond-kit new NAME``: create a Rainbond-ready component project."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import click
+
+from rainbond_kit.scaffold.project import NAME_RULE, ScaffoldError, create_component, validate_name
+
+__all__ = ["new", "run_commands"]
+
+EPILOG = """\b
+Examples:
+  rainbond-kit new demo_component
+  rainbond-kit -c demo_component          (the original rainbond-python spelling)
+  rainbond-kit new orders-api --directory ~/projects
+"""
+
+
+def run_commands(target: Path) -> list[str]:
+    """The shell commands that install and start the created component."""
+    return [
+        f"cd {shlex.quote(str(target))}",
+        "python3 -m venv .venv",
+        ".venv/bin/pip install -r requirements.txt",
+        ".venv/bin/python app.py",
+    ]
+
+
+@click.command(
+    "new",
+    epilog=EPILOG,
+    short_help="Create a Rainbond-ready component project NAME.",
+    help=(
+        "Create the component project NAME in a new folder: a Flask app with an example"
+        " REST resource on MongoDB, tests, a Procfile and gunicorn settings for Rainbond."
+        f" NAME: {NAME_RULE}. An existing folder is never overwritten."
+    ),
+)
+@click.argument("name")
+@click.option(
+    "--directory",
+    "-d",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(),
+    show_default="current directory",
+    help="Folder in which to create NAME.",
+)
+def new(name: str, directory: Path) -> None:
+    try:
+        validate_name(name)
+    except ScaffoldError as exc:
+        raise click.BadParameter(str(exc), param_hint="NAME") from None
+    try:
+        target = create_component(name, Path(directory))
+    except ScaffoldError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Successfully created `{name}` component. Run command:")
+    for command in run_commands(target):
+        click.echo(f"$ {command}")

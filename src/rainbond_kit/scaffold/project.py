@@ -1,0 +1,118 @@
+"""Render the component templates into a new folder.
+
+Templates live in ``templates/component/`` as package data; every file ends in ``.tmpl``
+(so no tool mistakes them for the library's own code) and that suffix is dropped on
+output. The only substitution is a plain ``str.replace`` of ``{{name}}`` and
+``{{version}}`` tokens: ``string.Template``'s ``$`` would clash with the shell's
+``${PORT}`` and ``$ cd`` in the templates, and Jinja would be a dependency for two words.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+from collections.abc import Iterator, Mapping
+from importlib.resources import files
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+from rainbond_kit import __version__
+from rainbond_kit.errors import RainbondError
+
+if TYPE_CHECKING:
+    if sys.version_info >= (3, 11):
+        from importlib.resources.abc import Traversable
+    else:
+        from importlib.abc import Traversable
+
+__all__ = [
+    "NAME_RULE",
+    "ScaffoldError",
+    "create_component",
+    "render",
+    "template_files",
+    "validate_name",
+]
+
+SUFFIX = ".tmpl"
+MAX_NAME_LENGTH = 64
+NAME_RULE = (
+    "letters, digits, '_' and '-' only, starting with a letter or '_', "
+    f"at most {MAX_NAME_LENGTH} characters"
+)
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_TOKEN = re.compile(r"\{\{\s*\w+\s*\}\}")
+
+
+class ScaffoldError(RainbondError):
+    """The component cannot be created (bad name, existing folder, unwritable parent)."""
+
+
+def validate_name(name: str) -> str:
+    """Return ``name`` if it is a valid component name, else raise :class:`ScaffoldError`."""
+    if len(name) > MAX_NAME_LENGTH or not _NAME.fullmatch(name):
+        raise ScaffoldError(f"{name!r} is not a valid component name: use {NAME_RULE}")
+    return name
+
+
+def _walk(node: Traversable, prefix: PurePosixPath) -> Iterator[tuple[PurePosixPath, str]]:
+    for child in sorted(node.iterdir(), key=lambda c: c.name):
+        path = prefix / child.name
+        if child.is_dir():
+            yield from _walk(child, path)
+        elif child.name.endswith(SUFFIX):
+            yield path.with_name(child.name[: -len(SUFFIX)]), child.read_text(encoding="utf-8")
+
+
+def template_files() -> dict[PurePosixPath, str]:
+    """The component's files, relative path (without ``.tmpl``) -> template text."""
+    root = files("rainbond_kit.scaffold") / "templates" / "component"
+    if not root.is_dir():
+        raise ScaffoldError("the scaffold templates are missing from this installation")
+    return dict(_walk(root, PurePosixPath()))
+
+
+def render(text: str, values: Mapping[str, str]) -> str:
+    """Replace each ``{{key}}`` with its value; an unknown token is a template bug."""
+    for key, value in values.items():
+        text = text.replace("{{" + key + "}}", value)
+    leftover = _TOKEN.search(text)
+    if leftover:
+        raise ScaffoldError(f"template token {leftover.group()} has no value")
+    return text
+
+
+def create_component(name: str, parent: Path | str = ".") -> Path:
+    """Create folder ``parent/name`` holding the rendered component; return its path.
+
+    Never overwrites: an existing file or folder of that name is refused. If writing fails
+    half-way, the partly written folder is removed.
+
+    :raises ScaffoldError: invalid name, existing target, missing or unwritable parent.
+    """
+    validate_name(name)
+    parent = Path(parent)
+    if not parent.is_dir():
+        raise ScaffoldError(f"parent folder {str(parent)!r} does not exist")
+    target = parent / name
+    values = {"name": name, "version": __version__}
+    rendered = {path: render(text, values) for path, text in template_files().items()}
+    try:
+        target.mkdir()
+    except FileExistsError:
+        raise ScaffoldError(
+            f"{str(target)!r} already exists: choose another name or remove it"
+            " (nothing was changed)"
+        ) from None
+    except OSError as exc:
+        raise ScaffoldError(f"cannot create {str(target)!r}: {exc.strerror}") from None
+    try:
+        for relative, text in rendered.items():
+            destination = target.joinpath(*relative.parts)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        shutil.rmtree(target, ignore_errors=True)
+        raise ScaffoldError(f"cannot write the component into {str(target)!r}: {exc}") from None
+    return target
