@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import os
 import re
 from typing import Any
 
@@ -47,7 +48,7 @@ EMITTED = frozenset(
     {"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$regex", "$options", "$and"}
 )
 OPS = ["eq", "ne", "gt", "gte", "lt", "lte", "in", "nin", "contains", "icontains", "startswith"]
-FUZZ = settings(max_examples=150, deadline=None)
+FUZZ = settings(max_examples=int(os.environ.get("RAINBOND_FUZZ_EXAMPLES", "150")), deadline=None)
 
 _names = st.sampled_from([*SPEC.fields, "remove_time", "_id", "$where", "a.b", "x"])
 _keys = st.one_of(
