@@ -157,7 +157,7 @@ def test_secured_app_without_token_is_401(secured_app: Flask) -> None:
 
         run()
         seen.append(operation.label)
-    assert len(seen) == 11, seen
+    assert len(seen) == 12, seen
 
 
 class _Body:
