@@ -174,6 +174,37 @@ def test_forwarded_for_spoofing_does_not_reset_the_limit(make_app: AppFactory) -
     assert statuses == [200, 200, 200, 429, 429]
 
 
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("POST", BOOKS, b'{"title": "\\ud800x", "author": "a"}'),
+        ("POST", f"{BOOKS}/search", b'{"title": "\\udfff"}'),
+        ("POST", DEMO, b'{"title": "\\ud800", "author": "a"}'),
+    ],
+)
+def test_lone_surrogates_in_json_are_a_400(
+    client: FlaskClient, method: str, url: str, body: bytes
+) -> None:
+    """Regression: a JSON escape of a lone surrogate (valid JSON, not storable) is a 400, not a 500."""
+    response = client.open(url, method=method, data=body, content_type="application/json")
+    assert _envelope(response, 400)["message"] == "text must be valid Unicode (no lone surrogates)"
+    assert client.get(BOOKS).get_json()["total"] == 0
+
+
+def test_lone_surrogate_in_a_replace_is_a_400(client: FlaskClient) -> None:
+    """Regression: PUT and PATCH with a lone surrogate leave the book unchanged."""
+    book = client.post(BOOKS, json={"title": "t", "author": "a"}).get_json()
+    for method in ("PUT", "PATCH"):
+        response = client.open(
+            f"{BOOKS}/{book['id']}",
+            method=method,
+            data=b'{"title": "\\ud800", "author": "a"}',
+            content_type="application/json",
+        )
+        _envelope(response, 400)
+    assert client.get(f"{BOOKS}/{book['id']}").get_json()["title"] == "t"
+
+
 # --- ReDoS -------------------------------------------------------------------------------
 
 
