@@ -80,3 +80,19 @@ def load(
     for thread in threads:
         thread.join(120)
     return calls
+
+
+@contextmanager
+def background_load(
+    workers: int, step: Callable[[requests.Session, int], Call]
+) -> Iterator[list[Call]]:
+    """Run :func:`load` in the background for the ``with`` block; yield its live call list."""
+    stop = threading.Event()
+    calls: list[Call] = []
+    runner = threading.Thread(target=load, args=(workers, stop.is_set, step, calls), daemon=True)
+    runner.start()
+    try:
+        yield calls
+    finally:
+        stop.set()
+        runner.join(60)

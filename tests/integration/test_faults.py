@@ -6,9 +6,9 @@ in tmp) and its own Redis. Every request is bounded in time; no restart of the a
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +21,15 @@ from sample_app import create_app
 
 from rainbond_kit import RainbondKit, Settings
 from rainbond_kit.auth import AuthSettings
-from rainbond_kit.embedded import MongoProcess, RedisProcess
-from tests.integration._served import Call, load, served, timed
-from tests.integration.auth_support import REDIS_DB, AuthCenter, auth_env, unique_name
+from rainbond_kit.embedded import ChildServer, MongoProcess, RedisProcess
+from tests.integration._served import Call, background_load, served, timed
+from tests.integration.auth_support import (  # noqa: F401 - fixture
+    REDIS_DB,
+    AuthCenter,
+    auth_env,
+    own_redis_fixture,
+    unique_name,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -46,14 +52,6 @@ def own_mongo(tmp_path: Path) -> Iterator[MongoProcess]:
     server.stop()
 
 
-@pytest.fixture
-def own_redis() -> Iterator[RedisProcess]:
-    server = RedisProcess()
-    server.start()
-    yield server
-    server.stop()
-
-
 def _wait_for(predicate: Any, timeout: float) -> float:
     """Poll ``predicate`` until true; return the seconds it took (fail after ``timeout``)."""
     started = time.monotonic()
@@ -65,6 +63,34 @@ def _wait_for(predicate: Any, timeout: float) -> float:
 
 def _ready(url: str) -> int:
     return requests.get(f"{url}/readyz", timeout=10).status_code
+
+
+@dataclass(frozen=True)
+class Outage:
+    """When a server was stopped (asked, gone) and restarted, and when /readyz noticed."""
+
+    stopping_at: float
+    fault_at: float
+    readyz_down: float
+    restart_at: float
+
+    def split(self, calls: list[Call]) -> tuple[list[Call], list[Call]]:
+        """The calls answered before the stop, and those sent while the server was gone."""
+        before = [c for c in calls if c.started + c.latency < self.stopping_at]
+        return before, [c for c in calls if self.fault_at < c.started < self.restart_at]
+
+
+def _outage(url: str, server: ChildServer, *, after: float, length: float) -> Outage:
+    """Stop ``server`` ``after`` seconds, wait for /readyz 503, restart it ``length`` later."""
+    time.sleep(after)
+    stopping_at = time.monotonic()
+    server.stop()
+    fault_at = time.monotonic()  # the server is gone: its port is free
+    readyz_down = _wait_for(lambda: _ready(url) == 503, 10)
+    time.sleep(length)
+    restart_at = time.monotonic()
+    server.start()
+    return Outage(stopping_at, fault_at, readyz_down, restart_at)
 
 
 def _envelopes_only(calls: list[Call], allowed: set[int]) -> None:
@@ -88,40 +114,24 @@ def test_mongo_outage_is_503_then_recovers_without_loss(
         }
     )
     app = create_app(settings)
-    stop = threading.Event()
-    calls: list[Call] = []
 
     def create(session: requests.Session, worker: int) -> Call:
         return timed(session, "POST", f"{url}{BOOKS}", json={"title": f"w{worker}", "author": "a"})
 
     try:
-        with served(app) as url:
-            runner = threading.Thread(
-                target=load, args=(3, stop.is_set, create, calls), daemon=True
-            )
-            runner.start()
-            time.sleep(1.5)
-            stopping_at = time.monotonic()
-            own_mongo.stop()
-            fault_at = time.monotonic()  # the server is gone: its port is free
-            readyz_down = _wait_for(lambda: _ready(url) == 503, 10)
-            time.sleep(2.5)
-            restart_at = time.monotonic()
-            own_mongo.start()
+        with served(app) as url, background_load(3, create) as calls:
+            outage = _outage(url, own_mongo, after=1.5, length=2.5)
             recovery = _wait_for(
-                lambda: any(c.status == 201 and c.started > restart_at for c in list(calls)), 30
+                lambda: any(c.status == 201 and c.started > outage.restart_at for c in list(calls)),
+                30,
             )
             assert _ready(url) == 200
             time.sleep(0.5)
-            stop.set()
-            runner.join(60)
     finally:
-        stop.set()
         RainbondKit.shutdown(app)
 
     _envelopes_only(calls, {201, 503})
-    before = [c for c in calls if c.started + c.latency < stopping_at]
-    during = [c for c in calls if fault_at < c.started < restart_at]
+    before, during = outage.split(calls)
     assert before
     assert all(c.status == 201 for c in before)
     assert during
@@ -138,7 +148,7 @@ def test_mongo_outage_is_503_then_recovers_without_loss(
     print(
         f"\nmongo fault: {len(calls)} requests, {len(before)} before, {len(during)} during "
         f"(all 503), max latency {max_latency:.2f}s (bound {MONGO_BOUND_S}s), /readyz 503 "
-        f"after {readyz_down:.2f}s, recovered {recovery:.2f}s after restart, "
+        f"after {outage.readyz_down:.2f}s, recovered {recovery:.2f}s after restart, "
         f"{len(acknowledged)} acknowledged, {len(acknowledged) - len(stored)} lost"
     )
     assert max_latency < MONGO_BOUND_S
@@ -175,39 +185,25 @@ def test_redis_outage_fails_closed_then_recovers(
         {"MONGODB_URI": mongo_uri, "MONGODB_DB": mongo_db_name, "REDIS_URL": own_redis.url}
     )
     app = create_app(settings, config, auth=AuthSettings.from_env(env))
-    stop = threading.Event()
-    calls: list[Call] = []
 
     def read(session: requests.Session, worker: int) -> Call:
         return timed(session, "GET", f"{url}{BOOKS}", headers={"token": token})
 
     try:
-        with served(app) as url:
-            runner = threading.Thread(target=load, args=(2, stop.is_set, read, calls), daemon=True)
-            runner.start()
-            time.sleep(1.0)
-            stopping_at = time.monotonic()
-            own_redis.stop()
-            fault_at = time.monotonic()  # the server is gone: its port is free
-            readyz_down = _wait_for(lambda: _ready(url) == 503, 10)
-            time.sleep(2.0)
-            restart_at = time.monotonic()
-            own_redis.start()
+        with served(app) as url, background_load(2, read) as calls:
+            outage = _outage(url, own_redis, after=1.0, length=2.0)
             center.login(uid, user)  # Redis kept nothing: the auth center's session is re-made
             recovery = _wait_for(
-                lambda: any(c.status == 200 and c.started > restart_at for c in list(calls)), 30
+                lambda: any(c.status == 200 and c.started > outage.restart_at for c in list(calls)),
+                30,
             )
             assert _ready(url) == 200
-            stop.set()
-            runner.join(60)
     finally:
-        stop.set()
         RainbondKit.shutdown(app)
         sessions.close()
 
     _envelopes_only(calls, {200, 401, 503})
-    before = [c for c in calls if c.started + c.latency < stopping_at]
-    during = [c for c in calls if fault_at < c.started < restart_at]
+    before, during = outage.split(calls)
     assert before
     assert all(c.status == 200 for c in before)
     assert during
@@ -221,6 +217,6 @@ def test_redis_outage_fails_closed_then_recovers(
     print(
         f"\nredis fault ({', '.join(config) or 'auth only'}, {sorted(messages)}): {len(calls)} requests, {len(during)} during the outage (all 503), "
         f"max latency {max_latency:.2f}s (bound {REDIS_BOUND_S}s), /readyz 503 after "
-        f"{readyz_down:.2f}s, 200 again {recovery:.2f}s after restart"
+        f"{outage.readyz_down:.2f}s, 200 again {recovery:.2f}s after restart"
     )
     assert max_latency < REDIS_BOUND_S

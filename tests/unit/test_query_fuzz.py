@@ -21,28 +21,9 @@ from hypothesis import strategies as st
 
 from rainbond_kit.compat.db_connect import COMPAT_QUERY_SPEC
 from rainbond_kit.errors import BadRequestError
-from rainbond_kit.query import (
-    FieldSpec,
-    Kind,
-    QuerySpec,
-    decode_cursor,
-    encode_cursor,
-    parse_list_query,
-)
+from rainbond_kit.query import QuerySpec, decode_cursor, encode_cursor, parse_list_query
+from tests.unit.test_query import SPEC
 
-SPEC = QuerySpec(
-    fields={
-        "title": FieldSpec(Kind.STRING),
-        "year": FieldSpec(Kind.INTEGER),
-        "price": FieldSpec(Kind.NUMBER),
-        "done": FieldSpec(Kind.BOOLEAN),
-        "tags": FieldSpec(Kind.STRING, many=True),
-        "id": FieldSpec(Kind.OBJECTID),
-        "update_time": FieldSpec(Kind.DATETIME),
-    },
-    sortable=frozenset({"title", "year", "id", "update_time"}),
-    projectable=frozenset({"title", "year", "id"}),
-)
 #: Every operator the parser itself emits into a filter.
 EMITTED = frozenset(
     {"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$regex", "$options", "$and"}
