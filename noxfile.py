@@ -48,7 +48,12 @@ def typing(session: nox.Session) -> None:
 def fuzz(session: nox.Session) -> None:
     """Long schema and query-language fuzzing: 500 examples per operation."""
     session.env["RAINBOND_FUZZ_EXAMPLES"] = "500"
-    _pytest(session, "tests/integration/test_schemathesis.py", "tests/unit/test_query_fuzz.py")
+    _pytest(
+        session,
+        "tests/integration/test_schemathesis.py",
+        "tests/integration/test_query_literals.py",
+        "tests/unit/test_query_fuzz.py",
+    )
 
 
 @nox.session(python=PYTHONS)
