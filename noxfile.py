@@ -42,3 +42,27 @@ def typing(session: nox.Session) -> None:
     """mypy --strict over the package."""
     session.install("-e", ".[test,embedded,dev]")
     session.run("mypy")
+
+
+@nox.session(python=PYTHONS)
+def fuzz(session: nox.Session) -> None:
+    """Long schema and query-language fuzzing: 500 examples per operation."""
+    session.env["RAINBOND_FUZZ_EXAMPLES"] = "500"
+    _pytest(
+        session,
+        "tests/integration/test_schemathesis.py",
+        "tests/integration/test_query_literals.py",
+        "tests/unit/test_query_fuzz.py",
+    )
+
+
+@nox.session(python=PYTHONS)
+def reliability(session: nox.Session) -> None:
+    """Fault injection, load without loss and the security suite (real processes)."""
+    _pytest(
+        session,
+        "-s",
+        "tests/integration/test_faults.py",
+        "tests/integration/test_load.py",
+        "tests/integration/test_security.py",
+    )

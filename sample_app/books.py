@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 import marshmallow as ma
 import pymongo
+from flask import Response
+from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from rainbond_kit.auth import TOKEN_SECURITY, permission_required
+from rainbond_kit.errors import NotFoundError
+from rainbond_kit.extension_state import get_container
+from rainbond_kit.repository import MongoRepository
 from rainbond_kit.resource import ResourceView
 
 #: The permission this component registers in the auth center (when auth is on).
@@ -27,6 +34,8 @@ class BookSchema(ma.Schema):
     tags = ma.fields.List(
         ma.fields.String(validate=ma.validate.Length(max=50)), validate=ma.validate.Length(max=20)
     )
+    #: how many times the book was read: only ``POST /<id>/reads`` changes it (atomically)
+    reads = ma.fields.Integer(dump_only=True)
 
 
 class Books(ResourceView):
@@ -49,8 +58,28 @@ class SecuredBooks(Books):
     PERMISSION = (CENTER_NAME, PERMISSION_NAME)
 
 
+class Reads(MethodView):
+    """``POST /api/v1/books/<id>/reads``: count one read of a book, atomically (``$inc``)."""
+
+    def post(self, item_id: str) -> Response:
+        repository: MongoRepository = get_container().repository(
+            collection=Books.COLLECTION, soft_delete=Books.SOFT_DELETE
+        )
+        if not repository.increment({"id": item_id}, {"reads": 1}).matched_count:
+            raise NotFoundError(f"no document with id {item_id}")
+        return Response(status=204)
+
+
 def make_blueprint(*, secured: bool = False) -> Blueprint:
     """The books blueprint; ``secured`` puts it behind the auth center."""
     blueprint = Blueprint("books", __name__, url_prefix="/api/v1/books", description="Books")
     (SecuredBooks if secured else Books).register(blueprint, name="Books")
+    post = blueprint.response(204, description="Counted")(Reads.post)
+    for code in (400, 404, 503, *((401, 403) if secured else ())):
+        post = blueprint.alt_response(code, response=HTTPStatus(code).name)(post)
+    attrs: dict[str, Any] = {"post": post}
+    if secured:
+        attrs["post"] = blueprint.doc(security=TOKEN_SECURITY)(post)
+        attrs["decorators"] = [permission_required(CENTER_NAME, PERMISSION_NAME)]
+    blueprint.route("/<item_id>/reads", endpoint="BooksReads")(type("Reads", (Reads,), attrs))
     return blueprint

@@ -364,6 +364,9 @@ def _parse_fields(text: str | None, spec: QuerySpec) -> tuple[str, ...] | None:
 # --- keyset cursors -------------------------------------------------------------------------
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
 def _encode_value(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return {"d": to_millis(value)}
@@ -380,7 +383,7 @@ def _decode_value(value: Any) -> Any:
     if isinstance(value, dict) and len(value) == 1:
         ((tag, inner),) = value.items()
         if tag == "d" and isinstance(inner, int) and not isinstance(inner, bool):
-            return dt.datetime.fromtimestamp(inner / 1000, tz=dt.timezone.utc)
+            return _EPOCH + dt.timedelta(milliseconds=inner)  # exact: no float division
         if tag == "o" and isinstance(inner, str):
             return object_id(inner)
         if tag == "s" and isinstance(inner, str):
@@ -407,7 +410,7 @@ def decode_cursor(text: str, sort: tuple[tuple[str, int], ...]) -> tuple[Any, ..
         keys = [tuple(k) for k in payload["k"]]
         values = tuple(_decode_value(v) for v in payload["v"])
         valid = isinstance(payload, dict) and len(keys) == len(values)
-    except (ValueError, KeyError, TypeError, binascii.Error, BadRequestError):
+    except (ValueError, KeyError, TypeError, OverflowError, binascii.Error, BadRequestError):
         valid = False
     if not valid:
         raise _bad("$after: malformed cursor", "$after")

@@ -81,6 +81,8 @@ def _translate_errors(collection: str) -> Iterator[None]:
     except (pymongo.errors.ConnectionFailure, pymongo.errors.ServerSelectionTimeoutError) as exc:
         log.warning("mongodb unavailable (%s): %s", collection, exc)
         raise ServiceUnavailableError("mongodb is unavailable") from None
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800" in JSON) cannot become BSON
+        raise BadRequestError("text must be valid Unicode (no lone surrogates)") from None
     except pymongo.errors.OperationFailure as exc:
         if exc.code in _AUTH_CODES:
             log.error("mongodb refused our credentials (%s): %s", collection, exc)
