@@ -21,6 +21,8 @@ from rainbond_kit.errors import BadRequestError
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 _MILLISECOND = dt.timedelta(milliseconds=1)
+#: values returned as they are (exact types only)
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 
 __all__ = ["is_object_id", "object_id", "to_json_value", "to_millis", "to_public"]
 
@@ -52,6 +54,19 @@ def to_millis(value: dt.datetime) -> int:
 
 def to_json_value(value: Any) -> Any:
     """Convert one BSON value (recursively) to a JSON-safe value."""
+    # Fast path on the exact types BSON decodes to (ABC isinstance checks are slow);
+    # subclasses and the rarer types take the general path below, with the same results.
+    cls = type(value)
+    if cls in _PLAIN:
+        return value
+    if cls is list:
+        return [v if type(v) in _PLAIN else to_json_value(v) for v in value]
+    if cls is dt.datetime:
+        return to_millis(value)
+    if cls is ObjectId:
+        return str(value)
+    if cls is dict:
+        return {str(k): to_json_value(v) for k, v in value.items()}
     if isinstance(value, dt.datetime):
         return to_millis(value)
     if isinstance(value, ObjectId):
@@ -82,5 +97,5 @@ def to_public(doc: Mapping[str, Any]) -> dict[str, Any]:
         out["id"] = str(doc["_id"])
     for key, value in doc.items():
         if key != "_id":
-            out[key] = to_json_value(value)
+            out[key] = value if type(value) in _PLAIN else to_json_value(value)
     return out
