@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
 import platform
 import statistics
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pymongo
 
-from rainbond_kit.embedded import MongoProcess
+from rainbond_kit.embedded import running_mongo as mongo_server
 from rainbond_kit.settings import MongoSettings, RedisSettings, Settings
 
 __all__ = [
@@ -30,6 +29,7 @@ __all__ = [
     "median",
     "mongo_server",
     "print_table",
+    "publish",
     "seed_books",
     "write_result",
 ]
@@ -38,21 +38,6 @@ RESULTS_DIR = Path(__file__).parent / "results"
 #: distinct author names: ``author=author-007`` (a *contains* match) selects exactly one of them
 AUTHORS = tuple(f"author-{i:03d}" for i in range(50))
 _EPOCH = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
-
-
-@contextlib.contextmanager
-def mongo_server() -> Iterator[str]:
-    """``MONGODB_URI`` if set, else a SecantusDB child process on 127.0.0.1 (stopped after)."""
-    configured = os.environ.get("MONGODB_URI", "").strip()
-    if configured:
-        yield configured
-        return
-    server = MongoProcess()
-    server.start()
-    try:
-        yield server.uri
-    finally:
-        server.cleanup()
 
 
 def kit_settings(uri: str, database: str) -> Settings:
@@ -223,6 +208,15 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.2f}" if abs(value) < 100 else f"{value:,.0f}"
     return str(value)
+
+
+def publish(
+    name: str, result: dict[str, Any], report: Callable[[dict[str, Any]], None], *, write: bool
+) -> None:
+    """Print ``result`` with ``report``; with ``write``, save it as ``bench/results/<name>.json``."""
+    report(result)
+    if write:
+        print(f"written: {write_result(name, result)}")
 
 
 def write_result(name: str, result: dict[str, Any], directory: Path | None = None) -> Path:

@@ -30,8 +30,8 @@ from bench._common import (
     median,
     mongo_server,
     print_table,
+    publish,
     seed_books,
-    write_result,
 )
 from rainbond_kit import RainbondKit
 from rainbond_kit.query import encode_cursor, keyset_filter
@@ -218,9 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     docs, repeat = (2000, 3) if args.quick else (args.docs, args.repeat)
     with mongo_server() as uri:
         result = run(uri, docs=docs, repeat=repeat)
-    report(result)
-    if not args.quick:
-        print(f"written: {write_result(f'deep_paging-{docs}', result)}")
+    publish(f"deep_paging-{docs}", result, report, write=not args.quick)
     return 0
 
 

@@ -28,8 +28,8 @@ from bench._common import (
     measure_interleaved,
     mongo_server,
     print_table,
+    publish,
     seed_books,
-    write_result,
 )
 from rainbond_kit import RainbondKit
 
@@ -133,9 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     requests = 100 if args.quick else args.requests
     with mongo_server() as uri:
         result = run(uri, docs=args.docs, requests=requests, rounds=args.rounds)
-    report(result)
-    if not args.quick:
-        print(f"written: {write_result('overhead', result)}")
+    publish("overhead", result, report, write=not args.quick)
     return 0
 
 
