@@ -10,6 +10,7 @@ environment names no MongoDB it starts one, points ``MONGODB_URI`` at it and sto
 from __future__ import annotations
 
 import atexit
+import contextlib
 import importlib.util
 import logging
 import os
@@ -21,13 +22,20 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from types import TracebackType
 
 from rainbond_kit.errors import ConfigurationError
 
-__all__ = ["ChildServer", "MongoProcess", "RedisProcess", "ensure_mongo", "free_port"]
+__all__ = [
+    "ChildServer",
+    "MongoProcess",
+    "RedisProcess",
+    "ensure_mongo",
+    "free_port",
+    "running_mongo",
+]
 
 log = logging.getLogger("rainbond_kit.embedded")
 
@@ -201,6 +209,24 @@ def _exit_on_sigterm() -> None:
         return
     if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
+@contextlib.contextmanager
+def running_mongo() -> Iterator[str]:
+    """The URI of a MongoDB: ``MONGODB_URI`` if set, else a SecantusDB child process.
+
+    The child process (and its temporary data) is removed when the block exits.
+    """
+    configured = os.environ.get("MONGODB_URI", "").strip()
+    if configured:
+        yield configured
+        return
+    server = MongoProcess()
+    server.start()
+    try:
+        yield server.uri
+    finally:
+        server.cleanup()
 
 
 def ensure_mongo(

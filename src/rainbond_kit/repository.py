@@ -425,7 +425,8 @@ class MongoRepository:
         next_cursor = encode_cursor(docs[-1], query.sort) if has_more and docs else None
         if fields is not None:
             keep = {"_id", *fields}
-            docs = [{k: v for k, v in d.items() if k in keep} for d in docs]
+            if any(f not in keep for f, _ in query.sort):  # drop sort keys fetched for the cursor
+                docs = [{k: v for k, v in d.items() if k in keep} for d in docs]
         return Page([to_public(d) for d in docs], total, dummy, next_cursor, has_more)
 
     def _total(self, query: ListQuery, base: Doc, live: Doc) -> int | None:

@@ -300,20 +300,20 @@ def _ensure_indexes(app: Flask, cls: type[ResourceView]) -> None:
 
 
 def _links(query: ListQuery, page: Page) -> list[tuple[str, str]]:
+    if page.next_cursor is None and not query.offset:
+        return []
     params = {k: v for k, v in request.args.items(multi=True) if k not in ("$offset", "$after")}
+    # the parameters every link repeats are encoded once; each link appends its own
+    common = f"{request.base_url}?{urlencode(params)}{'&' if params else ''}"
     links: list[tuple[str, str]] = []
     if page.next_cursor is not None:
         if query.after is not None or not query.offset:
-            links.append(("next", _url({**params, "$after": page.next_cursor})))
+            links.append(("next", common + urlencode({"$after": page.next_cursor})))
         else:
-            links.append(("next", _url({**params, "$offset": str(query.offset + query.limit)})))
+            links.append(("next", common + urlencode({"$offset": query.offset + query.limit})))
     if query.offset:
-        links.append(("prev", _url({**params, "$offset": str(max(0, query.offset - query.limit))})))
+        links.append(("prev", common + urlencode({"$offset": max(0, query.offset - query.limit)})))
     return links
-
-
-def _url(params: Mapping[str, str]) -> str:
-    return f"{request.base_url}?{urlencode(params)}"
 
 
 def _args() -> dict[str, Any]:

@@ -19,7 +19,7 @@ from typing import Any
 import pymongo
 import pytest
 
-from rainbond_kit.embedded import MongoProcess, RedisProcess
+from rainbond_kit.embedded import RedisProcess, running_mongo
 from rainbond_kit.errors import ConfigurationError
 from rainbond_kit.settings import RedisSettings, Settings
 
@@ -36,16 +36,8 @@ __all__ = [
 @pytest.fixture(scope="session")
 def mongo_uri() -> Iterator[str]:
     """URI of a MongoDB wire server: ``MONGODB_URI`` if set, else a SecantusDB child process."""
-    configured = os.environ.get("MONGODB_URI", "").strip()
-    if configured:
-        yield configured
-        return
-    server = MongoProcess()
-    server.start()
-    try:
-        yield server.uri
-    finally:
-        server.cleanup()
+    with running_mongo() as uri:
+        yield uri
 
 
 @pytest.fixture(scope="session")

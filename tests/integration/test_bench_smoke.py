@@ -1,0 +1,54 @@
+"""The benchmarks run end to end at tiny sizes and return sane figures (so bench/ cannot rot)."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+from bench import deep_paging, overhead, side_by_side
+
+
+def test_overhead_benchmark_measures_both_apps_and_the_driver_floor(mongo_uri: str) -> None:
+    """overhead.run agrees on the answer of both apps and reports positive CPU and rates."""
+    result = overhead.run(
+        mongo_uri, docs=60, requests=3, rounds=1, warmup=1, database="smoke_overhead"
+    )
+    assert result["matching"] == {"total": 2, "dummy_remove": 0}
+    assert set(result["results"]) == {"rainbond-kit", "hand-written", "driver only"}
+    for figures in result["results"].values():
+        assert figures["cpu_us"] > 0
+        assert figures["rps"] > 0
+        assert len(figures["rounds_cpu_us"]) == 1
+    assert result["ratio"] > 0
+
+
+def test_deep_paging_benchmark_walks_every_page_for_both_sorts(mongo_uri: str) -> None:
+    """deep_paging.run walks all 45 books in 3 pages per sort and times first and last pages."""
+    result = deep_paging.run(mongo_uri, docs=45, repeat=1, database="smoke_deep_paging")
+    assert set(result["results"]) == {"_id", "author,_id"}
+    for figures in result["results"].values():
+        assert figures["pages"] == 3
+        for key in ("after_first_ms", "after_last_ms", "offset_first_ms", "offset_last_ms"):
+            assert figures[key] > 0
+    assert result["keyset_plan"]
+
+
+# Eve's validator (cerberus) warns about its own deprecated API at import
+@pytest.mark.filterwarnings("ignore:Methods for type testing are deprecated:DeprecationWarning")
+def test_side_by_side_benchmark_in_process_and_under_gunicorn(mongo_uri: str) -> None:
+    """side_by_side measures each app in-process and under gunicorn with no failed request."""
+    database = "smoke_side_by_side"
+    in_process = side_by_side.run(
+        mongo_uri, docs=60, requests=2, rounds=1, warmup=1, database=database
+    )
+    served = side_by_side.run_gunicorn(mongo_uri, database=database, duration=0.5, threads=1)
+    expected = {"rainbond-kit", "hand-written"}
+    if importlib.util.find_spec("eve") is not None:
+        expected.add("eve")
+    assert set(in_process["results"]) == expected
+    assert in_process["matching"] == {"total": 2, "page_items": 0}
+    assert all(r["cpu_us"] > 0 for r in in_process["results"].values())
+    assert set(served["results"]) == expected
+    for figures in served["results"].values():
+        assert figures["requests"] > 0
+        assert figures["errors"] == 0
