@@ -65,6 +65,7 @@ class BackupLock:
 
     def __init__(self, client: redis.Redis, database: str, *, ttl_ms: int) -> None:
         self._redis = client
+        self.database = database
         prefix = f"rainbond-kit:backup:{database}:"
         self._lock, self._fence, self._last = (prefix + k for k in ("lock", "fence", "last"))
         self._ttl_ms = ttl_ms
