@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from bson import encode
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from rainbond_kit.backup.archive import make_archive
 from rainbond_kit.backup.errors import BackupError
@@ -231,3 +233,25 @@ def _evil_archive(path: Path) -> Path:
         info.size = 3
         tar.addfile(info, io.BytesIO(b"abc"))
     return path
+
+
+_file_names = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="/\x00"), min_size=1
+).filter(lambda n: n not in {".", ".."} and len(n.encode()) < 200)
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(_file_names, st.binary(max_size=40)), max_size=8))
+def test_any_folder_is_read_without_raising(
+    tmp_path_factory: pytest.TempPathFactory, files: list[tuple[str, bytes]]
+) -> None:
+    """Arbitrary file names and bytes: never an exception; a non-empty folder is never read as empty."""
+    folder = tmp_path_factory.mktemp("db")
+    for name, data in files:
+        (folder / name).write_bytes(data)
+    contents = read_dump(folder)
+    accounted = len(contents.problems) + len(contents.notes) + len(contents.collections)
+    visible = [p for p in folder.iterdir() if not p.name.startswith(".")]
+    assert (accounted == 0) == (not visible)
+    for dump in contents.collections:  # what is kept is a real, readable entry
+        assert dump.data is None or dump.data.parent == folder

@@ -149,8 +149,6 @@ def _one(stem: str, files: dict[str, Path], contents: DumpContents, has_metadata
         contents.problems.append(f"{name}: time-series collections are not restored")
     elif name.startswith("system."):
         contents.problems.append(f"{name}: system collections are not restored")
-    elif dump.data is None and not dump.is_view and not metadata:
-        contents.problems.append(f"{name}: no data and no metadata")
     else:
         contents.collections.append(dump)
 
