@@ -140,6 +140,10 @@ def _lock(config: BackupConfig, progress: Progress) -> BackupLock | None:
         socket_timeout=config.redis.socket_timeout,
         socket_connect_timeout=config.redis.socket_timeout,
     )
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        raise _Failure(f"cannot reach Redis {config.redis.redacted_url} ({exc})", 1) from None
     progress.info(f"replicas share the backup lock in Redis {config.redis.redacted_url}")
     return BackupLock(client, config.database, ttl_ms=int(config.lock_ttl * 1000))
 
