@@ -19,6 +19,7 @@ from bson.raw_bson import RawBSONDocument
 from bson.regex import Regex
 from bson.timestamp import Timestamp
 
+from rainbond_kit.backup.archive import make_archive
 from rainbond_kit.backup.layout import list_backups
 from tests.integration._backup_helpers import invoke, mongorestore_names
 
@@ -157,6 +158,20 @@ def test_backup_then_restore_is_identical(
     )
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"restored into {target_db}: 12 collections, 10 documents, ")
+    assert_same_database(mongo_client, source_db, target_db)
+
+
+def test_restore_from_an_uploaded_archive(
+    mongo_uri: str, mongo_client: Client, source_db: str, target_db: str, tmp_path: Path
+) -> None:
+    """The .tar.gz an upload sends restores as the backup folder itself does."""
+    backup = backup_once(mongo_uri, source_db, tmp_path / "out", "--gzip")
+    archive = make_archive(backup, tmp_path / "upload.tar.gz")
+    result = invoke(
+        ["restore", "--db", target_db, "--from", str(archive)], {"MONGODB_URI": mongo_uri}
+    )
+    assert result.exit_code == 0, result.output
+    assert "unpacked upload.tar.gz" in result.stderr
     assert_same_database(mongo_client, source_db, target_db)
 
 

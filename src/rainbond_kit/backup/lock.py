@@ -80,6 +80,7 @@ class BackupLock:
 
         :raises BackupError: Redis cannot be reached.
         """
+        token = 0
         try:
             token = int(self._redis.incr(self._fence))
             if not self._redis.set(self._lock, self._value(token), nx=True, px=self._ttl_ms):
@@ -93,6 +94,8 @@ class BackupLock:
                 return Claim(None, "another replica already took the backup of this trigger")
             self._redis.set(self._last, fire_ms)
         except redis.RedisError as exc:
+            if token:
+                self.release(token)  # never leave a lock behind for a whole ttl
             raise BackupError(f"backup lock: cannot use Redis ({exc})") from None
         return Claim(token)
 
