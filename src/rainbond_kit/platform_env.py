@@ -16,15 +16,19 @@ from rainbond_kit.errors import ConfigurationError
 __all__ = [
     "DEFAULT_PORT",
     "PORT_VARIABLES",
+    "TRUSTED_PROXIES",
     "host_name",
     "port_source",
     "resolve_port",
     "service_name",
+    "trusted_proxy_count",
 ]
 
 DEFAULT_PORT = 5000
 #: where the listening port is read from, first match wins
 PORT_VARIABLES = ("_PORT", "PORT")
+#: how many proxies in front (Rainbond's gateway is one) may set ``X-Forwarded-*``
+TRUSTED_PROXIES = "RAINBOND_TRUSTED_PROXIES"
 _SERVICE_VARIABLES = ("_SERVICE_NAME", "SERVICE_NAME")
 _POD_VARIABLES = ("_POD_NAME", "POD_NAME", "HOSTNAME")
 
@@ -76,3 +80,21 @@ def host_name(env: Mapping[str, str] | None = None) -> str:
         return socket.gethostname()
     except OSError:  # pragma: no cover - the kernel always has a host name
         return ""
+
+
+def trusted_proxy_count(env: Mapping[str, str] | None = None) -> int:
+    """``RAINBOND_TRUSTED_PROXIES``: how many proxy hops to trust (default 0, none).
+
+    :raises ConfigurationError: not a whole number >= 0.
+    """
+    raw = (os.environ if env is None else env).get(TRUSTED_PROXIES, "").strip() or "0"
+    try:
+        hops = int(raw)
+    except ValueError:
+        hops = -1
+    if hops < 0:
+        raise ConfigurationError(
+            f"{TRUSTED_PROXIES} must be the number of proxies in front (0, or 1 behind"
+            f" Rainbond's gateway), got {raw!r}"
+        )
+    return hops
