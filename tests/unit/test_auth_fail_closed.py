@@ -53,7 +53,7 @@ def test_misspelt_variable_fails_closed() -> None:
 def test_auth_off_is_explicit_where_demanded() -> None:
     """No variable: off in development, an error when explicit off is demanded."""
     assert auth_from_env({}) is None
-    with pytest.raises(ConfigurationError, match="or RAINBOND_AUTH=off$"):
+    with pytest.raises(ConfigurationError, match=r"or RAINBOND_AUTH=off$"):
         auth_from_env({}, explicit_off=True)
     assert auth_from_env({"RAINBOND_AUTH": "off"}, explicit_off=True) is None
     assert auth_from_env({**COMPLETE, "RAINBOND_AUTH": "OFF"}) is None
@@ -64,7 +64,7 @@ def test_auth_switch_values() -> None:
     with pytest.raises(ConfigurationError) as info:
         auth_from_env({"RAINBOND_AUTH": "on"})
     assert "RAINBOND_AUTH=on set but SECRET_KEY, REDIS_DB_PERMISSION" in str(info.value)
-    with pytest.raises(ConfigurationError, match="RAINBOND_AUTH must be 'on' or 'off', got 'no'"):
+    with pytest.raises(ConfigurationError, match=r"RAINBOND_AUTH must be 'on' or 'off', got 'no'"):
         auth_from_env({"RAINBOND_AUTH": "no"})
 
 
