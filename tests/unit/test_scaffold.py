@@ -97,7 +97,8 @@ def test_new_writes_the_project_with_the_name_substituted(tmp_path: Path) -> Non
     ]
     assert dev == [
         "-r requirements.txt",
-        f"rainbond-kit[embedded,test]=={__version__}",
+        f"rainbond-kit[embedded]=={__version__}",
+        "mongomock>=4.1",
         "pytest>=8",
     ]
     assert "secantus" not in (root / "requirements.txt").read_text().lower()
@@ -279,16 +280,16 @@ def test_gunicorn_config_refuses_malformed_values(
 @pytest.mark.parametrize(
     ("line", "runtime", "dev"),
     [
-        ("rainbond-kit==0.2.0", "rainbond-kit==0.2.0", "rainbond-kit[embedded,test]==0.2.0"),
+        ("rainbond-kit==0.2.0", "rainbond-kit==0.2.0", "rainbond-kit[embedded]==0.2.0"),
         (
             "rainbond-kit @ git+https://git.example/kit.git@v1",
             "rainbond-kit @ git+https://git.example/kit.git@v1",
-            "rainbond-kit[embedded,test] @ git+https://git.example/kit.git@v1",
+            "rainbond-kit[embedded] @ git+https://git.example/kit.git@v1",
         ),
         (
             "rainbond_kit[embedded] >=0.1",
             "rainbond_kit[embedded] >=0.1",
-            "rainbond-kit[embedded,test]>=0.1",
+            "rainbond-kit[embedded]>=0.1",
         ),
     ],
 )

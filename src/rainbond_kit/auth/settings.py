@@ -160,17 +160,6 @@ def _debug_user(env: Mapping[str, str]) -> DebugUser | None:
     return DebugUser(*parts)
 
 
-#: setting any of these turns the auth-center integration on (``MONGODB_USER`` is left out:
-#: without auth it is the MongoDB login name)
-AUTH_VARIABLES = (
-    "SECRET_KEY",
-    "REDIS_DB_PERMISSION",
-    "MONGODB_DB_NAME",
-    "MONGODB_PERMISSION",
-    "MONGODB_PERMISSIONSET",
-    "MONGODB_ROLE",
-    "ADMIN_USER",
-)
 #: what a complete auth configuration sets
 REQUIRED_AUTH_VARIABLES = (
     "SECRET_KEY",
@@ -181,6 +170,9 @@ REQUIRED_AUTH_VARIABLES = (
     "MONGODB_ROLE",
     "MONGODB_USER",
 )
+#: setting any of these turns the auth-center integration on (``MONGODB_USER`` is left out:
+#: without auth it is the MongoDB login name)
+AUTH_VARIABLES = (*(n for n in REQUIRED_AUTH_VARIABLES if n != "MONGODB_USER"), "ADMIN_USER")
 _SWITCH = "RAINBOND_AUTH"
 #: other variables rainbond-kit reads, never mistaken for a misspelt auth variable
 _KNOWN = frozenset(

