@@ -40,7 +40,9 @@ AppFactory = Callable[[Settings], Flask]
 def fail(error: ConfigurationError | str, code: int = EXIT_CONFIGURATION) -> NoReturn:
     """Print ``configuration error: <message>`` as one line on stderr and exit with ``code``."""
     message = " ".join(str(error).split())  # one line, whatever the message held
-    print(f"configuration error: {message}", file=sys.stderr, flush=True)
+    # one write call: lines from several gunicorn workers never interleave
+    sys.stderr.write(f"configuration error: {message}\n")
+    sys.stderr.flush()
     raise SystemExit(code)
 
 

@@ -197,3 +197,23 @@ def test_the_deploy_guide_lists_every_message() -> None:
     guide = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
     missing = [m for m in ALL_MESSAGES if f"configuration error: {m}" not in guide]
     assert missing == []
+
+
+def test_workers_without_preload_stop_gunicorn_instead_of_respawning() -> None:
+    """Without --preload each worker reports the line and exits "app failed to load" (4):
+    gunicorn halts (the run ends) rather than respawning workers forever.
+
+    gunicorn 27's own halt sometimes logs a HaltServer traceback here and exits 1 (a race in
+    its ``stop()``), which is why the scaffold and the deploy guide preload.
+    """
+    env = clean_env(**MONGO, SECRET_KEY="s3cret")
+    command = ["gunicorn", "-w", "2", "-b", f"127.0.0.1:{free_port()}", "sample_app.wsgi:app"]
+    result = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode in (1, 4), result.stderr[-2000:]  # 1: gunicorn's halt race
+    lines = [line for line in result.stderr.splitlines() if line.startswith("configuration error:")]
+    assert 1 <= len(lines) <= 2
+    assert lines[0] == f"configuration error: {SAMPLE_CASES[0][2]}"
+    assert "App failed to load." in result.stderr
+    assert "Booting worker" in result.stderr  # the workers, not the master, built the app
