@@ -229,6 +229,31 @@ def running_mongo() -> Iterator[str]:
         server.cleanup()
 
 
+_held_locks: list[int] = []
+
+
+def _lock_data_dir(storage: Path) -> None:
+    """Hold an exclusive lock on ``storage`` for this process's life, or fail naming it.
+
+    Two development servers on one data folder would corrupt it; the second is refused.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no advisory locks, no check
+        return
+    storage.mkdir(parents=True, exist_ok=True)
+    fd = os.open(storage.with_name(storage.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise ConfigurationError(
+            f"the embedded MongoDB's data folder {storage} is in use by another process"
+            " (another `python app.py` in this folder?): stop it, or set MONGODB_URI"
+        ) from None
+    _held_locks.append(fd)  # released when the process exits
+
+
 def ensure_mongo(
     environ: MutableMapping[str, str] | None = None, data_dir: str | Path = DEFAULT_DATA_DIR
 ) -> MongoProcess | None:
@@ -243,8 +268,16 @@ def ensure_mongo(
         env.get(k, "").strip() for k in ("MONGODB_URI", "MONGO_URI", "MONGO_URL", "MONGODB_HOST")
     ):
         return None
-    server = MongoProcess(storage_path=Path(data_dir).resolve())
-    server.start()
+    storage = Path(data_dir).resolve()
+    _lock_data_dir(storage)
+    server = MongoProcess(storage_path=storage)
+    try:
+        server.start()
+    except RuntimeError as exc:
+        last = str(exc).strip().splitlines()[-1:] or [""]
+        raise ConfigurationError(
+            f"the embedded MongoDB did not start ({last[0]}): set MONGODB_URI to a running MongoDB"
+        ) from None
     atexit.register(server.stop)
     _exit_on_sigterm()
     env["MONGODB_URI"] = server.uri

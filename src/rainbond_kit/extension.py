@@ -12,6 +12,7 @@ from typing import Any
 
 import redis.exceptions
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from rainbond_kit.api import RainbondApi, api_defaults, register_swagger_assets
 from rainbond_kit.containers import Container, shutdown
@@ -19,6 +20,7 @@ from rainbond_kit.cors import configure_cors
 from rainbond_kit.extension_state import EXTENSION_KEY, KitState, get_state
 from rainbond_kit.health import blueprint as health_blueprint
 from rainbond_kit.logs import configure_logging
+from rainbond_kit.platform_env import TRUSTED_PROXIES, trusted_proxy_count
 from rainbond_kit.ratelimit import init_ratelimit
 from rainbond_kit.settings import Settings
 
@@ -97,6 +99,7 @@ class RainbondKit:
             redis_enabled=_redis_enabled(container, settings),
         )
         init_ratelimit(app)
+        _trust_proxies(app)
         modules = [*self._wire, *app.config["RAINBOND_WIRE"]]
         if modules:
             container.wire(modules=modules)
@@ -145,3 +148,17 @@ def _install_process_hooks(container: Container) -> None:
 
     atexit.register(close)
     os.register_at_fork(after_in_child=drop_inherited_clients)
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Honour ``X-Forwarded-*`` from ``RAINBOND_TRUSTED_PROXIES`` proxies (werkzeug's ProxyFix).
+
+    The same count the rate limits use: behind Rainbond's gateway set it to 1, so URLs
+    (``Link`` headers) say ``https://`` and the client address is the caller's.
+    """
+    raw = app.config.get("RAINBOND_TRUSTED_PROXIES")
+    hops = trusted_proxy_count(os.environ if raw in (None, "") else {TRUSTED_PROXIES: str(raw)})
+    if hops > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )

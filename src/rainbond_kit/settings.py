@@ -19,6 +19,7 @@ from pymongo.errors import InvalidURI
 from pymongo.uri_parser import parse_uri
 
 from rainbond_kit.errors import ConfigurationError
+from rainbond_kit.platform_env import DEFAULT_PORT, resolve_port
 
 __all__ = ["MongoSettings", "RedisSettings", "Settings", "redact_url"]
 
@@ -126,10 +127,12 @@ class MongoSettings:
             host = f"[{host}]"  # a bare IPv6 address
         credentials = ""
         if user_var is not None:
-            credentials = quote_plus(user_var[1])
-            if password_var is not None:
-                credentials += ":" + quote_plus(password_var[1])
-            credentials += "@"
+            if password_var is None:
+                raise ConfigurationError(
+                    f"{user_var[0]} is set but no password is: set MONGODB_PASSWORD"
+                    f" (or MONGODB_PASS), or unset {user_var[0]}"
+                )
+            credentials = f"{quote_plus(user_var[1])}:{quote_plus(password_var[1])}@"
         elif password_var is not None:
             raise ConfigurationError(
                 f"{password_var[0]} is set but no user name is: set MONGODB_USER (or MONGODB_NAME)"
@@ -159,9 +162,10 @@ class RedisSettings:
         if url_var is not None:
             name, url = url_var
             parts = urlsplit(url)
-            if parts.scheme not in {"redis", "rediss", "unix"}:
+            if parts.scheme not in {"redis", "rediss", "unix"} or "://" not in url:
                 raise ConfigurationError(
-                    f"{name} must start with redis://, rediss:// or unix://, got {parts.scheme!r}"
+                    f"{name} must be a URL starting with redis://, rediss:// or unix://"
+                    f" (e.g. redis://host:6379/0), got {redact_url(url)!r}"
                 )
             try:
                 parts.port  # noqa: B018 - raises ValueError on a bad port
@@ -194,7 +198,7 @@ class Settings:
 
     mongo: MongoSettings = field(default_factory=MongoSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
-    port: int = 5000
+    port: int = DEFAULT_PORT
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -206,5 +210,5 @@ class Settings:
         return cls(
             mongo=MongoSettings.from_env(env),
             redis=RedisSettings.from_env(env),
-            port=_port(env, "PORT", 5000),
+            port=resolve_port(env),  # _PORT (Rainbond 6), then PORT
         )
