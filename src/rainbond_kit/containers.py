@@ -1,15 +1,14 @@
 """The object graph: settings -> MongoDB and Redis clients -> repositories.
 
-One pooled client of each kind per process. Clients are created lazily on first use,
+One pooled client of each kind per process. Clients are created lazily on first use (thread-safe
+singletons: simultaneous first requests build one client),
 so a gunicorn master that imports the app (``--preload``) opens nothing; if it did, the
 fork hook installed by :class:`~rainbond_kit.extension.RainbondKit` drops the inherited
 instances in the child (without closing the parent's sockets) and the child builds its
 own. :func:`shutdown` closes whatever this process opened.
 
-Every provider can be overridden in tests::
-
-    with get_container(app).mongo_client.override(mongomock.MongoClient()):
-        ...
+Tests swap the clients with :func:`rainbond_kit.testing.override`, which also resets every
+singleton built over them.
 """
 
 from __future__ import annotations
@@ -72,18 +71,17 @@ class Container(containers.DeclarativeContainer):
     """rainbond-kit's providers; one container per Flask app."""
 
     settings = providers.Dependency(instance_of=Settings)
-    config = providers.Configuration()
-    closers: providers.Singleton[contextlib.ExitStack[bool | None]] = providers.Singleton(
+    closers: providers.Singleton[contextlib.ExitStack[bool | None]] = providers.ThreadSafeSingleton(
         contextlib.ExitStack
     )
 
-    mongo_client = providers.Singleton(
+    mongo_client = providers.ThreadSafeSingleton(
         create_mongo_client, settings=settings.provided.mongo, closers=closers
     )
-    mongo_db = providers.Singleton(
+    mongo_db = providers.ThreadSafeSingleton(
         _database, client=mongo_client, name=settings.provided.mongo.database
     )
-    redis_client = providers.Singleton(
+    redis_client = providers.ThreadSafeSingleton(
         create_redis_client, settings=settings.provided.redis, closers=closers
     )
 
@@ -95,18 +93,18 @@ class Container(containers.DeclarativeContainer):
     # first use; ``init_auth(app)`` validates them at start-up and overrides this provider.
     # The auth center's Redis database lives on the REDIS_* server; its MongoDB database is
     # reached through the shared client.
-    auth_settings = providers.Singleton(AuthSettings.from_env)
-    auth_redis = providers.Singleton(
+    auth_settings = providers.ThreadSafeSingleton(AuthSettings.from_env)
+    auth_redis = providers.ThreadSafeSingleton(
         create_redis_client,
         settings=providers.Callable(
             redis_settings_for_db, settings.provided.redis, auth_settings.provided.tokens.redis_db
         ),
         closers=closers,
     )
-    auth_db = providers.Singleton(
+    auth_db = providers.ThreadSafeSingleton(
         _database, client=mongo_client, name=auth_settings.provided.mongo_db_name
     )
-    auth_cache: providers.Singleton[RecordCache[Any]] = providers.Singleton(
+    auth_cache: providers.Singleton[RecordCache[Any]] = providers.ThreadSafeSingleton(
         RecordCache, seconds=auth_settings.provided.cache_seconds
     )
 

@@ -35,7 +35,6 @@ CONFIG_DEFAULTS: dict[str, Any] = {
     "RAINBOND_READY_TIMEOUT": 2.0,
     "RAINBOND_ERROR_MESSAGES": {},
     "RAINBOND_WIRE": [],
-    "RAINBOND_MAX_PAGE_SIZE": 100,
 }
 
 DEFAULT_MAX_CONTENT_LENGTH = 16 * 1024 * 1024
@@ -82,9 +81,6 @@ class RainbondKit:
 
         configure_logging(app)
         container = Container(settings=settings)
-        container.config.from_dict(
-            {k: v for k, v in app.config.items() if k.startswith("RAINBOND_")}
-        )
         api = RainbondApi(app)
         register_swagger_assets(app, app.config["OPENAPI_SWAGGER_UI_URL"].rstrip("/"))
         configure_cors(app)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
@@ -25,6 +26,10 @@ class KitState:
     settings: Settings
     api: RainbondApi
     redis_enabled: bool
+    #: resources whose declared indexes exist (created before their first request)
+    indexed: set[str] = field(default_factory=set)
+    #: guards one-time work done on a request thread (index creation)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def get_state(app: Flask | None = None) -> KitState:

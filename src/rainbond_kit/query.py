@@ -24,7 +24,9 @@ from typing import Any, Literal
 
 from bson import ObjectId
 
-from rainbond_kit.documents import object_id, to_millis
+from rainbond_kit.data.epoch import from_millis, to_millis
+from rainbond_kit.data.fields import REMOVE_TIME, UPDATE_TIME
+from rainbond_kit.documents import object_id
 from rainbond_kit.errors import BadRequestError
 from rainbond_kit.timeparse import parse_date
 
@@ -46,7 +48,6 @@ CONTROL_PARAMETERS = (
     "$limit", "$offset", "$orderby", "$start_date", "$end_date", "$date_type",
     "$count", "$after", "$fields",
 )  # fmt: skip
-TIMESTAMP_FIELDS = ("creation_time", "update_time")
 MAX_VALUE_LENGTH = 1000
 MAX_LIST_LENGTH = 100
 _KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]{0,63})(?:\[([^\[\]]{0,20})\])?$")
@@ -91,7 +92,7 @@ class QuerySpec:
     default_limit: int = 10
     max_limit: int = 100
     default_sort: tuple[tuple[str, int], ...] = (("_id", 1),)
-    hidden: frozenset[str] = frozenset({"remove_time"})
+    hidden: frozenset[str] = frozenset({REMOVE_TIME})
     open_fields: bool = False
 
     def _open(self, name: str) -> bool:
@@ -314,7 +315,7 @@ def parse_list_query(params: Mapping[str, Any], spec: QuerySpec) -> ListQuery:
         missing = "$end_date" if end is None else "$start_date"
         raise _bad(f"$start_date and $end_date go together: {missing} is missing", missing)
     if start is not None and end is not None:
-        date_field = _text_param(params, "$date_type") or "update_time"
+        date_field = _text_param(params, "$date_type") or UPDATE_TIME
         date_spec = spec.field(date_field)
         if date_spec is None or date_spec.kind not in (Kind.DATETIME, Kind.ANY):
             raise _bad(f"$date_type: {date_field[:40]!r} is not a date field", "$date_type")
@@ -364,9 +365,6 @@ def _parse_fields(text: str | None, spec: QuerySpec) -> tuple[str, ...] | None:
 # --- keyset cursors -------------------------------------------------------------------------
 
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-
-
 def _encode_value(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return {"d": to_millis(value)}
@@ -383,7 +381,7 @@ def _decode_value(value: Any) -> Any:
     if isinstance(value, dict) and len(value) == 1:
         ((tag, inner),) = value.items()
         if tag == "d" and isinstance(inner, int) and not isinstance(inner, bool):
-            return _EPOCH + dt.timedelta(milliseconds=inner)  # exact: no float division
+            return from_millis(inner)
         if tag == "o" and isinstance(inner, str):
             return object_id(inner)
         if tag == "s" and isinstance(inner, str):

@@ -31,7 +31,8 @@ from flask import Flask, Response, current_app, g, request
 from werkzeug.http import parse_list_header
 
 from rainbond_kit.auth.context import peek_identity
-from rainbond_kit.errors import ConfigurationError, ServiceUnavailableError, TooManyRequestsError
+from rainbond_kit.data.store_errors import http_error_for
+from rainbond_kit.errors import ConfigurationError, TooManyRequestsError
 from rainbond_kit.extension_state import get_state
 
 __all__ = ["Rate", "RateLimiter", "client_key", "exempt", "init_ratelimit", "limit", "parse_rate"]
@@ -135,6 +136,7 @@ class RateLimiter:
                 f"RAINBOND_RATELIMIT_STRATEGY must be fixed or sliding, got {strategy!r}"
             )
         self.strategy = strategy
+        self.client = client
         self._script = client.register_script(_SLIDING if strategy == "sliding" else _FIXED)
 
     def hit(self, key: str, rate: Rate) -> Verdict:
@@ -192,10 +194,11 @@ def _limiter() -> RateLimiter | None:
     state = get_state()
     if not state.redis_enabled:
         return None
+    client = state.container.redis_client()
     limiter: RateLimiter | None = current_app.extensions.get("rainbond_ratelimit")
-    if limiter is None:
+    if limiter is None or limiter.client is not client:  # built over an overridden client
         strategy = _setting(current_app, "RAINBOND_RATELIMIT_STRATEGY", "sliding") or "sliding"
-        limiter = RateLimiter(state.container.redis_client(), cast(Strategy, strategy))
+        limiter = RateLimiter(client, cast(Strategy, strategy))
         current_app.extensions["rainbond_ratelimit"] = limiter
     return limiter
 
@@ -208,8 +211,7 @@ def _check(scope: str, rate: Rate) -> dict[str, str]:
     try:
         verdict = limiter.hit(key, rate)
     except redis.exceptions.RedisError as exc:
-        log.warning("rate limit: redis unavailable: %s", type(exc).__name__)
-        raise ServiceUnavailableError("rate limiting store is unavailable") from None
+        raise http_error_for(exc, store="rate limiting store") or exc from None
     headers = verdict.headers()
     if not verdict.allowed:
         raise TooManyRequestsError(

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,14 +27,10 @@ from pymongo import ReturnDocument
 from pymongo.collection import Collection
 from pymongo.database import Database
 
+from rainbond_kit.data.fields import CREATION_TIME, REMOVE_TIME, STORED_ID, UPDATE_TIME, is_id
+from rainbond_kit.data.store_errors import store_errors
 from rainbond_kit.documents import object_id, to_public
-from rainbond_kit.errors import (
-    BadRequestError,
-    ConflictError,
-    NotFoundError,
-    PreconditionFailedError,
-    ServiceUnavailableError,
-)
+from rainbond_kit.errors import NotFoundError, PreconditionFailedError
 from rainbond_kit.query import ListQuery, encode_cursor, keyset_filter
 
 __all__ = ["MongoRepository", "Page", "UpdateCounts", "normalize_filter", "utcnow"]
@@ -42,8 +38,6 @@ __all__ = ["MongoRepository", "Page", "UpdateCounts", "normalize_filter", "utcno
 log = logging.getLogger("rainbond_kit.repository")
 
 Doc = dict[str, Any]
-SOFT_DELETE_FIELD = "remove_time"
-_AUTH_CODES = {13, 18}  # Unauthorized, AuthenticationFailed: a deployment problem, not the client's
 
 
 def utcnow() -> dt.datetime:
@@ -71,26 +65,6 @@ class Page:
     has_more: bool
 
 
-@contextlib.contextmanager
-def _translate_errors(collection: str) -> Iterator[None]:
-    try:
-        yield
-    except pymongo.errors.DuplicateKeyError as exc:
-        log.info("duplicate key in %s: %s", collection, exc.details)
-        raise ConflictError("a document with the same unique key exists") from None
-    except (pymongo.errors.ConnectionFailure, pymongo.errors.ServerSelectionTimeoutError) as exc:
-        log.warning("mongodb unavailable (%s): %s", collection, exc)
-        raise ServiceUnavailableError("mongodb is unavailable") from None
-    except UnicodeEncodeError:  # a lone surrogate ("\ud800" in JSON) cannot become BSON
-        raise BadRequestError("text must be valid Unicode (no lone surrogates)") from None
-    except pymongo.errors.OperationFailure as exc:
-        if exc.code in _AUTH_CODES:
-            log.error("mongodb refused our credentials (%s): %s", collection, exc)
-            raise ServiceUnavailableError("mongodb is unavailable") from None
-        log.warning("query rejected on %s: %s", collection, exc)
-        raise BadRequestError("the database rejected the query") from None
-
-
 def _id_value(value: Any) -> Any:
     """Map an ``id`` filter value: strings -> ObjectId, operator dicts and lists member-wise."""
     if isinstance(value, str):
@@ -106,8 +80,8 @@ def normalize_filter(filter: Mapping[str, Any] | None) -> Doc:
     """Copy a server-side filter, mapping ``id``/``_id`` string values to ``ObjectId``."""
     out: Doc = {}
     for key, value in (filter or {}).items():
-        if key in ("id", "_id"):
-            out["_id"] = _id_value(value)
+        if is_id(key):
+            out[STORED_ID] = _id_value(value)
         elif key in ("$and", "$or", "$nor") and isinstance(value, list):
             out[key] = [normalize_filter(v) for v in value]
         else:
@@ -139,27 +113,27 @@ class MongoRepository:
     # --- helpers ------------------------------------------------------------------------
 
     def _errors(self) -> contextlib.AbstractContextManager[None]:
-        return _translate_errors(self.collection.name)
+        return store_errors()
 
     @staticmethod
     def _live(filter: Mapping[str, Any] | None, include_deleted: bool) -> Doc:
         query = normalize_filter(filter)
-        if not include_deleted and SOFT_DELETE_FIELD not in query:
-            query[SOFT_DELETE_FIELD] = {"$exists": False}
+        if not include_deleted and REMOVE_TIME not in query:
+            query[REMOVE_TIME] = {"$exists": False}
         return query
 
     @staticmethod
     def _update_document(changes: Mapping[str, Any], now: dt.datetime) -> Doc:
-        """``{"a": 1}`` -> ``{"$set": {"a": 1, "update_time": now}}``; operator documents kept."""
+        """``{"a": 1}`` -> ``{"$set": {"a": 1, UPDATE_TIME: now}}``; operator documents kept."""
         operators = [k for k in changes if k.startswith("$")]
         if operators and len(operators) != len(changes):
             raise ValueError("an update mixes operators and plain fields")
         if operators:
             update = {k: dict(v) for k, v in changes.items()}
-            update.setdefault("$set", {})["update_time"] = now
+            update.setdefault("$set", {})[UPDATE_TIME] = now
             return update
-        fields = {k: v for k, v in changes.items() if k not in ("id", "_id", "creation_time")}
-        return {"$set": {**fields, "update_time": now}}
+        fields = {k: v for k, v in changes.items() if not is_id(k) and k != CREATION_TIME}
+        return {"$set": {**fields, UPDATE_TIME: now}}
 
     # --- writes -------------------------------------------------------------------------
 
@@ -169,8 +143,8 @@ class MongoRepository:
             stored["_id"] = object_id(doc["id"])
         elif "_id" in doc:
             stored["_id"] = object_id(doc["_id"])
-        stored.setdefault("creation_time", now)
-        stored["update_time"] = now
+        stored.setdefault(CREATION_TIME, now)
+        stored[UPDATE_TIME] = now
         return stored
 
     def insert_one(self, doc: Mapping[str, Any]) -> Doc:
@@ -231,15 +205,15 @@ class MongoRepository:
         """
         query = self._live({"_id": object_id(id)}, False)
         if expected_update_time is not None:
-            query["update_time"] = expected_update_time
+            query[UPDATE_TIME] = expected_update_time
         now = utcnow()
         with self._errors():
             if replace:
-                current = self.collection.find_one(query, {"creation_time": 1})
+                current = self.collection.find_one(query, {CREATION_TIME: 1})
                 if current is not None:
-                    body = {k: v for k, v in changes.items() if k not in ("id", "_id")}
-                    body["creation_time"] = current.get("creation_time", now)
-                    body["update_time"] = now
+                    body = {k: v for k, v in changes.items() if not is_id(k)}
+                    body[CREATION_TIME] = current.get(CREATION_TIME, now)
+                    body[UPDATE_TIME] = now
                     result = self.collection.find_one_and_replace(
                         query, body, return_document=ReturnDocument.AFTER
                     )
@@ -269,7 +243,7 @@ class MongoRepository:
     def soft_delete(self, filter: Mapping[str, Any], *, many: bool = False) -> int:
         """Mark matching live documents deleted (``remove_time``); return how many."""
         now = utcnow()
-        update = {"$set": {SOFT_DELETE_FIELD: now, "update_time": now}}
+        update = {"$set": {REMOVE_TIME: now, UPDATE_TIME: now}}
         with self._errors():
             query = self._live(filter, False)
             result = (
@@ -282,8 +256,8 @@ class MongoRepository:
     def restore(self, filter: Mapping[str, Any], *, many: bool = False) -> int:
         """Undo a soft delete on matching documents; return how many came back."""
         query = normalize_filter(filter)
-        query[SOFT_DELETE_FIELD] = {"$exists": True}
-        update = {"$unset": {SOFT_DELETE_FIELD: ""}, "$set": {"update_time": utcnow()}}
+        query[REMOVE_TIME] = {"$exists": True}
+        update = {"$unset": {REMOVE_TIME: ""}, "$set": {UPDATE_TIME: utcnow()}}
         with self._errors():
             result = (
                 self.collection.update_many(query, update)
@@ -300,7 +274,7 @@ class MongoRepository:
         """
         query: Doc = {"_id": object_id(id)}
         if expected_update_time is not None:
-            query["update_time"] = expected_update_time
+            query[UPDATE_TIME] = expected_update_time
         count = (
             self.soft_delete(query)
             if self.uses_soft_delete
@@ -442,7 +416,7 @@ class MongoRepository:
             return None
         if not self.uses_soft_delete:
             return 0
-        return self.collection.count_documents({**base, SOFT_DELETE_FIELD: {"$exists": True}})
+        return self.collection.count_documents({**base, REMOVE_TIME: {"$exists": True}})
 
     def ensure_indexes(self) -> None:
         """Create the declared indexes (idempotent)."""

@@ -21,6 +21,7 @@ methods with ``hasattr``). Override an operation by defining its hook (``list_it
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
@@ -29,13 +30,15 @@ from urllib.parse import urlencode
 
 import marshmallow as ma
 import pymongo
-from flask import Flask, Response, current_app, request, url_for
+from flask import Response, current_app, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from rainbond_kit.auth.context import current_row_filter
 from rainbond_kit.auth.decorators import permission_required
 from rainbond_kit.auth.openapi import TOKEN_SECURITY, document_token_security
+from rainbond_kit.data.epoch import from_millis
+from rainbond_kit.data.fields import UPDATE_TIME
 from rainbond_kit.documents import object_id
 from rainbond_kit.errors import (
     BadRequestError,
@@ -77,7 +80,7 @@ class ResourceView(MethodView):
     SORT_FIELDS: ClassVar[Sequence[str] | None] = None
     #: ``DELETE`` sets ``remove_time`` instead of removing the document
     SOFT_DELETE: ClassVar[bool] = True
-    #: indexes created at start-up (idempotent)
+    #: indexes created before the resource's first request (idempotent)
     INDEXES: ClassVar[Sequence[pymongo.IndexModel]] = ()
     #: default and maximum ``$limit``; over the maximum is a 400
     PAGE_SIZE: ClassVar[int] = 10
@@ -185,9 +188,12 @@ class ResourceView(MethodView):
         if header is None or header.strip() == "*":
             return None
         tag = header.strip().removeprefix("W/").strip('"')
-        if not tag.isdigit():
+        if not tag.isascii() or not tag.isdigit():
             raise PreconditionFailedError("If-Match does not name a current ETag")
-        return dt.datetime.fromtimestamp(int(tag) / 1000, tz=dt.timezone.utc)
+        try:
+            return from_millis(int(tag))
+        except OverflowError:
+            raise PreconditionFailedError("If-Match does not name a current ETag") from None
 
     def _json(
         self, body: Any, status: int = 200, headers: Mapping[str, str] | None = None
@@ -201,8 +207,8 @@ class ResourceView(MethodView):
 
     def _item_response(self, doc: Mapping[str, Any], status: int = 200) -> Response:
         headers: dict[str, str] = {}
-        if self.ETAG and "update_time" in doc:
-            headers["ETag"] = f'"{doc["update_time"]}"'
+        if self.ETAG and UPDATE_TIME in doc:
+            headers["ETag"] = f'"{doc[UPDATE_TIME]}"'
         if status == 201:
             headers["Location"] = url_for(self._item_endpoint, item_id=doc["id"])
         return self._json(doc, status, headers)
@@ -258,7 +264,8 @@ class ResourceView(MethodView):
         if item_verbs:
             view = type(f"{name}Item", (cls,), {**attrs, **item_verbs})
             blp.route(f"{base}/<item_id>", endpoint=f"{name}Item")(view)
-        blp.record_once(lambda state: _ensure_indexes(state.app, cls))
+        if cls.INDEXES:
+            blp.before_request(functools.partial(_ensure_indexes, cls))
         if cls.PERMISSION is not None:
             blp.record_once(lambda state: document_token_security(get_state(state.app).api))
 
@@ -274,17 +281,20 @@ def _access_decorators(cls: type[ResourceView]) -> list[Callable[..., Any]]:
     return found
 
 
-def _ensure_indexes(app: Flask, cls: type[ResourceView]) -> None:
-    """Create the declared indexes now; if MongoDB is down, retry before requests until done."""
-    if not cls.INDEXES:
-        return
-    done = False
+def _ensure_indexes(cls: type[ResourceView]) -> None:
+    """Create ``cls``'s declared indexes before its first request (no store I/O at registration).
 
-    def ensure() -> None:
-        nonlocal done
-        if done:
+    Runs once per app and container clients (a test override starts over); if MongoDB is down
+    it is retried on the next request.
+    """
+    state = get_state()
+    key = f"{cls.__module__}.{cls.__qualname__}"
+    if key in state.indexed:
+        return
+    with state.lock:
+        if key in state.indexed:
             return
-        repository = get_state(app).container.repository(
+        repository: MongoRepository = state.container.repository(
             collection=cls.COLLECTION, soft_delete=cls.SOFT_DELETE, indexes=cls.INDEXES
         )
         try:
@@ -292,11 +302,7 @@ def _ensure_indexes(app: Flask, cls: type[ResourceView]) -> None:
         except ServiceUnavailableError:
             log.warning("indexes of %s not created yet: mongodb unavailable", cls.COLLECTION)
         else:
-            done = True
-
-    ensure()
-    if not done:
-        app.before_request(ensure)
+            state.indexed.add(key)
 
 
 def _links(query: ListQuery, page: Page) -> list[tuple[str, str]]:

@@ -22,8 +22,8 @@ from rainbond_kit.auth.permissions import (
     row_filter,
 )
 from rainbond_kit.auth.settings import AuthSettings
-from rainbond_kit.auth.stores import store_errors
 from rainbond_kit.auth.tokens import InvalidTokenError, decode_token
+from rainbond_kit.data.store_errors import store_errors
 from rainbond_kit.errors import UnauthorizedError
 from rainbond_kit.extension_state import get_container
 

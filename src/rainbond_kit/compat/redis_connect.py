@@ -16,7 +16,7 @@ from typing import Any
 import redis
 import redis.exceptions
 
-from rainbond_kit.errors import ServiceUnavailableError
+from rainbond_kit.data.store_errors import http_error_for
 from rainbond_kit.redis_pools import shared_pool
 from rainbond_kit.settings import RedisSettings
 
@@ -31,8 +31,8 @@ def _command(name: str, doc: str) -> Callable[..., Any]:
     def method(self: RedisConnect, *args: Any, **kwargs: Any) -> Any:
         try:
             return getattr(self.connect(), name)(*args, **kwargs)
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
-            raise ServiceUnavailableError("Redis 连接失败") from None
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            raise http_error_for(exc, store="redis", unavailable="Redis 连接失败") or exc from None
 
     method.__name__ = method.__qualname__ = f"{name}_"
     method.__doc__ = doc

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from rainbond_kit.data.fields import REMOVE_TIME
 from rainbond_kit.documents import object_id, to_public
 from rainbond_kit.envelope import build_envelope
 from rainbond_kit.errors import BadRequestError, http_error
@@ -135,5 +136,5 @@ def _convert_id(value: Any) -> Any:
 def handle_db_remove(find_dict: Mapping[str, Any]) -> dict[str, Any]:
     """Return a copy of a filter that skips soft-deleted documents (unless it names ``remove_time``)."""
     result = dict(find_dict)
-    result.setdefault("remove_time", {"$exists": False})
+    result.setdefault(REMOVE_TIME, {"$exists": False})
     return result
