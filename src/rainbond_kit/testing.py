@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pymongo
@@ -39,6 +39,7 @@ __all__ = [
     "mongo_db_name",
     "mongo_uri",
     "override",
+    "override_stores",
     "rainbond_env",
     "rainbond_settings",
     "redis_url",
@@ -88,6 +89,24 @@ def override(
         finally:
             state.redis_enabled = redis_enabled
             _reset_dependents(app, container)
+
+
+#: What the :func:`override_stores` fixture yields: ``(app, mongo_client=..., redis_client=...)``.
+OverrideStores = Callable[..., Container]
+
+
+@pytest.fixture
+def override_stores() -> Iterator[OverrideStores]:
+    """Factory: ``override_stores(app, mongo_client=..., redis_client=...)`` -> the container.
+
+    :func:`override` for the rest of the test, undone at teardown.
+    """
+    with contextlib.ExitStack() as stack:
+
+        def apply(app: Flask, **clients: Any) -> Container:
+            return stack.enter_context(override(app, **clients))
+
+        yield apply
 
 
 @pytest.fixture(scope="session")
