@@ -34,6 +34,7 @@ __all__ = [
     "RedisProcess",
     "ensure_mongo",
     "free_port",
+    "is_development_server",
     "running_mongo",
 ]
 
@@ -211,6 +212,15 @@ def _exit_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
+#: URIs of the development servers :func:`ensure_mongo` started in this process.
+_STARTED_URIS: set[str] = set()
+
+
+def is_development_server(uri: str) -> bool:
+    """Whether ``uri`` is a development MongoDB :func:`ensure_mongo` started in this process."""
+    return uri in _STARTED_URIS
+
+
 @contextlib.contextmanager
 def running_mongo() -> Iterator[str]:
     """The URI of a MongoDB: ``MONGODB_URI`` if set, else a SecantusDB child process.
@@ -248,7 +258,7 @@ def ensure_mongo(
     atexit.register(server.stop)
     _exit_on_sigterm()
     env["MONGODB_URI"] = server.uri
-    env["RAINBOND_EMBEDDED_URI"] = server.uri
+    _STARTED_URIS.add(server.uri)
     print(
         f"rainbond-kit: embedded MongoDB (SecantusDB) at {server.uri}, data in {server.storage_path}"
         " -- development only; production needs a real MongoDB (set MONGODB_URI)",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import functools
 import logging
 import os
 import weakref
@@ -10,12 +11,12 @@ from collections.abc import Iterable
 from types import ModuleType
 from typing import Any
 
-import redis.exceptions
 from flask import Flask
 
 from rainbond_kit.api import RainbondApi, api_defaults, register_swagger_assets
 from rainbond_kit.containers import Container, shutdown
 from rainbond_kit.cors import configure_cors
+from rainbond_kit.embedded import is_development_server
 from rainbond_kit.extension_state import EXTENSION_KEY, KitState, get_state
 from rainbond_kit.health import blueprint as health_blueprint
 from rainbond_kit.logs import configure_logging
@@ -77,7 +78,6 @@ class RainbondKit:
             app.config.setdefault(key, value)
         if app.config.get("MAX_CONTENT_LENGTH") is None:
             app.config["MAX_CONTENT_LENGTH"] = DEFAULT_MAX_CONTENT_LENGTH
-        app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese stays readable
 
         configure_logging(app)
         container = Container(settings=settings)
@@ -90,14 +90,14 @@ class RainbondKit:
             container=container,
             settings=settings,
             api=api,
-            redis_enabled=_redis_enabled(container, settings),
+            redis_enabled=_redis_enabled(settings),
         )
         init_ratelimit(app)
         modules = [*self._wire, *app.config["RAINBOND_WIRE"]]
         if modules:
             container.wire(modules=modules)
         _install_process_hooks(container)
-        if settings.mongo.embedded or settings.mongo.uri == os.environ.get("RAINBOND_EMBEDDED_URI"):
+        if settings.mongo.embedded or is_development_server(settings.mongo.uri):
             log.warning(
                 "development MongoDB in use (%s): production needs a real MongoDB "
                 "(set MONGODB_URI or MONGODB_HOST)",
@@ -110,34 +110,39 @@ class RainbondKit:
         shutdown(get_state(app).container)
 
 
-def _redis_enabled(container: Container, settings: Settings) -> bool:
-    """Configured Redis is always on (an outage is a 503); an unconfigured one only if it answers."""
-    if settings.redis.configured:
-        return True
-    try:
-        container.redis_client().ping()
-    except redis.exceptions.RedisError:
+def _redis_enabled(settings: Settings) -> bool:
+    """Configured Redis is on (an outage is a 503); without any Redis variable it is off.
+
+    Decided from the settings alone: the app factory does no network I/O.
+    """
+    if not settings.redis.configured:
         log.warning(
-            "Redis is not configured and none answers at %s: Redis-backed features "
-            "(auth sessions, rate limiting) are disabled",
-            settings.redis.redacted_url,
+            "Redis is not configured (REDIS_URL or REDIS_HOST): Redis-backed features "
+            "(auth sessions, rate limiting) are disabled"
         )
-        return False
-    return True
+    return settings.redis.configured
+
+
+_containers: weakref.WeakSet[Container] = weakref.WeakSet()
+
+
+def _close_all() -> None:
+    for container in list(_containers):
+        shutdown(container)
+
+
+def _drop_inherited_clients() -> None:
+    for container in list(_containers):
+        container.reset_singletons()  # the parent's sockets stay the parent's
+
+
+@functools.cache
+def _install_process_hooks_once() -> None:
+    atexit.register(_close_all)
+    os.register_at_fork(after_in_child=_drop_inherited_clients)
 
 
 def _install_process_hooks(container: Container) -> None:
-    ref = weakref.ref(container)
-
-    def close() -> None:
-        target = ref()
-        if target is not None:
-            shutdown(target)
-
-    def drop_inherited_clients() -> None:
-        target = ref()
-        if target is not None:
-            target.reset_singletons()  # the parent's sockets stay the parent's
-
-    atexit.register(close)
-    os.register_at_fork(after_in_child=drop_inherited_clients)
+    """Track ``container``; the ``atexit`` and at-fork hooks are installed once per process."""
+    _install_process_hooks_once()
+    _containers.add(container)

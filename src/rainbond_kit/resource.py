@@ -199,7 +199,7 @@ class ResourceView(MethodView):
         self, body: Any, status: int = 200, headers: Mapping[str, str] | None = None
     ) -> Response:
         response = current_app.response_class(
-            current_app.json.dumps(body), mimetype="application/json"
+            current_app.json.dumps(body, ensure_ascii=False), mimetype="application/json"
         )
         response.status_code = status
         response.headers.update(headers or {})
