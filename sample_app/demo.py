@@ -14,6 +14,7 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from rainbond_kit import error_responses
 from rainbond_kit.auth import TOKEN_SECURITY, permission_required
 from rainbond_kit.compat.db_connect import DBConnect
 from rainbond_kit.compat.parameter import Parameter
@@ -60,8 +61,7 @@ def _documented(schema: type[ma.Schema]) -> Any:
 
     def decorate(func: Any) -> Any:
         func = blueprint.alt_response(200, schema=schema, success=True)(func)
-        func = blueprint.alt_response(400, response="BAD_REQUEST")(func)
-        return blueprint.alt_response(503, response="SERVICE_UNAVAILABLE")(func)
+        return error_responses(400, 503)(func)
 
     return decorate
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rainbond_kit.containers import Container
+from rainbond_kit.data.repository import MongoRepository, Page
 from rainbond_kit.errors import (
     BadRequestError,
     ConfigurationError,
@@ -20,8 +21,7 @@ from rainbond_kit.errors import (
 from rainbond_kit.extension import RainbondKit
 from rainbond_kit.extension_state import get_api, get_container
 from rainbond_kit.query import ListQuery, QuerySpec
-from rainbond_kit.repository import MongoRepository, Page
-from rainbond_kit.resource import ResourceView
+from rainbond_kit.resource import ResourceView, error_responses
 from rainbond_kit.settings import Settings
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "TooManyRequestsError",
     "UnauthorizedError",
     "abort",
+    "error_responses",
     "get_api",
     "get_container",
 ]

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import atexit
-import functools
 import logging
-import os
-import weakref
 from collections.abc import Iterable
 from types import ModuleType
 from typing import Any
@@ -14,7 +10,7 @@ from typing import Any
 from flask import Flask
 
 from rainbond_kit.api import RainbondApi, api_defaults, register_swagger_assets
-from rainbond_kit.containers import Container, shutdown
+from rainbond_kit.containers import Container, shutdown, track
 from rainbond_kit.cors import configure_cors
 from rainbond_kit.embedded import is_development_server
 from rainbond_kit.extension_state import EXTENSION_KEY, KitState, get_state
@@ -96,7 +92,7 @@ class RainbondKit:
         modules = [*self._wire, *app.config["RAINBOND_WIRE"]]
         if modules:
             container.wire(modules=modules)
-        _install_process_hooks(container)
+        track(container)
         if settings.mongo.embedded or is_development_server(settings.mongo.uri):
             log.warning(
                 "development MongoDB in use (%s): production needs a real MongoDB "
@@ -107,7 +103,10 @@ class RainbondKit:
     @staticmethod
     def shutdown(app: Flask) -> None:
         """Close the app's MongoDB and Redis clients (also runs at interpreter exit)."""
-        shutdown(get_state(app).container)
+        state = get_state(app)
+        shutdown(state.container)
+        for feature in state.features.values():  # e.g. the auth providers, over the same clients
+            feature.reset_singletons()
 
 
 def _redis_enabled(settings: Settings) -> bool:
@@ -121,28 +120,3 @@ def _redis_enabled(settings: Settings) -> bool:
             "(auth sessions, rate limiting) are disabled"
         )
     return settings.redis.configured
-
-
-_containers: weakref.WeakSet[Container] = weakref.WeakSet()
-
-
-def _close_all() -> None:
-    for container in list(_containers):
-        shutdown(container)
-
-
-def _drop_inherited_clients() -> None:
-    for container in list(_containers):
-        container.reset_singletons()  # the parent's sockets stay the parent's
-
-
-@functools.cache
-def _install_process_hooks_once() -> None:
-    atexit.register(_close_all)
-    os.register_at_fork(after_in_child=_drop_inherited_clients)
-
-
-def _install_process_hooks(container: Container) -> None:
-    """Track ``container``; the ``atexit`` and at-fork hooks are installed once per process."""
-    _install_process_hooks_once()
-    _containers.add(container)

@@ -6,6 +6,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from dependency_injector import containers
 from flask import Flask, current_app
 
 if TYPE_CHECKING:
@@ -28,7 +29,9 @@ class KitState:
     redis_enabled: bool
     #: resources whose declared indexes exist (created before their first request)
     indexed: set[str] = field(default_factory=set)
-    #: guards one-time work done on a request thread (index creation)
+    #: containers a feature adds over the core's clients (``"auth"``)
+    features: dict[str, containers.Container] = field(default_factory=dict)
+    #: guards one-time work done on a request thread (index creation, feature containers)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 

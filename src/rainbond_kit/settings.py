@@ -18,46 +18,14 @@ from pymongo.errors import ConfigurationError as _PyMongoConfigurationError
 from pymongo.errors import InvalidURI
 from pymongo.uri_parser import parse_uri
 
+from rainbond_kit.env import first as _first
+from rainbond_kit.env import integer as _int
+from rainbond_kit.env import port as _port
 from rainbond_kit.errors import ConfigurationError
 
 __all__ = ["MongoSettings", "RedisSettings", "Settings", "redact_url"]
 
 DEFAULT_DATABASE = "rainbond"
-
-
-def _first(env: Mapping[str, str], *names: str) -> tuple[str, str] | None:
-    """Return ``(name, value)`` of the first non-empty variable among ``names``."""
-    for name in names:
-        value = env.get(name, "").strip()
-        if value:
-            return name, value
-    return None
-
-
-def _port(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        port = int(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be a port number, got {raw!r}") from None
-    if not 1 <= port <= 65535:
-        raise ConfigurationError(f"{name} must be between 1 and 65535, got {port}")
-    return port
-
-
-def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
-    if value < minimum:
-        raise ConfigurationError(f"{name} must be >= {minimum}, got {value}")
-    return value
 
 
 def _redact(text: str, secret: str | None) -> str:

@@ -28,6 +28,7 @@ import pytest
 import redis
 from flask import Flask
 
+from rainbond_kit.auth.container import AuthContainer, get_auth_container
 from rainbond_kit.containers import Container
 from rainbond_kit.embedded import RedisProcess, running_mongo
 from rainbond_kit.errors import ConfigurationError
@@ -45,13 +46,12 @@ __all__ = [
     "redis_url",
 ]
 
-#: Singletons built over the store clients: reset whenever a client is swapped.
-_DEPENDENTS = ("mongo_db", "auth_db", "auth_cache")
 
-
-def _reset_dependents(app: Flask, container: Container) -> None:
-    for name in _DEPENDENTS:
-        getattr(container, name).reset()
+def _reset_dependents(app: Flask, container: Container, auth: AuthContainer) -> None:
+    """Drop every singleton built over the store clients, and the created-indexes record."""
+    container.mongo_db.reset()
+    auth.db.reset()
+    auth.cache.reset()
     get_state(app).indexed.clear()
 
 
@@ -73,6 +73,7 @@ def override(
     """
     state = get_state(app)
     container = state.container
+    auth = get_auth_container(app)
     redis_enabled = state.redis_enabled
     auth_redis_client = auth_redis_client or redis_client
     with contextlib.ExitStack() as stack:
@@ -82,13 +83,13 @@ def override(
             stack.enter_context(container.redis_client.override(redis_client))
             state.redis_enabled = True
         if auth_redis_client is not None:
-            stack.enter_context(container.auth_redis.override(auth_redis_client))
-        _reset_dependents(app, container)
+            stack.enter_context(auth.redis.override(auth_redis_client))
+        _reset_dependents(app, container, auth)
         try:
             yield container
         finally:
             state.redis_enabled = redis_enabled
-            _reset_dependents(app, container)
+            _reset_dependents(app, container, auth)
 
 
 #: What the :func:`override_stores` fixture yields: ``(app, mongo_client=..., redis_client=...)``.

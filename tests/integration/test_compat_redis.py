@@ -11,7 +11,7 @@ import redis
 from flask import Flask
 
 from rainbond_kit.compat.redis_connect import RedisConnect
-from rainbond_kit.redis_pools import close_pools
+from rainbond_kit.compat.redis_pools import close_pools
 from tests.unit.compat_app import seed_app
 
 

@@ -13,8 +13,8 @@ from bson import Binary, Decimal128, ObjectId, Timestamp
 from hypothesis import given
 from hypothesis import strategies as st
 
+from rainbond_kit.data.documents import object_id, to_jsonable, to_public, to_public_list
 from rainbond_kit.data.epoch import from_millis, to_millis
-from rainbond_kit.documents import object_id, to_jsonable, to_public, to_public_list
 from rainbond_kit.errors import BadRequestError
 
 OID = ObjectId("60053fa139842d28d7563c6c")

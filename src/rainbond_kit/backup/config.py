@@ -10,6 +10,9 @@ from urllib.parse import urlsplit
 
 from pymongo.uri_parser import parse_uri
 
+from rainbond_kit.env import flag as _flag
+from rainbond_kit.env import number as _number
+from rainbond_kit.env import text as _text
 from rainbond_kit.errors import ConfigurationError
 from rainbond_kit.settings import MongoSettings, redact_url
 
@@ -27,8 +30,6 @@ DEFAULT_KEEP = 7
 DEFAULT_TIMEOUT_MS = 3000
 
 _FORBIDDEN_DB_CHARS = frozenset('/\\. "$*<>:|?\x00')
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
 
 
 def check_database_name(name: str, source: str) -> str:
@@ -41,33 +42,6 @@ def check_database_name(name: str, source: str) -> str:
         why = f"contains {''.join(bad)!r}" if bad else "must be 1 to 63 bytes"
         raise ConfigurationError(f"{source} is not a valid database name ({why}): {name!r}")
     return name
-
-
-def _text(env: Mapping[str, str], name: str) -> str:
-    return env.get(name, "").strip()
-
-
-def _number(env: Mapping[str, str], name: str, default: float, *, integer: bool = False) -> float:
-    raw = _text(env, name)
-    if not raw:
-        return default
-    try:
-        value = int(raw) if integer else float(raw)
-    except ValueError:
-        kind = "an integer" if integer else "a number"
-        raise ConfigurationError(f"{name} must be {kind}, got {raw!r}") from None
-    if value < 0:
-        raise ConfigurationError(f"{name} must be >= 0, got {raw!r}")
-    return value
-
-
-def _flag(env: Mapping[str, str], name: str) -> bool:
-    raw = _text(env, name).lower()
-    if raw in _TRUE:
-        return True
-    if raw in _FALSE or not raw:
-        return False
-    raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
 
 
 def _database(env: Mapping[str, str], mongo: MongoSettings, flag: str | None) -> str:

@@ -19,10 +19,11 @@ import pymongo
 from flask import current_app, has_app_context
 
 from rainbond_kit.containers import create_mongo_client
+from rainbond_kit.data.repository import MongoRepository
 from rainbond_kit.errors import BadRequestError, NotFoundError
 from rainbond_kit.extension_state import EXTENSION_KEY, get_state
 from rainbond_kit.query import QuerySpec, parse_list_query
-from rainbond_kit.repository import MongoRepository
+from rainbond_kit.resource.listing import fetch_page, list_body
 from rainbond_kit.settings import MongoSettings
 
 __all__ = ["DBConnect"]
@@ -169,8 +170,7 @@ class DBConnect:
         """A page of live documents from the request's query (GET) or JSON body (other methods)."""
         params = parameter.param_url if parameter.method == "GET" else parameter.param_json
         query = parse_list_query(params if params is not None else {}, COMPAT_QUERY_SPEC)
-        page = self.repository.page(query)
-        return {"total": page.total, "items": page.items, "dummy_remove": page.dummy_remove}
+        return list_body(query, fetch_page(self.repository, query), with_next=False)
 
 
 def _document(value: Any) -> Mapping[str, Any]:

@@ -16,8 +16,8 @@ from typing import Any
 import redis
 import redis.exceptions
 
+from rainbond_kit.compat.redis_pools import shared_pool
 from rainbond_kit.data.store_errors import http_error_for
-from rainbond_kit.redis_pools import shared_pool
 from rainbond_kit.settings import RedisSettings
 
 __all__ = ["RedisConnect"]

@@ -5,7 +5,7 @@
 * ``handle_date``/``handle_time_difference`` use :mod:`rainbond_kit.timeparse`: results are
   aware UTC datetimes, 13-digit timestamps keep their milliseconds, ``end`` is the day's
   last millisecond.
-* ``handle_db_dict``/``handle_db_to_list`` use :func:`rainbond_kit.documents.to_public`:
+* ``handle_db_dict``/``handle_db_to_list`` use :func:`rainbond_kit.data.documents.to_public`:
   every datetime at any depth becomes epoch milliseconds (naive ones read as UTC), nested
   ``ObjectId``/``Decimal128``/``bytes`` become strings, missing timestamps stay missing.
 * ``handle_db_id``/``handle_db_remove`` return a new dict; their argument is left alone.
@@ -17,8 +17,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from rainbond_kit.data.documents import object_id, to_public
 from rainbond_kit.data.fields import REMOVE_TIME
-from rainbond_kit.documents import object_id, to_public
 from rainbond_kit.envelope import build_envelope
 from rainbond_kit.errors import BadRequestError, http_error
 from rainbond_kit.timeparse import parse_date, seconds_between
@@ -82,7 +82,7 @@ def handle_db_dict(db_dict: dict[str, Any]) -> dict[str, Any]:
     """Convert a stored document to its JSON-safe form, in place (as the original did).
 
     The seed's examples call it without using the result, so the argument is updated;
-    the same dict is returned. :func:`rainbond_kit.documents.to_public` is the pure form.
+    the same dict is returned. :func:`rainbond_kit.data.documents.to_public` is the pure form.
     """
     public = to_public(db_dict)
     db_dict.clear()

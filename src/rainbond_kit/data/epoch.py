@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-__all__ = ["EPOCH", "from_millis", "to_millis"]
+__all__ = ["EPOCH", "from_millis", "to_millis", "utcnow"]
 
 #: The Unix epoch as an aware UTC datetime.
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -24,3 +24,9 @@ def from_millis(millis: int) -> datetime:
     :raises OverflowError: the result is outside ``datetime``'s range.
     """
     return EPOCH + timedelta(milliseconds=millis)
+
+
+def utcnow() -> datetime:
+    """Now in UTC, truncated to milliseconds (what a BSON date keeps)."""
+    now = datetime.now(timezone.utc)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
