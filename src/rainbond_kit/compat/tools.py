@@ -17,8 +17,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from rainbond_kit.data.documents import object_id, to_public
-from rainbond_kit.data.fields import REMOVE_TIME
+from rainbond_kit.data.documents import to_public, to_public_list
+from rainbond_kit.data.filters import id_value, live_filter
 from rainbond_kit.envelope import build_envelope
 from rainbond_kit.errors import BadRequestError, http_error
 from rainbond_kit.timeparse import parse_date, seconds_between
@@ -92,7 +92,7 @@ def handle_db_dict(db_dict: dict[str, Any]) -> dict[str, Any]:
 
 def handle_db_to_list(db_cursor: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Convert a cursor (or any iterable of documents) to a list of JSON-safe dicts."""
-    return [to_public(document) for document in db_cursor]
+    return to_public_list(db_cursor)
 
 
 def handle_db_id(data_dict: Mapping[str, Any]) -> dict[str, Any]:
@@ -109,7 +109,7 @@ def handle_db_id(data_dict: Mapping[str, Any]) -> dict[str, Any]:
         result["_id"] = result.pop("id")
     if "_id" in result:
         try:
-            result["_id"] = _convert_id(result["_id"])
+            result["_id"] = id_value(result["_id"], operators=_ID_OPERATORS)
         except BadRequestError:
             raise BadRequestError(
                 "MongoDB _id 格式解析异常", errors={"id": ["Not a valid ObjectId."]}
@@ -117,24 +117,6 @@ def handle_db_id(data_dict: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _convert_id(value: Any) -> Any:
-    if isinstance(value, str):
-        return object_id(value)
-    if isinstance(value, Mapping):
-        converted: dict[str, Any] = {}
-        for operator, operand in value.items():
-            if operator not in _ID_OPERATORS:
-                raise BadRequestError("operator not allowed on _id")
-            if isinstance(operand, list | tuple):
-                converted[operator] = [_convert_id(item) for item in operand]
-            else:
-                converted[operator] = _convert_id(operand)
-        return converted
-    return value
-
-
 def handle_db_remove(find_dict: Mapping[str, Any]) -> dict[str, Any]:
     """Return a copy of a filter that skips soft-deleted documents (unless it names ``remove_time``)."""
-    result = dict(find_dict)
-    result.setdefault(REMOVE_TIME, {"$exists": False})
-    return result
+    return live_filter(find_dict)

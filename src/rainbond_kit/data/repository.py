@@ -30,7 +30,7 @@ from pymongo.database import Database
 from rainbond_kit.data.documents import object_id, to_public
 from rainbond_kit.data.epoch import utcnow
 from rainbond_kit.data.fields import CREATION_TIME, REMOVE_TIME, UPDATE_TIME, is_id
-from rainbond_kit.data.filters import normalize_filter
+from rainbond_kit.data.filters import live_filter, normalize_filter
 from rainbond_kit.data.paging import Page, PagingMixin
 from rainbond_kit.data.store_errors import store_errors
 from rainbond_kit.errors import NotFoundError, PreconditionFailedError
@@ -86,9 +86,7 @@ class MongoRepository(PagingMixin):
     def live(filter: Mapping[str, Any] | None, include_deleted: bool = False) -> Doc:
         """``filter`` (normalised) restricted to live documents unless ``include_deleted``."""
         query = normalize_filter(filter)
-        if not include_deleted and REMOVE_TIME not in query:
-            query[REMOVE_TIME] = {"$exists": False}
-        return query
+        return query if include_deleted else live_filter(query)
 
     @staticmethod
     def _update_document(changes: Mapping[str, Any], now: dt.datetime) -> Doc:
