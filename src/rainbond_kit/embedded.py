@@ -26,7 +26,9 @@ from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from types import TracebackType
 
+from rainbond_kit.env import first
 from rainbond_kit.errors import ConfigurationError
+from rainbond_kit.settings import MONGO_URI_VARIABLES
 
 __all__ = [
     "ChildServer",
@@ -227,9 +229,9 @@ def running_mongo() -> Iterator[str]:
 
     The child process (and its temporary data) is removed when the block exits.
     """
-    configured = os.environ.get("MONGODB_URI", "").strip()
+    configured = first(os.environ, *MONGO_URI_VARIABLES)
     if configured:
-        yield configured
+        yield configured[1]
         return
     server = MongoProcess()
     server.start()
@@ -249,9 +251,7 @@ def ensure_mongo(
     or ``None`` when a MongoDB is configured (``MONGODB_URI`` or ``MONGODB_HOST``).
     """
     env = os.environ if environ is None else environ
-    if any(
-        env.get(k, "").strip() for k in ("MONGODB_URI", "MONGO_URI", "MONGO_URL", "MONGODB_HOST")
-    ):
+    if first(env, *MONGO_URI_VARIABLES, "MONGODB_HOST"):
         return None
     server = MongoProcess(storage_path=Path(data_dir).resolve())
     server.start()

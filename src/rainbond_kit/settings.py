@@ -26,6 +26,23 @@ from rainbond_kit.errors import ConfigurationError
 __all__ = ["MongoSettings", "RedisSettings", "Settings", "redact_url"]
 
 DEFAULT_DATABASE = "rainbond"
+#: Variables naming the whole MongoDB URI / Redis URL (the first set wins over the parts).
+MONGO_URI_VARIABLES = ("MONGODB_URI", "MONGO_URI", "MONGO_URL")
+REDIS_URL_VARIABLES = ("REDIS_URL", "REDIS_URI")
+#: Variables naming the default database (else the URI's, else ``DEFAULT_DATABASE``).
+MONGO_DATABASE_VARIABLES = ("MONGODB_DB", "MONGODB_DATABASE")
+
+
+def named_database(env: Mapping[str, str], uri: str | None = None) -> tuple[str, str] | None:
+    """``(source, name)`` of the database the configuration names, or ``None``.
+
+    ``MONGODB_DB``/``MONGODB_DATABASE`` first, else the path of ``uri``.
+    """
+    found = _first(env, *MONGO_DATABASE_VARIABLES)
+    if found is not None:
+        return found
+    name = parse_uri(uri, validate=False, warn=False).get("database") if uri else None
+    return ("the database in MONGODB_URI", name) if name else None
 
 
 def _redact(text: str, secret: str | None) -> str:
@@ -59,18 +76,18 @@ class MongoSettings:
     def from_env(cls, env: Mapping[str, str]) -> MongoSettings:
         """Build the settings from ``MONGODB_*`` variables (see the README's table)."""
         timeout = _int(env, "MONGODB_TIMEOUT_MS", 5000, minimum=1)
-        db_var = _first(env, "MONGODB_DB", "MONGODB_DATABASE")
-        uri_var = _first(env, "MONGODB_URI", "MONGO_URI", "MONGO_URL")
+        uri_var = _first(env, *MONGO_URI_VARIABLES)
         if uri_var is not None:
             name, uri = uri_var
             password = urlsplit(uri).password if "://" in uri else None
             try:
-                parsed = parse_uri(uri, validate=True, warn=False, connect_timeout=timeout / 1000)
+                parse_uri(uri, validate=True, warn=False, connect_timeout=timeout / 1000)
             except (InvalidURI, _PyMongoConfigurationError, ValueError) as exc:
                 raise ConfigurationError(
                     f"{name} is not a valid MongoDB URI: {_redact(str(exc), password)}"
                 ) from None
-            database = db_var[1] if db_var else (parsed.get("database") or DEFAULT_DATABASE)
+            named = named_database(env, uri)
+            database = named[1] if named else DEFAULT_DATABASE
             return cls(uri, database, embedded=False, server_selection_timeout_ms=timeout)
 
         host_var = _first(env, "MONGODB_HOST")
@@ -84,7 +101,8 @@ class MongoSettings:
         user_var = _first(env, *user_names)
         password_var = _first(env, "MONGODB_PASSWORD", "MONGODB_PASS")
         auth_source = _first(env, "MONGODB_AUTH_SOURCE", "MONGODB_AUTHSOURCE")
-        database = db_var[1] if db_var else DEFAULT_DATABASE
+        named = named_database(env)
+        database = named[1] if named else DEFAULT_DATABASE
         if host_var is None:
             return cls(embedded=True, database=database, server_selection_timeout_ms=timeout)
         host = host_var[1]
@@ -123,7 +141,7 @@ class RedisSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> RedisSettings:
         """Build the settings from ``REDIS_*`` variables (see the README's table)."""
-        url_var = _first(env, "REDIS_URL", "REDIS_URI")
+        url_var = _first(env, *REDIS_URL_VARIABLES)
         if url_var is not None:
             name, url = url_var
             parts = urlsplit(url)

@@ -8,13 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pymongo.uri_parser import parse_uri
-
 from rainbond_kit.env import flag as _flag
 from rainbond_kit.env import number as _number
 from rainbond_kit.env import text as _text
 from rainbond_kit.errors import ConfigurationError
-from rainbond_kit.settings import MongoSettings, redact_url
+from rainbond_kit.settings import MongoSettings, named_database, redact_url
 
 __all__ = [
     "DEFAULT_KEEP",
@@ -47,12 +45,9 @@ def check_database_name(name: str, source: str) -> str:
 def _database(env: Mapping[str, str], mongo: MongoSettings, flag: str | None) -> str:
     if flag:
         return check_database_name(flag, "--db")
-    for name in ("MONGODB_DB", "MONGODB_DATABASE"):
-        if _text(env, name):
-            return check_database_name(_text(env, name), name)
-    from_uri = parse_uri(mongo.uri, validate=False, warn=False).get("database")
-    if from_uri:
-        return check_database_name(from_uri, "the database in MONGODB_URI")
+    named = named_database(env, mongo.uri)
+    if named is not None:
+        return check_database_name(named[1], named[0])
     raise ConfigurationError("MONGODB_DB is not set: name the database to back up (or pass --db)")
 
 
