@@ -12,7 +12,7 @@ from rainbond_kit.env import flag as _flag
 from rainbond_kit.env import number as _number
 from rainbond_kit.env import text as _text
 from rainbond_kit.errors import ConfigurationError
-from rainbond_kit.settings import MongoSettings, named_database, redact_url
+from rainbond_kit.settings import MongoSettings, RedisSettings, named_database, redact_url
 
 __all__ = [
     "DEFAULT_KEEP",
@@ -26,6 +26,8 @@ DEFAULT_OUT = "backups"
 DEFAULT_KEEP = 7
 #: Server selection timeout when ``MONGODB_TIMEOUT_MS`` is not set: fail fast.
 DEFAULT_TIMEOUT_MS = 3000
+#: Seconds the replicas' backup lock lives unless released (``BACKUP_LOCK_TTL``).
+DEFAULT_LOCK_TTL = 6 * 3600
 
 _FORBIDDEN_DB_CHARS = frozenset('/\\. "$*<>:|?\x00')
 
@@ -86,6 +88,10 @@ class BackupConfig:
     upload_backoff: float = 1.0
     upload_timeout: float = 60.0
     batch_size: int = 1000
+    snapshot: bool = False
+    #: Redis for the replicas' lock; ``None`` when no ``REDIS_*`` variable names one.
+    redis: RedisSettings | None = None
+    lock_ttl: float = DEFAULT_LOCK_TTL
 
     @classmethod
     def from_env(
@@ -96,6 +102,7 @@ class BackupConfig:
         out: Path | None = None,
         keep: int | None = None,
         gzip: bool | None = None,
+        snapshot: bool | None = None,
     ) -> BackupConfig:
         """Read the variables (see ``docs/backup.md``); explicit arguments beat them.
 
@@ -103,6 +110,7 @@ class BackupConfig:
         """
         mongo = mongo_settings(env)
         file_dir = _text(env, "FILE_DIR")
+        redis = RedisSettings.from_env(env)
         return cls(
             mongo=mongo,
             database=_database(env, mongo, database),
@@ -117,4 +125,7 @@ class BackupConfig:
             upload_backoff=_number(env, "BACKUP_UPLOAD_BACKOFF", 1.0),
             upload_timeout=_number(env, "BACKUP_UPLOAD_TIMEOUT", 60.0) or 60.0,
             batch_size=int(_number(env, "BACKUP_BATCH_SIZE", 1000, integer=True)) or 1000,
+            snapshot=snapshot if snapshot is not None else _flag(env, "BACKUP_SNAPSHOT"),
+            redis=redis if redis.configured else None,
+            lock_ttl=_number(env, "BACKUP_LOCK_TTL", DEFAULT_LOCK_TTL) or DEFAULT_LOCK_TTL,
         )
