@@ -26,7 +26,9 @@ from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from types import TracebackType
 
+from rainbond_kit.env import first
 from rainbond_kit.errors import ConfigurationError
+from rainbond_kit.settings import MONGO_URI_VARIABLES
 
 __all__ = [
     "ChildServer",
@@ -34,6 +36,7 @@ __all__ = [
     "RedisProcess",
     "ensure_mongo",
     "free_port",
+    "is_development_server",
     "running_mongo",
 ]
 
@@ -211,15 +214,24 @@ def _exit_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
+#: URIs of the development servers :func:`ensure_mongo` started in this process.
+_STARTED_URIS: set[str] = set()
+
+
+def is_development_server(uri: str) -> bool:
+    """Whether ``uri`` is a development MongoDB :func:`ensure_mongo` started in this process."""
+    return uri in _STARTED_URIS
+
+
 @contextlib.contextmanager
 def running_mongo() -> Iterator[str]:
     """The URI of a MongoDB: ``MONGODB_URI`` if set, else a SecantusDB child process.
 
     The child process (and its temporary data) is removed when the block exits.
     """
-    configured = os.environ.get("MONGODB_URI", "").strip()
+    configured = first(os.environ, *MONGO_URI_VARIABLES)
     if configured:
-        yield configured
+        yield configured[1]
         return
     server = MongoProcess()
     server.start()
@@ -264,9 +276,7 @@ def ensure_mongo(
     or ``None`` when a MongoDB is configured (``MONGODB_URI`` or ``MONGODB_HOST``).
     """
     env = os.environ if environ is None else environ
-    if any(
-        env.get(k, "").strip() for k in ("MONGODB_URI", "MONGO_URI", "MONGO_URL", "MONGODB_HOST")
-    ):
+    if first(env, *MONGO_URI_VARIABLES, "MONGODB_HOST"):
         return None
     storage = Path(data_dir).resolve()
     _lock_data_dir(storage)
@@ -281,7 +291,7 @@ def ensure_mongo(
     atexit.register(server.stop)
     _exit_on_sigterm()
     env["MONGODB_URI"] = server.uri
-    env["RAINBOND_EMBEDDED_URI"] = server.uri
+    _STARTED_URIS.add(server.uri)
     print(
         f"rainbond-kit: embedded MongoDB (SecantusDB) at {server.uri}, data in {server.storage_path}"
         " -- development only; production needs a real MongoDB (set MONGODB_URI)",

@@ -138,7 +138,7 @@ def render_error(error: HTTPException) -> Response:
         extra=data.get("extra"),
     )
     response = current_app.response_class(
-        json.dumps(body), status=code, mimetype="application/json"
+        json.dumps(body, ensure_ascii=False), status=code, mimetype="application/json"
     )
     # Keep the exception's own headers (``Allow`` on 405, ``WWW-Authenticate`` ...).
     for name, value in error.get_headers():

@@ -13,6 +13,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from rainbond_kit.env import integer, number
 from rainbond_kit.errors import ConfigurationError
 
 __all__ = [
@@ -34,20 +35,6 @@ def _required(env: Mapping[str, str], name: str) -> str:
     value = env.get(name, "").strip()
     if not value:
         raise ConfigurationError(f"{name} is required for auth-center integration but is not set")
-    return value
-
-
-def _number(env: Mapping[str, str], name: str, default: float, *, integer: bool = True) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw) if integer else float(raw)
-    except ValueError:
-        kind = "an integer" if integer else "a number"
-        raise ConfigurationError(f"{name} must be {kind}, got {raw!r}") from None
-    if value < 0:
-        raise ConfigurationError(f"{name} must be >= 0, got {raw!r}")
     return value
 
 
@@ -78,7 +65,7 @@ class TokenSettings:
             raise ConfigurationError(
                 "SECRET_KEY is required for auth-center integration but is not set"
             )
-        redis_db = int(_number(env, "REDIS_DB_PERMISSION", -1))
+        redis_db = integer(env, "REDIS_DB_PERMISSION", -1)
         if redis_db < 0:
             raise ConfigurationError(
                 "REDIS_DB_PERMISSION is required for auth-center integration but is not set"
@@ -86,8 +73,8 @@ class TokenSettings:
         return cls(
             secret_key=secret,
             redis_db=redis_db,
-            expiration=int(_number(env, "EXPIRATION", DEFAULT_EXPIRATION)),
-            leeway=int(_number(env, "RAINBOND_AUTH_LEEWAY", DEFAULT_LEEWAY)),
+            expiration=integer(env, "EXPIRATION", DEFAULT_EXPIRATION),
+            leeway=integer(env, "RAINBOND_AUTH_LEEWAY", DEFAULT_LEEWAY),
         )
 
 
@@ -140,9 +127,7 @@ class AuthSettings:
             role_collection=_required(env, "MONGODB_ROLE"),
             user_collection=_required(env, "MONGODB_USER"),
             admin_users=admins,
-            cache_seconds=_number(
-                env, "RAINBOND_AUTH_CACHE_SECONDS", DEFAULT_CACHE_SECONDS, integer=False
-            ),
+            cache_seconds=number(env, "RAINBOND_AUTH_CACHE_SECONDS", DEFAULT_CACHE_SECONDS),
             debug_user=_debug_user(env),
             flask_secret=env.get("FLASK_SECRET_KEY", "") or env.get("SECRET_KEY", ""),
         )
