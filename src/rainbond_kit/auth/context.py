@@ -87,7 +87,7 @@ def authenticate() -> Identity:
             log.info("auth: %s from %s", exc, request.remote_addr)
             raise UnauthorizedError("token verification failed") from None
         with store_errors("auth session store"):
-            active = container.redis().get(claims.uid)
+            active = container.redis().get(container.session_prefix() + claims.uid)
         if not isinstance(active, str) or not hmac.compare_digest(
             active.encode("utf-8"), claims.session_id.encode("utf-8")
         ):
