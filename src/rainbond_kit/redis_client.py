@@ -26,7 +26,13 @@ from redis.sentinel import Sentinel, SentinelConnectionPool
 from rainbond_kit.errors import ConfigurationError
 from rainbond_kit.settings import RedisSettings
 
-__all__ = ["RedisClient", "connect_redis", "connection_pool", "key_prefix_for_db"]
+__all__ = [
+    "RedisClient",
+    "connect_cluster",
+    "connect_redis",
+    "connection_pool",
+    "key_prefix_for_db",
+]
 
 #: What :func:`connect_redis` returns: both answer the usual single-key commands and scripts.
 RedisClient: TypeAlias = redis.Redis | RedisCluster
@@ -86,6 +92,18 @@ def connect_redis(
     if settings.mode != "cluster":
         pool = connection_pool(settings, db, decode_responses=decode_responses, **options)
         return redis.Redis.from_pool(pool)
+    return connect_cluster(settings, db=db, decode_responses=decode_responses, **options)
+
+
+def connect_cluster(
+    settings: RedisSettings, *, db: int | None = None, decode_responses: bool = True, **options: Any
+) -> RedisCluster:
+    """A Cluster client over ``settings.cluster_nodes`` (start-up nodes; the rest is discovered).
+
+    :raises ConfigurationError: ``db`` other than 0, or no ``cluster_nodes``.
+    """
+    if not settings.cluster_nodes:
+        raise ConfigurationError("a Redis Cluster client needs REDIS_CLUSTER_NODES")
     if db:
         raise ConfigurationError(
             f"a Redis Cluster has only database 0, not {db}: use a key prefix instead"

@@ -25,7 +25,7 @@ import redis
 from redis.cluster import RedisCluster
 
 from rainbond_kit.containers import create_mongo_client
-from rainbond_kit.redis_client import connect_redis, connection_pool
+from rainbond_kit.redis_client import connect_cluster, connection_pool
 from rainbond_kit.settings import MongoSettings, RedisSettings
 
 __all__ = ["close_pools", "renamed_env", "shared_cluster", "shared_mongo_client", "shared_pool"]
@@ -95,9 +95,7 @@ def shared_cluster(settings: RedisSettings, db: int, **options: Any) -> RedisClu
     with _lock:
         client = _clusters.get(key)
         if client is None:
-            client = connect_redis(settings, db=db, **options)
-            assert isinstance(client, RedisCluster)
-            _clusters[key] = client
+            client = _clusters[key] = connect_cluster(settings, db=db, **options)
         return client
 
 

@@ -93,9 +93,8 @@ def check_redis(env: Mapping[str, str]) -> Check:
     client = connect_redis(settings)
     try:
         info: dict[str, Any] = client.info("server")
-        if settings.mode == "cluster":  # one answer per node, keyed by node name
-            info = next(iter(info.values()), {})
-        version = info.get("redis_version", "?")
+        nested = [v for v in info.values() if isinstance(v, dict)]  # a Cluster's per-node answer
+        version = (nested[0] if nested else info).get("redis_version", "?")
     except redis.exceptions.RedisError as exc:
         return Check(
             "redis",
