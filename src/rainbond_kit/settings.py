@@ -244,9 +244,13 @@ class RedisSettings:
             return redact_url(self.url)
         db = urlsplit(self.url).path.lstrip("/") or "0"
         if self.mode == "cluster":
-            return "cluster " + ",".join(f"{h}:{p}" for h, p in self.cluster_nodes)
-        via = ",".join(f"{h}:{p}" for h, p in self.sentinels)
+            return "cluster " + _joined(self.cluster_nodes)
+        via = _joined(self.sentinels)
         return f"sentinel master {self.sentinel_master!r} via {via}, database {db}"
+
+
+def _joined(addresses: tuple[tuple[str, int], ...]) -> str:
+    return ",".join(f"[{h}]:{p}" if ":" in h else f"{h}:{p}" for h, p in addresses)
 
 
 def _data_url(env: Mapping[str, str], host: str, port: int) -> str:
