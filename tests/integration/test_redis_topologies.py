@@ -341,3 +341,30 @@ def test_cluster_serves_every_redis_user(redis_cluster: ClusterSetup, topology_e
         "cluster " + redis_cluster.env["REDIS_CLUSTER_NODES"],
     )
     assert re.search(r"version \d+\.\d+", check.detail)
+
+
+def test_explicit_session_prefix_on_one_server(
+    make_kit_app: KitAppFactory,
+    rainbond_env: dict[str, str],
+    redis_url: str,
+    mongo_client: pymongo.MongoClient[dict[str, Any]],
+    mongo_db_name: str,
+) -> None:
+    """``REDIS_PERMISSION_KEY_PREFIX`` applies on one server too: the login is read at
+    ``<prefix><uid>`` in database REDIS_DB_PERMISSION, and the bare ``<uid>`` is not a login."""
+    app = make_auth_app(
+        make_kit_app, rainbond_env, auth_env(mongo_db_name, REDIS_PERMISSION_KEY_PREFIX="sess:")
+    )
+    users = mongo_client[mongo_db_name].user
+    prefixed, bare = (
+        str(users.insert_one({"role_name": [], "group_name": []}).inserted_id) for _ in range(2)
+    )
+    sessions = connect_redis(redis_settings_for_db(RedisSettings(url=redis_url), REDIS_DB))
+    sessions.set(f"sess:{prefixed}", f"{prefixed}--a--测试", ex=60)
+    sessions.set(bare, f"{bare}--b--测试", ex=60)
+    sessions.close()
+    client = app.test_client()
+    ok = client.get("/me", headers={"token": mint_token(SECRET, prefixed, "a", "测试")})
+    refused = client.get("/me", headers={"token": mint_token(SECRET, bare, "b", "测试")})
+    assert (ok.status_code, ok.get_json()["uid"]) == (200, prefixed)
+    assert refused.status_code == 401
