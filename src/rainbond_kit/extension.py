@@ -19,6 +19,7 @@ from rainbond_kit.cors import configure_cors
 from rainbond_kit.extension_state import EXTENSION_KEY, KitState, get_state
 from rainbond_kit.health import blueprint as health_blueprint
 from rainbond_kit.logs import configure_logging
+from rainbond_kit.observability import init_observability
 from rainbond_kit.ratelimit import init_ratelimit
 from rainbond_kit.settings import Settings
 
@@ -97,6 +98,7 @@ class RainbondKit:
             redis_enabled=_redis_enabled(container, settings),
         )
         init_ratelimit(app)
+        init_observability(app, container)
         modules = [*self._wire, *app.config["RAINBOND_WIRE"]]
         if modules:
             container.wire(modules=modules)

@@ -34,7 +34,16 @@ from rainbond_kit.auth.context import peek_identity
 from rainbond_kit.errors import ConfigurationError, ServiceUnavailableError, TooManyRequestsError
 from rainbond_kit.extension_state import get_state
 
-__all__ = ["Rate", "RateLimiter", "client_key", "exempt", "init_ratelimit", "limit", "parse_rate"]
+__all__ = [
+    "Rate",
+    "RateLimiter",
+    "client_key",
+    "exempt",
+    "init_ratelimit",
+    "limit",
+    "parse_rate",
+    "trusted_proxy_count",
+]
 
 log = logging.getLogger("rainbond_kit.ratelimit")
 
@@ -165,18 +174,26 @@ def _setting(app: Flask, name: str, default: str = "") -> str:
     return str(value).strip()
 
 
+def trusted_proxy_count(app: Flask) -> int:
+    """``RAINBOND_TRUSTED_PROXIES``: how many proxies in front are trusted (0: none).
+
+    :raises ConfigurationError: the value is not an integer.
+    """
+    raw = _setting(app, "RAINBOND_TRUSTED_PROXIES", "0") or "0"
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigurationError(
+            f"RAINBOND_TRUSTED_PROXIES must be an integer, got {raw!r}"
+        ) from None
+
+
 def client_key() -> str:
     """The caller: ``user:<uid>`` when authenticated, else ``ip:<address>``."""
     identity = peek_identity()
     if identity is not None:
         return f"user:{identity.uid}"
-    raw = _setting(current_app, "RAINBOND_TRUSTED_PROXIES", "0") or "0"
-    try:
-        trusted = int(raw)
-    except ValueError:
-        raise ConfigurationError(
-            f"RAINBOND_TRUSTED_PROXIES must be an integer, got {raw!r}"
-        ) from None
+    trusted = trusted_proxy_count(current_app)
     address = request.remote_addr or "unknown"
     if trusted > 0:
         forwarded = parse_list_header(request.headers.get("X-Forwarded-For", ""))
