@@ -185,3 +185,30 @@ def test_request_id_in_every_json_log_line(
     assert lines[0]["request_id"] == response.headers["X-Request-ID"]
     assert lines[1]["message"] == "outside"
     assert "request_id" not in lines[1]
+
+
+def test_dashboard_uses_only_exported_names(
+    make_kit_app: KitAppFactory, offline_settings: Settings
+) -> None:
+    """Every metric the Grafana dashboard queries is one /metrics declares."""
+    import re
+    from pathlib import Path
+
+    dashboard = json.loads(
+        (Path(__file__).resolve().parents[2] / "docs" / "grafana-dashboard.json").read_text()
+    )
+    exprs = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    used = {
+        re.sub(r"_(bucket|count)$", "", name)
+        for expr in exprs
+        for name in re.findall(r"\b((?:http|mongodb|redis|rainbond|process)_[a-z_]+)\{", expr)
+    }
+    assert len(used) >= 12
+    declared = set(
+        re.findall(
+            r"^# TYPE (\S+)",
+            _app(make_kit_app, offline_settings).test_client().get("/metrics").text,
+            re.M,
+        )
+    )
+    assert used - declared == set()

@@ -1,0 +1,115 @@
+"""Metrics cost: app-process CPU per list request with ``/metrics`` on vs off.
+
+Run: ``python -m bench.metrics`` (``--quick`` for a short run). Two copies of the sample app
+(``RAINBOND_METRICS`` on and off) answer the same list request through WSGI directly, in
+interleaved rounds; ``time.process_time`` counts this process only. "On" pays for the request
+counter, latency histogram and in-flight gauge, and the MongoDB command and pool listeners.
+Target: the difference is under 5 % of the list request's CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from sample_app import create_app as create_sample_app
+
+from bench._common import (
+    WsgiCaller,
+    kit_settings,
+    measure_interleaved,
+    median,
+    mongo_server,
+    print_table,
+    publish,
+    seed_books,
+)
+from bench.overhead import PATH, QUERY
+from rainbond_kit import RainbondKit
+
+__all__ = ["main", "run"]
+
+TARGET_PERCENT = 5.0
+
+
+def run(
+    uri: str,
+    *,
+    docs: int = 2000,
+    requests: int = 60,
+    rounds: int = 15,
+    warmup: int = 30,
+    database: str = "bench_metrics",
+) -> dict[str, Any]:
+    """Seed ``docs`` books, then measure both apps; returns the figures (see :func:`main`)."""
+    import pymongo
+
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(uri, tz_aware=True)
+    settings = kit_settings(uri, database)
+    apps = {
+        "metrics on": create_sample_app(
+            settings, {"RAINBOND_JSON_LOGS": False, "RAINBOND_METRICS": True}
+        ),
+        "metrics off": create_sample_app(
+            settings, {"RAINBOND_JSON_LOGS": False, "RAINBOND_METRICS": False}
+        ),
+    }
+    try:
+        seed_books(client, database, docs)
+        callers = {name: WsgiCaller(app.wsgi_app, PATH, QUERY) for name, app in apps.items()}
+        totals = {json.loads(call())["total"] for call in callers.values()}
+        if len(totals) != 1:
+            raise AssertionError(f"the two apps disagree: {totals}")
+        figures = measure_interleaved(callers, requests=requests, rounds=rounds, warmup=warmup)
+        client.drop_database(database)
+    finally:
+        for app in apps.values():
+            RainbondKit.shutdown(app)
+        client.close()
+    # Paired by round (the two apps run back to back), so drift in the machine's load cancels.
+    pairs = zip(
+        figures["metrics on"]["rounds_cpu_us"], figures["metrics off"]["rounds_cpu_us"], strict=True
+    )
+    cost = median([on_round - off_round for on_round, off_round in pairs])
+    off = figures["metrics off"]["cpu_us"]
+    return {
+        "request": f"GET {PATH}?{QUERY}",
+        "params": {"docs": docs, "requests": requests, "rounds": rounds, "warmup": warmup},
+        "results": figures,
+        "cost_us": round(cost, 1),
+        "cost_percent": round(cost / off * 100, 2),
+        "target_percent": TARGET_PERCENT,
+    }
+
+
+def report(result: dict[str, Any]) -> None:
+    """Print the results table."""
+    rows = [[name, r["cpu_us"], r["rps"]] for name, r in result["results"].items()]
+    print_table(
+        f"Metrics cost ({result['params']['docs']} books, {result['request']})",
+        ["app", "CPU µs/request", "requests/s (serial)"],
+        rows,
+    )
+    print(
+        f"metrics cost (median of per-round differences): {result['cost_us']} µs = {result['cost_percent']:.2f} % of a list "
+        f"request (target < {TARGET_PERCENT:.0f} %)"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=60, help="per app per round")
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--quick", action="store_true", help="20 requests x 5 rounds")
+    args = parser.parse_args(argv)
+    requests, rounds = (20, 5) if args.quick else (args.requests, args.rounds)
+    with mongo_server() as uri:
+        result = run(uri, docs=args.docs, requests=requests, rounds=rounds)
+    publish("metrics", result, report, write=not args.quick)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
