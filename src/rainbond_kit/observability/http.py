@@ -21,6 +21,7 @@ from rainbond_kit.observability.metrics import (
     HTTP_REQUESTS,
     RATELIMIT_REJECTIONS,
     REDIS_ERRORS,
+    child,
     scrape_registry,
 )
 from rainbond_kit.ratelimit import exempt
@@ -78,8 +79,8 @@ def _finished(sender: Flask, response: Response, **_: Any) -> None:
         return
     HTTP_IN_FLIGHT.dec()
     route = _route()
-    HTTP_REQUESTS.labels(request.method, route, str(response.status_code)).inc()
-    HTTP_DURATION.labels(request.method, route).observe(time.perf_counter() - start)
+    child(HTTP_REQUESTS, request.method, route, str(response.status_code)).inc()
+    child(HTTP_DURATION, request.method, route).observe(time.perf_counter() - start)
 
 
 def _teardown(exc: BaseException | None) -> None:

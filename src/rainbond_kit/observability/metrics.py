@@ -8,7 +8,9 @@ files that the scrape sums across live and dead workers (see :mod:`.gunicorn`).
 
 from __future__ import annotations
 
+import functools
 import os
+from typing import TypeVar
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -27,6 +29,7 @@ __all__ = [
     "MONGO_POOL_WAITING",
     "RATELIMIT_REJECTIONS",
     "REDIS_ERRORS",
+    "child",
     "multiprocess_dir",
     "scrape_registry",
 ]
@@ -84,6 +87,19 @@ AUTH_FAILURES = Counter(
 KIT_INFO = Gauge(
     "rainbond_kit_info", "rainbond-kit build information", ["version"], multiprocess_mode="max"
 )
+
+
+M = TypeVar("M", Counter, Gauge, Histogram)
+
+
+@functools.cache
+def child(metric: M, *values: str) -> M:
+    """``metric.labels(*values)``, cached: label validation and locking once per label set.
+
+    The cache is as bounded as the metric's own children (labels are URL rules, commands,
+    collections, server addresses, never raw client input).
+    """
+    return metric.labels(*values)
 
 
 def multiprocess_dir() -> str | None:

@@ -7,9 +7,9 @@ observe each other's clients.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
+from prometheus_client import Gauge
 from pymongo import monitoring
 
 from rainbond_kit.observability.metrics import (
@@ -19,6 +19,7 @@ from rainbond_kit.observability.metrics import (
     MONGO_POOL_CHECKED_OUT,
     MONGO_POOL_CONNECTIONS,
     MONGO_POOL_WAITING,
+    child,
 )
 
 __all__ = ["CommandMetrics", "PoolMetrics", "mongo_listeners"]
@@ -36,27 +37,18 @@ class CommandMetrics(monitoring.CommandListener):
     """Command counts and durations per command and collection; index build state."""
 
     def __init__(self) -> None:
-        self._collections: dict[tuple[Any, int, int], str] = {}
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def _key(
-        event: monitoring.CommandStartedEvent
-        | monitoring.CommandSucceededEvent
-        | monitoring.CommandFailedEvent,
-    ) -> tuple[Any, int, int]:
-        return (event.connection_id, event.request_id, event.operation_id or 0)
+        # (connection, request id) -> collection; single dict operations are atomic
+        self._collections: dict[tuple[Any, int], str] = {}
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
-        with self._lock:
-            self._collections[self._key(event)] = _collection(event.command_name, event.command)
+        key = (event.connection_id, event.request_id)
+        self._collections[key] = _collection(event.command_name, event.command)
 
     def _finish(
         self, event: monitoring.CommandSucceededEvent | monitoring.CommandFailedEvent
     ) -> str:
-        with self._lock:
-            collection = self._collections.pop(self._key(event), "")
-        MONGO_COMMANDS.labels(event.command_name, collection).observe(event.duration_micros / 1e6)
+        collection = self._collections.pop((event.connection_id, event.request_id), "")
+        child(MONGO_COMMANDS, event.command_name, collection).observe(event.duration_micros / 1e6)
         return collection
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
@@ -66,14 +58,15 @@ class CommandMetrics(monitoring.CommandListener):
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
         collection = self._finish(event)
-        MONGO_FAILURES.labels(event.command_name, collection).inc()
+        child(MONGO_FAILURES, event.command_name, collection).inc()
         if event.command_name == "createIndexes":
             INDEXES_READY.labels(collection).set(0)
 
 
-def _address(event: Any) -> str:
+def _pool(metric: Gauge, event: Any) -> Gauge:
     host, port = event.address
-    return f"{host}:{port}"
+    gauge: Gauge = child(metric, f"{host}:{port}")
+    return gauge
 
 
 class PoolMetrics(monitoring.ConnectionPoolListener):
@@ -92,28 +85,28 @@ class PoolMetrics(monitoring.ConnectionPoolListener):
         pass
 
     def connection_created(self, event: monitoring.ConnectionCreatedEvent) -> None:
-        MONGO_POOL_CONNECTIONS.labels(_address(event)).inc()
+        _pool(MONGO_POOL_CONNECTIONS, event).inc()
 
     def connection_ready(self, event: monitoring.ConnectionReadyEvent) -> None:
         pass
 
     def connection_closed(self, event: monitoring.ConnectionClosedEvent) -> None:
-        MONGO_POOL_CONNECTIONS.labels(_address(event)).dec()
+        _pool(MONGO_POOL_CONNECTIONS, event).dec()
 
     def connection_check_out_started(
         self, event: monitoring.ConnectionCheckOutStartedEvent
     ) -> None:
-        MONGO_POOL_WAITING.labels(_address(event)).inc()
+        _pool(MONGO_POOL_WAITING, event).inc()
 
     def connection_check_out_failed(self, event: monitoring.ConnectionCheckOutFailedEvent) -> None:
-        MONGO_POOL_WAITING.labels(_address(event)).dec()
+        _pool(MONGO_POOL_WAITING, event).dec()
 
     def connection_checked_out(self, event: monitoring.ConnectionCheckedOutEvent) -> None:
-        MONGO_POOL_WAITING.labels(_address(event)).dec()
-        MONGO_POOL_CHECKED_OUT.labels(_address(event)).inc()
+        _pool(MONGO_POOL_WAITING, event).dec()
+        _pool(MONGO_POOL_CHECKED_OUT, event).inc()
 
     def connection_checked_in(self, event: monitoring.ConnectionCheckedInEvent) -> None:
-        MONGO_POOL_CHECKED_OUT.labels(_address(event)).dec()
+        _pool(MONGO_POOL_CHECKED_OUT, event).dec()
 
 
 def mongo_listeners() -> list[monitoring._EventListener]:
