@@ -61,6 +61,6 @@ def test_metrics_benchmark_measures_on_and_off(mongo_uri: str) -> None:
     result = metrics.run(
         mongo_uri, docs=30, requests=3, rounds=1, warmup=1, database="smoke_metrics"
     )
-    assert set(result["results"]) == {"metrics on", "metrics off", "on, no pool listener"}
+    assert set(result["results"]) == {"metrics on", "metrics off", "metrics on + pool"}
     assert all(figures["cpu_us"] > 0 for figures in result["results"].values())
     assert result["target_percent"] == 5.0

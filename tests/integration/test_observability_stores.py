@@ -26,10 +26,11 @@ def _value(name: str, **labels: str) -> float:
 
 
 def test_mongo_commands_pool_and_indexes(rainbond_settings: Settings) -> None:
-    """A list request counts its find per collection; createIndexes marks the indexes ready."""
+    """A list request counts its find per collection; createIndexes marks the indexes ready;
+    the opt-in pool gauges count open, checked-out and waiting connections."""
     finds = _value("mongodb_command_duration_seconds_count", command="find", collection="books")
     inserts = _value("mongodb_command_duration_seconds_count", command="insert", collection="books")
-    app = create_app(rainbond_settings, {"TESTING": True})
+    app = create_app(rainbond_settings, {"TESTING": True, "RAINBOND_METRICS_MONGO_POOL": "1"})
     try:
         assert _value("rainbond_mongodb_indexes_ready", collection="books") == 1
         client = app.test_client()

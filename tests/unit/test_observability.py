@@ -212,3 +212,28 @@ def test_dashboard_uses_only_exported_names(
         )
     )
     assert used - declared == set()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, ["CommandMetrics"]),
+        ("1", ["CommandMetrics", "PoolMetrics"]),
+        ("off", ["CommandMetrics"]),
+    ],
+)
+def test_pool_listener_is_opt_in(
+    make_kit_app: KitAppFactory, offline_settings: Settings, value: str | None, expected: list[str]
+) -> None:
+    """The app's MongoDB client gets the command listener; the pool listener only on request."""
+    from rainbond_kit import get_container
+
+    app = make_kit_app(offline_settings, RAINBOND_METRICS_MONGO_POOL=value)
+    listeners = get_container(app).mongo_client.kwargs["event_listeners"]
+    assert [type(listener).__name__ for listener in listeners] == expected
+
+
+def test_malformed_pool_switch(make_kit_app: KitAppFactory, offline_settings: Settings) -> None:
+    """A RAINBOND_METRICS_MONGO_POOL that is not a boolean word is named at start-up."""
+    with pytest.raises(ConfigurationError, match="RAINBOND_METRICS_MONGO_POOL"):
+        make_kit_app(offline_settings, RAINBOND_METRICS_MONGO_POOL="sometimes")

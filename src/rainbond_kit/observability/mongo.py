@@ -109,6 +109,6 @@ class PoolMetrics(monitoring.ConnectionPoolListener):
         _pool(MONGO_POOL_CHECKED_OUT, event).dec()
 
 
-def mongo_listeners() -> list[monitoring._EventListener]:
-    """Fresh listeners for one app's clients."""
-    return [CommandMetrics(), PoolMetrics()]
+def mongo_listeners(*, pool: bool) -> list[monitoring._EventListener]:
+    """Fresh listeners for one app's clients; the pool listener only with ``pool``."""
+    return [CommandMetrics(), PoolMetrics()] if pool else [CommandMetrics()]

@@ -16,26 +16,35 @@ __all__ = ["OBSERVABILITY_DEFAULTS", "init_observability", "metrics_enabled"]
 OBSERVABILITY_DEFAULTS: dict[str, Any] = {
     "RAINBOND_METRICS": None,
     "RAINBOND_METRICS_TOKEN": None,
+    "RAINBOND_METRICS_MONGO_POOL": None,
 }
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
-def metrics_enabled(app: Flask) -> bool:
-    """``RAINBOND_METRICS`` (config, else environment); on unless it says 0/false/no/off.
+def _flag(app: Flask, name: str, default: str) -> bool:
+    """A boolean setting: Flask config, else the environment, else ``default``.
 
     :raises ConfigurationError: the value is not a boolean word.
     """
-    value = app.config.get("RAINBOND_METRICS")
+    value = app.config.get(name)
     if value is None:
-        value = os.environ.get("RAINBOND_METRICS", "1")
+        value = os.environ.get(name, default)
     if isinstance(value, bool):
         return value
-    text = str(value).strip().lower() or "1"
+    text = str(value).strip().lower() or default
     if text not in _TRUE | _FALSE:
-        raise ConfigurationError(f"RAINBOND_METRICS must be 1 or 0 (true/false), got {value!r}")
+        raise ConfigurationError(f"{name} must be 1 or 0 (true/false), got {value!r}")
     return text in _TRUE
+
+
+def metrics_enabled(app: Flask) -> bool:
+    """``RAINBOND_METRICS``: on unless it says 0/false/no/off.
+
+    :raises ConfigurationError: the value is not a boolean word.
+    """
+    return _flag(app, "RAINBOND_METRICS", "1")
 
 
 def init_observability(app: Flask, container: Any) -> None:
@@ -58,7 +67,9 @@ def init_observability(app: Flask, container: Any) -> None:
         from rainbond_kit.observability.mongo import mongo_listeners
 
         install_http_metrics(app)
-        container.mongo_client.add_kwargs(event_listeners=mongo_listeners())
+        # pool events fire 3 times per command: opt-in (see docs/performance.md, metrics cost)
+        pool = _flag(app, "RAINBOND_METRICS_MONGO_POOL", "0")
+        container.mongo_client.add_kwargs(event_listeners=mongo_listeners(pool=pool))
         KIT_INFO.labels(__version__).set(1)
     from rainbond_kit.observability.tracing import init_tracing
 
