@@ -27,11 +27,12 @@ from bench._common import (
     print_table,
     publish,
     seed_books,
+    write_result,
 )
 from bench.overhead import PATH, QUERY
 from rainbond_kit import RainbondKit
 
-__all__ = ["main", "run"]
+__all__ = ["main", "run", "run_http_only"]
 
 TARGET_PERCENT = 5.0
 
@@ -105,6 +106,34 @@ def run(
     }
 
 
+def run_http_only(*, requests: int = 3000, rounds: int = 6, warmup: int = 200) -> dict[str, Any]:
+    """The HTTP metrics alone: a route with no database work, metrics on vs off."""
+    from flask import Flask, jsonify
+
+    apps: dict[str, Flask] = {}
+    for name, enabled in (("metrics on", True), ("metrics off", False)):
+        app = Flask(name.replace(" ", "_"))
+        app.config.update(RAINBOND_JSON_LOGS=False, RAINBOND_METRICS=enabled)
+        RainbondKit(app, settings=kit_settings("mongodb://127.0.0.1:1/", "unused"))
+        app.add_url_rule("/numbers/<int:n>", "number", lambda n: jsonify(n=n))
+        apps[name] = app
+    callers = {name: WsgiCaller(app.wsgi_app, "/numbers/5", "") for name, app in apps.items()}
+    figures = measure_interleaved(
+        callers, requests=requests, rounds=rounds, warmup=warmup, clock=time.thread_time
+    )
+    for app in apps.values():
+        RainbondKit.shutdown(app)
+    pairs = zip(
+        figures["metrics on"]["rounds_cpu_us"], figures["metrics off"]["rounds_cpu_us"], strict=True
+    )
+    return {
+        "request": "GET /numbers/5 (no database work)",
+        "params": {"requests": requests, "rounds": rounds, "warmup": warmup},
+        "results": figures,
+        "cost_us": round(median([on - off for on, off in pairs]), 1),
+    }
+
+
 def report(result: dict[str, Any]) -> None:
     """Print the results table."""
     rows = [[name, r["cpu_us"], r["rps"]] for name, r in result["results"].items()]
@@ -126,7 +155,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=60, help="per app per round")
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--quick", action="store_true", help="20 requests x 5 rounds")
+    parser.add_argument(
+        "--http-only", action="store_true", help="the HTTP metrics alone, no database (seconds)"
+    )
     args = parser.parse_args(argv)
+    if args.http_only:
+        http = run_http_only(requests=300 if args.quick else 3000)
+        print(f"HTTP metrics alone: {http['cost_us']} µs per request ({http['request']})")
+        if not args.quick:
+            print(f"written: {write_result('metrics-http', http)}")
+        return 0
     requests, rounds = (20, 5) if args.quick else (args.requests, args.rounds)
     with mongo_server() as uri:
         result = run(uri, docs=args.docs, requests=requests, rounds=rounds)

@@ -64,3 +64,5 @@ def test_metrics_benchmark_measures_on_and_off(mongo_uri: str) -> None:
     assert set(result["results"]) == {"metrics on", "metrics off", "metrics on + pool"}
     assert all(figures["cpu_us"] > 0 for figures in result["results"].values())
     assert result["target_percent"] == 5.0
+    http = metrics.run_http_only(requests=5, rounds=1, warmup=1)
+    assert set(http["results"]) == {"metrics on", "metrics off"}
