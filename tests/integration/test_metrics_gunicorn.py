@@ -81,6 +81,7 @@ def gunicorn(
         "REDIS_URL": redis_url,
         "PYTHONPATH": str(ROOT),
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        "RAINBOND_AUTH": "off",  # production demands an explicit decision
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "sample_app/gunicorn_conf.py",

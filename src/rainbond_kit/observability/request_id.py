@@ -7,18 +7,20 @@ the error envelope, the response header) sees the same value whatever order the 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 import uuid
 
 from flask import Flask, Response, current_app, g, has_request_context, request
 
-from rainbond_kit.ratelimit import trusted_proxy_count
+from rainbond_kit.platform_env import TRUSTED_PROXIES, trusted_proxy_count
 
 __all__ = ["HEADER", "RequestContextFilter", "current_request_id", "install_request_id"]
 
 HEADER = "X-Request-ID"
 _G_KEY = "_rainbond_request_id"
+_TRUSTED = "rainbond_kit_request_id_trusted"
 #: what a proxy may send: printable, bounded (it lands in every log line)
 _ACCEPTED = re.compile(r"^[A-Za-z0-9._:@+=/-]{1,128}$")
 
@@ -32,7 +34,7 @@ def current_request_id() -> str:
     found: str | None = g.get(_G_KEY)
     if found is None:
         sent = request.headers.get(HEADER, "").strip()
-        if sent and _ACCEPTED.match(sent) and trusted_proxy_count(current_app) > 0:
+        if sent and _ACCEPTED.match(sent) and _trusts_proxies(current_app):
             found = sent
         else:
             found = uuid.uuid4().hex
@@ -40,8 +42,22 @@ def current_request_id() -> str:
     return found
 
 
+def _trusts_proxies(app: Flask) -> bool:
+    trusted: bool | None = app.extensions.get(_TRUSTED)
+    if trusted is None:  # an app without init_observability (read per request, not cached)
+        raw = app.config.get(TRUSTED_PROXIES)
+        env = os.environ if raw in (None, "") else {TRUSTED_PROXIES: str(raw)}
+        trusted = trusted_proxy_count(env) > 0
+    return trusted
+
+
 def install_request_id(app: Flask) -> None:
-    """Return the request id in every response's ``X-Request-ID`` header."""
+    """Return the request id in every response's ``X-Request-ID`` header.
+
+    :raises ConfigurationError: ``RAINBOND_TRUSTED_PROXIES`` is malformed.
+    """
+    app.extensions.pop(_TRUSTED, None)
+    app.extensions[_TRUSTED] = _trusts_proxies(app)  # the same count ProxyFix uses
 
     @app.after_request
     def rainbond_request_id_header(response: Response) -> Response:

@@ -61,7 +61,7 @@ def init_observability(app: Flask, container: Any) -> None:
     install_request_id(app)
     if metrics_enabled(app):
         # imported here: prometheus-client must not load before PROMETHEUS_MULTIPROC_DIR is set
-        from rainbond_kit import __version__
+        from importlib.metadata import version
         from rainbond_kit.observability.http import install_http_metrics
         from rainbond_kit.observability.metrics import KIT_INFO
         from rainbond_kit.observability.mongo import mongo_listeners
@@ -70,7 +70,7 @@ def init_observability(app: Flask, container: Any) -> None:
         # pool events fire 3 times per command: opt-in (see docs/performance.md, metrics cost)
         pool = _flag(app, "RAINBOND_METRICS_MONGO_POOL", "0")
         container.mongo_client.add_kwargs(event_listeners=mongo_listeners(pool=pool))
-        KIT_INFO.labels(__version__).set(1)
+        KIT_INFO.labels(version("rainbond-kit")).set(1)
     from rainbond_kit.observability.tracing import init_tracing
 
     init_tracing(app)
