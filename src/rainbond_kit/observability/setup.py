@@ -62,6 +62,7 @@ def init_observability(app: Flask, container: Any) -> None:
     if metrics_enabled(app):
         # imported here: prometheus-client must not load before PROMETHEUS_MULTIPROC_DIR is set
         from importlib.metadata import version
+
         from rainbond_kit.observability.http import install_http_metrics
         from rainbond_kit.observability.metrics import KIT_INFO
         from rainbond_kit.observability.mongo import mongo_listeners
