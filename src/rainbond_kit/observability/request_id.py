@@ -20,7 +20,6 @@ __all__ = ["HEADER", "RequestContextFilter", "current_request_id", "install_requ
 
 HEADER = "X-Request-ID"
 _G_KEY = "_rainbond_request_id"
-_TRUSTED = "rainbond_kit_request_id_trusted"
 #: what a proxy may send: printable, bounded (it lands in every log line)
 _ACCEPTED = re.compile(r"^[A-Za-z0-9._:@+=/-]{1,128}$")
 
@@ -43,21 +42,15 @@ def current_request_id() -> str:
 
 
 def _trusts_proxies(app: Flask) -> bool:
-    trusted: bool | None = app.extensions.get(_TRUSTED)
-    if trusted is None:  # an app without init_observability (read per request, not cached)
-        raw = app.config.get(TRUSTED_PROXIES)
-        env = os.environ if raw in (None, "") else {TRUSTED_PROXIES: str(raw)}
-        trusted = trusted_proxy_count(env) > 0
-    return trusted
+    """``RAINBOND_TRUSTED_PROXIES`` above 0, read as ProxyFix reads it (which validates it at
+    start-up); only consulted when a request sends an id."""
+    raw = app.config.get(TRUSTED_PROXIES)
+    env = os.environ if raw in (None, "") else {TRUSTED_PROXIES: str(raw)}
+    return trusted_proxy_count(env) > 0
 
 
 def install_request_id(app: Flask) -> None:
-    """Return the request id in every response's ``X-Request-ID`` header.
-
-    :raises ConfigurationError: ``RAINBOND_TRUSTED_PROXIES`` is malformed.
-    """
-    app.extensions.pop(_TRUSTED, None)
-    app.extensions[_TRUSTED] = _trusts_proxies(app)  # the same count ProxyFix uses
+    """Return the request id in every response's ``X-Request-ID`` header."""
 
     @app.after_request
     def rainbond_request_id_header(response: Response) -> Response:
