@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
@@ -13,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 
-from rainbond_kit import ConfigurationError, Settings
+from rainbond_kit import ConfigurationError, RainbondKit, Settings
 from rainbond_kit.observability import current_request_id
 from rainbond_kit.observability.http import UNMATCHED
 from tests.conftest import KitAppFactory
@@ -151,12 +152,19 @@ def test_request_id_from_trusted_proxy(
     assert len(replaced.headers["X-Request-ID"]) == 32
 
 
+@functools.cache
+def _trusting_app() -> Flask:
+    app = Flask("ids")
+    app.config.update(RAINBOND_TRUSTED_PROXIES=1, RAINBOND_JSON_LOGS=False)
+    RainbondKit(app, settings=Settings.from_env({"MONGODB_URI": "mongodb://127.0.0.1:1/"}))
+    return app
+
+
 @settings(max_examples=60, deadline=None)
 @given(sent=st.text(max_size=300))
 def test_any_sent_id_gives_a_safe_id(sent: str) -> None:
     """Whatever a trusted proxy sends, the id is printable ASCII of at most 128 characters."""
-    app = Flask("ids")
-    app.config["RAINBOND_TRUSTED_PROXIES"] = 1
+    app = _trusting_app()
     headers = {"X-Request-ID": sent} if sent.isascii() and not {"\r", "\n"} & set(sent) else {}
     with app.test_request_context(headers=headers):
         found = current_request_id()

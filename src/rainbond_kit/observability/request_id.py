@@ -7,14 +7,13 @@ the error envelope, the response header) sees the same value whatever order the 
 from __future__ import annotations
 
 import logging
-import os
 import re
 import sys
 import uuid
 
 from flask import Flask, Response, current_app, g, has_request_context, request
 
-from rainbond_kit.platform_env import TRUSTED_PROXIES, trusted_proxy_count
+from rainbond_kit.ratelimit import trusted_proxies
 
 __all__ = ["HEADER", "RequestContextFilter", "current_request_id", "install_request_id"]
 
@@ -33,20 +32,12 @@ def current_request_id() -> str:
     found: str | None = g.get(_G_KEY)
     if found is None:
         sent = request.headers.get(HEADER, "").strip()
-        if sent and _ACCEPTED.match(sent) and _trusts_proxies(current_app):
+        if sent and _ACCEPTED.match(sent) and trusted_proxies(current_app) > 0:
             found = sent
         else:
             found = uuid.uuid4().hex
         setattr(g, _G_KEY, found)
     return found
-
-
-def _trusts_proxies(app: Flask) -> bool:
-    """``RAINBOND_TRUSTED_PROXIES`` above 0, read as ProxyFix reads it (which validates it at
-    start-up); only consulted when a request sends an id."""
-    raw = app.config.get(TRUSTED_PROXIES)
-    env = os.environ if raw in (None, "") else {TRUSTED_PROXIES: str(raw)}
-    return trusted_proxy_count(env) > 0
 
 
 def install_request_id(app: Flask) -> None:
