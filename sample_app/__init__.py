@@ -28,7 +28,7 @@ def create_app(
     auth: AuthSettings | None = None,
 ) -> Flask:
     """Application factory; ``settings`` and ``auth`` default to the environment."""
-    from sample_app import books, demo
+    from sample_app import books, demo, files
 
     if auth is None and all(os.environ.get(name, "").strip() for name in AUTH_VARIABLES):
         auth = AuthSettings.from_env()
@@ -42,4 +42,5 @@ def create_app(
         document_token_security(api)
     api.register_blueprint(books.make_blueprint(secured=secured))
     api.register_blueprint(demo.make_blueprint(secured=secured))
+    api.register_blueprint(files.make_blueprint(secured=secured))
     return app

@@ -19,6 +19,7 @@ from rainbond_kit.errors import (
 )
 from rainbond_kit.extension import RainbondKit
 from rainbond_kit.extension_state import get_api, get_container
+from rainbond_kit.filestore import FileResource
 from rainbond_kit.query import ListQuery, QuerySpec
 from rainbond_kit.repository import MongoRepository, Page
 from rainbond_kit.resource import ResourceView
@@ -29,6 +30,7 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "Container",
+    "FileResource",
     "ForbiddenError",
     "HTTPError",
     "ListQuery",
