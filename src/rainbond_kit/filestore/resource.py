@@ -34,6 +34,7 @@ from flask_smorest import Blueprint
 from gridfs import GridFSBucket
 from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import MultiDict
+from werkzeug.wsgi import get_input_stream
 
 from rainbond_kit.auth.context import peek_identity
 from rainbond_kit.auth.decorators import permission_required
@@ -109,7 +110,9 @@ class FileResource(ResourceView):
         boundary = _boundary()
         if (request.content_length or 0) > self.MAX_SIZE + FORM_OVERHEAD:
             raise too_large(limits)  # refused before a byte is read
-        received = receive_upload(request.stream.read, boundary, self.bucket, limits)
+        # the app-wide MAX_CONTENT_LENGTH is for JSON bodies; a file route has its own cap
+        stream = get_input_stream(request.environ, max_content_length=self.MAX_SIZE + FORM_OVERHEAD)
+        received = receive_upload(stream.read, boundary, self.bucket, limits)
         try:
             now = utcnow()
             identity = peek_identity()

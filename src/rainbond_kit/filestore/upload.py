@@ -208,7 +208,9 @@ def receive_upload(
     except RequestEntityTooLarge:
         if sink is not None:
             sink.abort()
-        raise http_error(413, "too many form parts or a form field too large") from None
+        if current is None:  # no part started: the boundary never appeared
+            raise _bad("malformed multipart body") from None
+        raise http_error(413, "the request body is too large") from None
     except ValueError:  # the decoder's "malformed multipart"
         if sink is not None:
             sink.abort()
