@@ -32,6 +32,7 @@ import marshmallow as ma
 from flask import Response, request
 from flask_smorest import Blueprint
 from gridfs import GridFSBucket
+from pymongo.collection import Collection
 from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import MultiDict
 from werkzeug.wsgi import get_input_stream
@@ -102,6 +103,11 @@ class FileResource(ResourceView):
             get_container().mongo_db(), bucket_name=self.BUCKET, chunk_size_bytes=self.CHUNK_SIZE
         )
 
+    @property
+    def _root(self) -> Collection[Any]:
+        root: Collection[Any] = get_container().mongo_db()[self.BUCKET]
+        return root
+
     # --- operations (override to customise) -------------------------------------------------
 
     def upload_file(self) -> dict[str, Any]:
@@ -112,7 +118,7 @@ class FileResource(ResourceView):
             raise too_large(limits)  # refused before a byte is read
         # the app-wide MAX_CONTENT_LENGTH is for JSON bodies; a file route has its own cap
         stream = get_input_stream(request.environ, max_content_length=self.MAX_SIZE + FORM_OVERHEAD)
-        received = receive_upload(stream.read, boundary, self.bucket, limits)
+        received = receive_upload(stream.read, boundary, self._root, limits)
         try:
             now = utcnow()
             identity = peek_identity()

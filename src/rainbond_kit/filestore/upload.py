@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pymongo.errors
-from gridfs import GridFSBucket
 from gridfs.grid_file import GridIn
+from pymongo.collection import Collection
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.sansio.multipart import (
@@ -43,6 +43,17 @@ __all__ = ["ReceivedFile", "UploadLimits", "receive_upload"]
 log = logging.getLogger("rainbond_kit.filestore")
 
 READ_SIZE = 64 * 1024
+#: chunk bytes buffered before one ``insert_many``. pymongo (4.7+) buffers up to 48 MB per
+#: upload stream; bounded here so an upload's memory stays small and chunks reach the server
+#: as they arrive
+FLUSH_BYTES = 1024 * 1024
+
+
+class _StreamingGridIn(GridIn):
+    """pymongo's GridFS upload stream, flushing chunks every :data:`FLUSH_BYTES`."""
+
+    def _flush_data(self, data: Any, force: bool = False) -> None:
+        super()._flush_data(data, force or self._buffered_docs_size >= FLUSH_BYTES)
 
 
 @dataclass(frozen=True)
@@ -102,11 +113,14 @@ def _pieces(read: Callable[[int], bytes]) -> Iterator[bytes | None]:
 class _FileSink:
     """Receives the file part's bytes: caps, sniffs, hashes and writes them to GridFS."""
 
-    def __init__(self, bucket: GridFSBucket, part: File, limits: UploadLimits) -> None:
+    def __init__(self, bucket: Collection[Any], part: File, limits: UploadLimits) -> None:
         self.limits = limits
         self.filename = ntpath.basename(part.filename)  # old browsers send C:\\dir\\name
         self.declared = part.headers.get("Content-Type")
-        self.grid_in = bucket.open_upload_stream(part.filename, chunk_size_bytes=limits.chunk_size)
+        # what GridFSBucket.open_upload_stream builds, with bounded chunk buffering
+        self.grid_in = _StreamingGridIn(
+            bucket, filename=self.filename, chunk_size=limits.chunk_size
+        )
         self.digest = hashlib.sha256()
         self.length = 0
         self.head = bytearray()
@@ -151,9 +165,10 @@ class _FileSink:
 
 
 def receive_upload(
-    read: Callable[[int], bytes], boundary: bytes, bucket: GridFSBucket, limits: UploadLimits
+    read: Callable[[int], bytes], boundary: bytes, bucket: Collection[Any], limits: UploadLimits
 ) -> ReceivedFile:
-    """Stream a ``multipart/form-data`` body with exactly one file part into ``bucket``.
+    """Stream a ``multipart/form-data`` body with exactly one file part into the GridFS bucket
+    whose root collection (``db[bucket_name]``) is ``bucket``.
 
     :raises HTTPError: 400 (malformed or truncated body, no file, several files), 413 (over
         ``max_size``, a field or too many parts), 415 (type not allowed). Nothing is left in
