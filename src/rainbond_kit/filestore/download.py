@@ -14,17 +14,20 @@ the download instead of merely not optimising it.
 from __future__ import annotations
 
 import datetime as dt
+import mimetypes
 from typing import Any
 
 from flask import Response, current_app, request
 from gridfs import GridFSBucket
 from gridfs.errors import NoFile
+from pymongo.database import Database
 from werkzeug.wsgi import wrap_file
 
+from rainbond_kit.documents import object_id
 from rainbond_kit.errors import NotFoundError
 from rainbond_kit.files import content_disposition
 
-__all__ = ["send_grid_file"]
+__all__ = ["send_bucket_file", "send_grid_file"]
 
 
 def _environ_for_ranges(length: int) -> dict[str, Any]:
@@ -78,3 +81,32 @@ def send_grid_file(
         _environ_for_ranges(length), accept_ranges=True, complete_length=length
     )
     return response
+
+
+def send_bucket_file(
+    database: Database[dict[str, Any]],
+    bucket_name: str,
+    file_id: str,
+    *,
+    download_name: str | None = None,
+    attachment: bool = True,
+) -> Response:
+    """Stream a live file of any GridFS bucket by id, with no resource around it.
+
+    Files written by other tools work too: without ``media_type`` the type is guessed from
+    the name, without ``sha256`` there is no ETag. Soft-deleted files are not found.
+
+    :raises BadRequestError: ``file_id`` is not an ObjectId.
+    :raises NotFoundError: no such live file.
+    """
+    oid = object_id(file_id)
+    doc = database[f"{bucket_name}.files"].find_one({"_id": oid, "remove_time": {"$exists": False}})
+    if doc is None:
+        raise NotFoundError("file not found")
+    name = download_name or str(doc.get("filename") or file_id)
+    media_type = doc.get("media_type") or mimetypes.guess_type(name)[0]
+    return send_grid_file(
+        GridFSBucket(database, bucket_name=bucket_name), oid, filename=name,
+        media_type=media_type or "application/octet-stream", length=int(doc["length"]),
+        etag=doc.get("sha256"), modified=doc.get("uploadDate"), attachment=attachment,
+    )  # fmt: skip
