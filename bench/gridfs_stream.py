@@ -22,11 +22,13 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import pymongo
+
 MIB = 1024 * 1024
 PIECE = b"".join(f"{i:015d}\n".encode() for i in range(MIB // 16))  # 1 MiB of text
 
 
-def serve(uri: str, port: int) -> None:
+def serve(uri: str, database: str, port: int) -> None:
     """The server process: one FileResource over ``uri``, served until killed."""
     from flask_smorest import Blueprint
     from werkzeug.serving import make_server
@@ -41,7 +43,7 @@ def serve(uri: str, port: int) -> None:
     from flask import Flask
 
     app = Flask("gridfs_bench")
-    RainbondKit(app, settings=Settings.from_env({"MONGODB_URI": uri, "MONGODB_DB": "gridfs_bench"}))
+    RainbondKit(app, settings=Settings.from_env({"MONGODB_URI": uri, "MONGODB_DB": database}))
     blueprint = Blueprint("bench", __name__, url_prefix="/files")
     Big.register(blueprint)
     get_api(app).register_blueprint(blueprint)
@@ -136,41 +138,51 @@ def _wait(port: int) -> None:
             time.sleep(0.2)
 
 
-def main(mib: int) -> None:
-    from rainbond_kit.embedded import free_port, running_mongo
+def run(uri: str, mib: int) -> dict[str, object]:
+    """Upload and download ``mib`` MiB through a server process over ``uri``; the figures."""
+    from rainbond_kit.embedded import free_port
 
     size = mib * MIB
-    with running_mongo() as uri:
-        port = free_port()
-        server = subprocess.Popen([sys.executable, __file__, "--serve", uri, str(port)])
-        try:
-            _wait(port)
-            warm, _ = _upload(port, 4 * MIB)
-            _download(port, str(warm["id"]))
-            before = _status(server.pid)
-            doc, up_seconds = _upload(port, size)
-            after_upload = _status(server.pid)
-            digest, received, down_seconds = _download(port, str(doc["id"]))
-            after = _status(server.pid)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-    assert received == size, (received, size)
-    assert digest == doc["sha256"] == _expected_sha256(size), "content changed in transit"
-    result = {
+    port = free_port()
+    database = f"gridfs_bench_{uuid.uuid4().hex[:8]}"
+    server = subprocess.Popen([sys.executable, __file__, "--serve", uri, database, str(port)])
+    try:
+        _wait(port)
+        warm, _ = _upload(port, 4 * MIB)
+        _download(port, str(warm["id"]))
+        before = _status(server.pid)
+        doc, up_seconds = _upload(port, size)
+        after_upload = _status(server.pid)
+        digest, received, down_seconds = _download(port, str(doc["id"]))
+        after = _status(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        with pymongo.MongoClient(uri) as client:
+            client.drop_database(database)
+    if received != size or not digest == doc["sha256"] == _expected_sha256(size):
+        raise SystemExit("the content changed in transit")
+    return {
         "size_mib": mib,
         "upload_mib_s": round(mib / up_seconds, 1),
         "download_mib_s": round(mib / down_seconds, 1),
         "server_rss_before_mib": round(before["VmRSS"] / 1024, 1),
         "peak_rss_growth_upload_mib": round((after_upload["VmHWM"] - before["VmRSS"]) / 1024, 1),
         "peak_rss_growth_total_mib": round((after["VmHWM"] - before["VmRSS"]) / 1024, 1),
-        "mongodb": "MONGODB_URI" if os.environ.get("MONGODB_URI") else "SecantusDB (embedded)",
     }
+
+
+def main(mib: int) -> None:
+    from rainbond_kit.embedded import running_mongo
+
+    with running_mongo() as uri:
+        result = run(uri, mib)
+    result["mongodb"] = "MONGODB_URI" if os.environ.get("MONGODB_URI") else "SecantusDB (embedded)"
     print(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--serve":
-        serve(sys.argv[2], int(sys.argv[3]))
+    if len(sys.argv) == 5 and sys.argv[1] == "--serve":
+        serve(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:
         main(int(sys.argv[1]) if len(sys.argv) > 1 else 200)
