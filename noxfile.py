@@ -39,9 +39,10 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHONS)
 def typing(session: nox.Session) -> None:
-    """mypy --strict over the package."""
+    """mypy --strict over the package, and the import-linter layer contracts."""
     session.install("-e", ".[test,embedded,dev]")
     session.run("mypy")
+    session.run("lint-imports")
 
 
 @nox.session(python=PYTHONS)

@@ -34,7 +34,8 @@ from bench._common import (
     seed_books,
 )
 from rainbond_kit import RainbondKit
-from rainbond_kit.query import encode_cursor, keyset_filter
+from rainbond_kit.data.paging import keyset_filter
+from rainbond_kit.query import encode_cursor
 
 __all__ = ["main", "run"]
 

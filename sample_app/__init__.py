@@ -1,12 +1,14 @@
 """The sample books service: rainbond-kit's tutorial, runnable with ``python -m sample_app``.
 
-Auth is off unless the auth-center variables are set (``SECRET_KEY``, ``REDIS_DB_PERMISSION``,
-``MONGODB_DB_NAME``, ``MONGODB_PERMISSION``, ...; see ``docs/auth.md``): then every books and
-demo operation needs a token and the method's permission code.
+Auth fails closed: with the auth-center variables set (``SECRET_KEY``, ``REDIS_DB_PERMISSION``,
+``MONGODB_DB_NAME``, ``MONGODB_PERMISSION``, ...; see ``docs/auth.md``) every books and demo
+operation needs a token and the method's permission code; an incomplete or misspelt set stops
+start-up. Auth off is ``RAINBOND_AUTH=off`` (required under gunicorn), logged either way.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -15,10 +17,9 @@ from flask import Flask
 
 from rainbond_kit import RainbondKit, Settings, get_api
 from rainbond_kit.auth import AuthSettings, document_token_security, init_auth
+from rainbond_kit.auth.settings import auth_from_env
 
 __all__ = ["create_app"]
-
-AUTH_VARIABLES = ("SECRET_KEY", "REDIS_DB_PERMISSION", "MONGODB_PERMISSION")
 
 
 def create_app(
@@ -26,15 +27,27 @@ def create_app(
     config: Mapping[str, Any] | None = None,
     *,
     auth: AuthSettings | None = None,
+    explicit_auth_off: bool = False,
 ) -> Flask:
-    """Application factory; ``settings`` and ``auth`` default to the environment."""
+    """Application factory; ``settings`` and ``auth`` default to the environment.
+
+    :param explicit_auth_off: with no auth variables set, demand ``RAINBOND_AUTH=off``.
+    :raises ConfigurationError: a variable is malformed or the auth set is incomplete.
+    """
     from sample_app import books, demo, files
 
-    if auth is None and all(os.environ.get(name, "").strip() for name in AUTH_VARIABLES):
-        auth = AuthSettings.from_env()
+    if auth is None:
+        auth = auth_from_env(explicit_off=explicit_auth_off)
     app = Flask(__name__)
     app.config.update(config or {})
     RainbondKit(app, settings=settings, title="Books service", version="1.0.0")
+    if auth is None:
+        explicit = os.environ.get("RAINBOND_AUTH", "").strip().lower() == "off"
+        app.logger.log(
+            logging.INFO if explicit else logging.WARNING,
+            "auth is off%s: every endpoint is open",
+            " (RAINBOND_AUTH=off)" if explicit else " (no auth-center variable is set)",
+        )
     api = get_api(app)
     secured = auth is not None
     if auth is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from http import HTTPStatus
 from typing import Any
 
 import marshmallow as ma
@@ -11,11 +10,14 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from rainbond_kit.auth import TOKEN_SECURITY, permission_required
-from rainbond_kit.errors import NotFoundError
-from rainbond_kit.extension_state import get_container
-from rainbond_kit.repository import MongoRepository
-from rainbond_kit.resource import ResourceView
+from rainbond_kit import (
+    MongoRepository,
+    NotFoundError,
+    ResourceView,
+    error_responses,
+    get_container,
+)
+from rainbond_kit.auth import permission_required
 
 #: The permission this component registers in the auth center (when auth is on).
 CENTER_NAME, PERMISSION_NAME = "图书中心", "图书管理"
@@ -75,11 +77,8 @@ def make_blueprint(*, secured: bool = False) -> Blueprint:
     blueprint = Blueprint("books", __name__, url_prefix="/api/v1/books", description="Books")
     (SecuredBooks if secured else Books).register(blueprint, name="Books")
     post = blueprint.response(204, description="Counted")(Reads.post)
-    for code in (400, 404, 503, *((401, 403) if secured else ())):
-        post = blueprint.alt_response(code, response=HTTPStatus(code).name)(post)
-    attrs: dict[str, Any] = {"post": post}
+    attrs: dict[str, Any] = {"post": error_responses(400, 404, 503, secured=secured)(post)}
     if secured:
-        attrs["post"] = blueprint.doc(security=TOKEN_SECURITY)(post)
         attrs["decorators"] = [permission_required(CENTER_NAME, PERMISSION_NAME)]
     blueprint.route("/<item_id>/reads", endpoint="BooksReads")(type("Reads", (Reads,), attrs))
     return blueprint

@@ -14,10 +14,10 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from rainbond_kit import error_responses, get_container
 from rainbond_kit.auth import TOKEN_SECURITY, permission_required
 from rainbond_kit.compat.db_connect import DBConnect
 from rainbond_kit.compat.parameter import Parameter
-from rainbond_kit.extension_state import get_state
 from sample_app.books import CENTER_NAME, PERMISSION_NAME
 
 #: Only used for its documentation decorators; :func:`make_blueprint` builds the real one.
@@ -60,8 +60,7 @@ def _documented(schema: type[ma.Schema]) -> Any:
 
     def decorate(func: Any) -> Any:
         func = blueprint.alt_response(200, schema=schema, success=True)(func)
-        func = blueprint.alt_response(400, response="BAD_REQUEST")(func)
-        return blueprint.alt_response(503, response="SERVICE_UNAVAILABLE")(func)
+        return error_responses(400, 503)(func)
 
     return decorate
 
@@ -71,7 +70,7 @@ def _body(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _db_books() -> DBConnect:
-    return DBConnect(db=get_state().settings.mongo.database, collection="books")
+    return DBConnect(db=get_container().mongo_db().name, collection="books")
 
 
 class Demo(MethodView):

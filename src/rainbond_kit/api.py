@@ -12,14 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import flask_swagger_ui
-import pymongo.errors
-import redis.exceptions
 from flask import Blueprint, Flask, Response, send_from_directory
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from rainbond_kit.data.store_errors import http_error_for
 from rainbond_kit.envelope import EnvelopeSchema, render_error
-from rainbond_kit.errors import ConflictError, ServiceUnavailableError
 
 __all__ = ["SWAGGER_ASSETS", "RainbondApi"]
 
@@ -42,21 +40,14 @@ class RainbondApi(Api):  # type: ignore[misc]  # flask-smorest ships no type hin
         return render_error(error)
 
     def handle_unexpected_exception(self, error: Exception) -> Response:
-        """Map a store outage to 503, a duplicate key to 409, anything else to a bare 500.
+        """Translate a driver error (:func:`~rainbond_kit.data.store_errors.http_error_for`), else a bare 500.
 
         Repositories already translate driver errors; this is the safety net for code
         that talks to a client directly. The detail goes to the log, never to the client.
         """
-        if isinstance(error, pymongo.errors.DuplicateKeyError):
-            return render_error(ConflictError("a document with the same unique key exists"))
-        if isinstance(
-            error, pymongo.errors.ConnectionFailure | pymongo.errors.ServerSelectionTimeoutError
-        ):
-            log.warning("mongodb unavailable: %s", type(error).__name__)
-            return render_error(ServiceUnavailableError("mongodb is unavailable"))
-        if isinstance(error, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
-            log.warning("redis unavailable: %s", type(error).__name__)
-            return render_error(ServiceUnavailableError("redis is unavailable"))
+        translated = http_error_for(error)
+        if translated is not None:
+            return render_error(translated)
         wrapped = InternalServerError(original_exception=error)
         return render_error(wrapped)
 

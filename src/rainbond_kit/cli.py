@@ -12,6 +12,8 @@ from typing import Any
 
 import click
 
+from rainbond_kit.errors import ConfigurationError
+
 __all__ = ["main"]
 
 #: name -> "module:attribute" of a click command.
@@ -20,10 +22,20 @@ COMMANDS: dict[str, str] = {
     "restore": "rainbond_kit.backup.cli:restore",
     "token": "rainbond_kit.auth.cli:token",
     "new": "rainbond_kit.scaffold.cli:new",
+    "doctor": "rainbond_kit.doctor.cli:doctor",
 }
 
 
 class _LazyGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the subcommand; a configuration error is one line and exit code 2."""
+        try:
+            return super().invoke(ctx)
+        except ConfigurationError as exc:
+            message = " ".join(str(exc).split())
+            click.echo(f"configuration error: {message}", err=True)
+            ctx.exit(2)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *COMMANDS})
 

@@ -1,20 +1,23 @@
 """The object graph: settings -> MongoDB and Redis clients -> repositories.
 
-One pooled client of each kind per process. Clients are created lazily on first use,
+One pooled client of each kind per process. Clients are created lazily on first use (thread-safe
+singletons: simultaneous first requests build one client),
 so a gunicorn master that imports the app (``--preload``) opens nothing; if it did, the
-fork hook installed by :class:`~rainbond_kit.extension.RainbondKit` drops the inherited
+fork hook installed by :func:`track` drops the inherited
 instances in the child (without closing the parent's sockets) and the child builds its
 own. :func:`shutdown` closes whatever this process opened.
 
-Every provider can be overridden in tests::
-
-    with get_container(app).mongo_client.override(mongomock.MongoClient()):
-        ...
+Tests swap the clients with :func:`rainbond_kit.testing.override`, which also resets every
+singleton built over them.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import functools
+import os
+import weakref
 from typing import Any
 
 import pymongo
@@ -23,13 +26,17 @@ from dependency_injector import containers, providers
 from pymongo.database import Database
 from pymongo.uri_parser import parse_uri
 
-from rainbond_kit.auth.cache import RecordCache
-from rainbond_kit.auth.settings import AuthSettings
-from rainbond_kit.auth.stores import redis_settings_for_db
-from rainbond_kit.repository import MongoRepository
+from rainbond_kit.data.repository import MongoRepository
 from rainbond_kit.settings import MongoSettings, RedisSettings, Settings
 
-__all__ = ["Container", "create_mongo_client", "create_redis_client", "shutdown"]
+__all__ = [
+    "Container",
+    "create_mongo_client",
+    "create_redis_client",
+    "database",
+    "shutdown",
+    "track",
+]
 
 
 def create_mongo_client(
@@ -51,7 +58,8 @@ def create_mongo_client(
     return client
 
 
-def _database(client: pymongo.MongoClient[dict[str, Any]], name: str) -> Database[dict[str, Any]]:
+def database(client: pymongo.MongoClient[dict[str, Any]], name: str) -> Database[dict[str, Any]]:
+    """The database ``name`` of ``client``."""
     return client.get_database(name)
 
 
@@ -72,46 +80,57 @@ class Container(containers.DeclarativeContainer):
     """rainbond-kit's providers; one container per Flask app."""
 
     settings = providers.Dependency(instance_of=Settings)
-    config = providers.Configuration()
-    closers: providers.Singleton[contextlib.ExitStack[bool | None]] = providers.Singleton(
+    closers: providers.Singleton[contextlib.ExitStack[bool | None]] = providers.ThreadSafeSingleton(
         contextlib.ExitStack
     )
 
-    mongo_client = providers.Singleton(
+    mongo_client = providers.ThreadSafeSingleton(
         create_mongo_client, settings=settings.provided.mongo, closers=closers
     )
-    mongo_db = providers.Singleton(
-        _database, client=mongo_client, name=settings.provided.mongo.database
+    mongo_db = providers.ThreadSafeSingleton(
+        database, client=mongo_client, name=settings.provided.mongo.database
     )
-    redis_client = providers.Singleton(
+    redis_client = providers.ThreadSafeSingleton(
         create_redis_client, settings=settings.provided.redis, closers=closers
     )
 
     #: ``container.repository(collection="books", soft_delete=True, indexes=[...])``
     repository = providers.Factory(MongoRepository, database=mongo_db)
 
-    # --- auth ---
-    # Auth-center integration (rainbond_kit.auth). Settings are read from the environment on
-    # first use; ``init_auth(app)`` validates them at start-up and overrides this provider.
-    # The auth center's Redis database lives on the REDIS_* server; its MongoDB database is
-    # reached through the shared client.
-    auth_settings = providers.Singleton(AuthSettings.from_env)
-    auth_redis = providers.Singleton(
-        create_redis_client,
-        settings=providers.Callable(
-            redis_settings_for_db, settings.provided.redis, auth_settings.provided.tokens.redis_db
-        ),
-        closers=closers,
-    )
-    auth_db = providers.Singleton(
-        _database, client=mongo_client, name=auth_settings.provided.mongo_db_name
-    )
-    auth_cache: providers.Singleton[RecordCache[Any]] = providers.Singleton(
-        RecordCache, seconds=auth_settings.provided.cache_seconds
-    )
-
 
 def shutdown(container: Container) -> None:
     """Close the clients this process opened (idempotent)."""
     container.closers().close()
     container.reset_singletons()
+
+
+_tracked: weakref.WeakSet[containers.Container] = weakref.WeakSet()
+
+
+def _close_all() -> None:
+    for container in list(_tracked):
+        closers = getattr(container, "closers", None)
+        if closers is not None:
+            closers().close()
+        container.reset_singletons()
+
+
+def _drop_inherited_clients() -> None:
+    for container in list(_tracked):
+        container.reset_singletons()  # the parent's sockets stay the parent's
+
+
+@functools.cache
+def _install_process_hooks() -> None:
+    atexit.register(_close_all)
+    os.register_at_fork(after_in_child=_drop_inherited_clients)
+
+
+def track(container: containers.Container) -> None:
+    """Close ``container``'s clients at exit and drop them in a forked child.
+
+    The ``atexit`` and at-fork hooks are installed once per process; containers are held
+    weakly.
+    """
+    _install_process_hooks()
+    _tracked.add(container)

@@ -26,7 +26,9 @@ from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from types import TracebackType
 
+from rainbond_kit.env import first
 from rainbond_kit.errors import ConfigurationError
+from rainbond_kit.settings import MONGO_URI_VARIABLES
 
 __all__ = [
     "ChildServer",
@@ -34,6 +36,7 @@ __all__ = [
     "RedisProcess",
     "ensure_mongo",
     "free_port",
+    "is_development_server",
     "running_mongo",
 ]
 
@@ -211,15 +214,24 @@ def _exit_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
+#: URIs of the development servers :func:`ensure_mongo` started in this process.
+_STARTED_URIS: set[str] = set()
+
+
+def is_development_server(uri: str) -> bool:
+    """Whether ``uri`` is a development MongoDB :func:`ensure_mongo` started in this process."""
+    return uri in _STARTED_URIS
+
+
 @contextlib.contextmanager
 def running_mongo() -> Iterator[str]:
     """The URI of a MongoDB: ``MONGODB_URI`` if set, else a SecantusDB child process.
 
     The child process (and its temporary data) is removed when the block exits.
     """
-    configured = os.environ.get("MONGODB_URI", "").strip()
+    configured = first(os.environ, *MONGO_URI_VARIABLES)
     if configured:
-        yield configured
+        yield configured[1]
         return
     server = MongoProcess()
     server.start()
@@ -227,6 +239,31 @@ def running_mongo() -> Iterator[str]:
         yield server.uri
     finally:
         server.cleanup()
+
+
+_held_locks: list[int] = []
+
+
+def _lock_data_dir(storage: Path) -> None:
+    """Hold an exclusive lock on ``storage`` for this process's life, or fail naming it.
+
+    Two development servers on one data folder would corrupt it; the second is refused.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no advisory locks, no check
+        return
+    storage.mkdir(parents=True, exist_ok=True)
+    fd = os.open(storage.with_name(storage.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise ConfigurationError(
+            f"the embedded MongoDB's data folder {storage} is in use by another process"
+            " (another `python app.py` in this folder?): stop it, or set MONGODB_URI"
+        ) from None
+    _held_locks.append(fd)  # released when the process exits
 
 
 def ensure_mongo(
@@ -239,16 +276,22 @@ def ensure_mongo(
     or ``None`` when a MongoDB is configured (``MONGODB_URI`` or ``MONGODB_HOST``).
     """
     env = os.environ if environ is None else environ
-    if any(
-        env.get(k, "").strip() for k in ("MONGODB_URI", "MONGO_URI", "MONGO_URL", "MONGODB_HOST")
-    ):
+    if first(env, *MONGO_URI_VARIABLES, "MONGODB_HOST"):
         return None
-    server = MongoProcess(storage_path=Path(data_dir).resolve())
-    server.start()
+    storage = Path(data_dir).resolve()
+    _lock_data_dir(storage)
+    server = MongoProcess(storage_path=storage)
+    try:
+        server.start()
+    except RuntimeError as exc:
+        last = str(exc).strip().splitlines()[-1:] or [""]
+        raise ConfigurationError(
+            f"the embedded MongoDB did not start ({last[0]}): set MONGODB_URI to a running MongoDB"
+        ) from None
     atexit.register(server.stop)
     _exit_on_sigterm()
     env["MONGODB_URI"] = server.uri
-    env["RAINBOND_EMBEDDED_URI"] = server.uri
+    _STARTED_URIS.add(server.uri)
     print(
         f"rainbond-kit: embedded MongoDB (SecantusDB) at {server.uri}, data in {server.storage_path}"
         " -- development only; production needs a real MongoDB (set MONGODB_URI)",

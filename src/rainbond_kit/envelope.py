@@ -25,6 +25,8 @@ import marshmallow as ma
 from flask import Response, current_app, json
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from rainbond_kit import platform_env
+
 __all__ = ["EnvelopeSchema", "build_envelope", "host_identity", "render_error", "server_time"]
 
 log = logging.getLogger("rainbond_kit.errors")
@@ -62,13 +64,11 @@ def server_time() -> int:
 def host_identity() -> tuple[str, str]:
     """Return ``(host_name, host_ip)``; resolved once, never raises.
 
-    Rainbond injects ``POD_IP``; elsewhere the host name is resolved once and an
+    The name is Rainbond's ``_POD_NAME`` (``POD_NAME`` before Rainbond 6), else the host
+    name; Rainbond injects ``POD_IP``; elsewhere the host name is resolved once and an
     unresolvable name gives ``""`` rather than an error inside an error handler.
     """
-    try:
-        name = socket.gethostname()
-    except OSError:  # pragma: no cover - the kernel always has a host name
-        name = ""
+    name = platform_env.host_name()
     ip = os.environ.get("POD_IP", "").strip()
     if not ip and name:
         try:
@@ -138,7 +138,7 @@ def render_error(error: HTTPException) -> Response:
         extra=data.get("extra"),
     )
     response = current_app.response_class(
-        json.dumps(body), status=code, mimetype="application/json"
+        json.dumps(body, ensure_ascii=False), status=code, mimetype="application/json"
     )
     # Keep the exception's own headers (``Allow`` on 405, ``WWW-Authenticate`` ...).
     for name, value in error.get_headers():

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import atexit
 import logging
 import os
-import weakref
 from collections.abc import Iterable
 from types import ModuleType
 from typing import Any
 
-import redis.exceptions
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from rainbond_kit.api import RainbondApi, api_defaults, register_swagger_assets
-from rainbond_kit.containers import Container, shutdown
+from rainbond_kit.containers import Container, shutdown, track
 from rainbond_kit.cors import configure_cors
+from rainbond_kit.embedded import is_development_server
 from rainbond_kit.extension_state import EXTENSION_KEY, KitState, get_state
 from rainbond_kit.health import blueprint as health_blueprint
 from rainbond_kit.logs import configure_logging
+from rainbond_kit.platform_env import TRUSTED_PROXIES, trusted_proxy_count
 from rainbond_kit.ratelimit import init_ratelimit
 from rainbond_kit.settings import Settings
 
@@ -35,7 +35,6 @@ CONFIG_DEFAULTS: dict[str, Any] = {
     "RAINBOND_READY_TIMEOUT": 2.0,
     "RAINBOND_ERROR_MESSAGES": {},
     "RAINBOND_WIRE": [],
-    "RAINBOND_MAX_PAGE_SIZE": 100,
 }
 
 DEFAULT_MAX_CONTENT_LENGTH = 16 * 1024 * 1024
@@ -78,13 +77,9 @@ class RainbondKit:
             app.config.setdefault(key, value)
         if app.config.get("MAX_CONTENT_LENGTH") is None:
             app.config["MAX_CONTENT_LENGTH"] = DEFAULT_MAX_CONTENT_LENGTH
-        app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese stays readable
 
         configure_logging(app)
         container = Container(settings=settings)
-        container.config.from_dict(
-            {k: v for k, v in app.config.items() if k.startswith("RAINBOND_")}
-        )
         api = RainbondApi(app)
         register_swagger_assets(app, app.config["OPENAPI_SWAGGER_UI_URL"].rstrip("/"))
         configure_cors(app)
@@ -94,14 +89,15 @@ class RainbondKit:
             container=container,
             settings=settings,
             api=api,
-            redis_enabled=_redis_enabled(container, settings),
+            redis_enabled=_redis_enabled(settings),
         )
         init_ratelimit(app)
+        _trust_proxies(app)
         modules = [*self._wire, *app.config["RAINBOND_WIRE"]]
         if modules:
             container.wire(modules=modules)
-        _install_process_hooks(container)
-        if settings.mongo.embedded or settings.mongo.uri == os.environ.get("RAINBOND_EMBEDDED_URI"):
+        track(container)
+        if settings.mongo.embedded or is_development_server(settings.mongo.uri):
             log.warning(
                 "development MongoDB in use (%s): production needs a real MongoDB "
                 "(set MONGODB_URI or MONGODB_HOST)",
@@ -111,37 +107,34 @@ class RainbondKit:
     @staticmethod
     def shutdown(app: Flask) -> None:
         """Close the app's MongoDB and Redis clients (also runs at interpreter exit)."""
-        shutdown(get_state(app).container)
+        state = get_state(app)
+        shutdown(state.container)
+        for feature in state.features.values():  # e.g. the auth providers, over the same clients
+            feature.reset_singletons()
 
 
-def _redis_enabled(container: Container, settings: Settings) -> bool:
-    """Configured Redis is always on (an outage is a 503); an unconfigured one only if it answers."""
-    if settings.redis.configured:
-        return True
-    try:
-        container.redis_client().ping()
-    except redis.exceptions.RedisError:
+def _redis_enabled(settings: Settings) -> bool:
+    """Configured Redis is on (an outage is a 503); without any Redis variable it is off.
+
+    Decided from the settings alone: the app factory does no network I/O.
+    """
+    if not settings.redis.configured:
         log.warning(
-            "Redis is not configured and none answers at %s: Redis-backed features "
-            "(auth sessions, rate limiting) are disabled",
-            settings.redis.redacted_url,
+            "Redis is not configured (REDIS_URL or REDIS_HOST): Redis-backed features "
+            "(auth sessions, rate limiting) are disabled"
         )
-        return False
-    return True
+    return settings.redis.configured
 
 
-def _install_process_hooks(container: Container) -> None:
-    ref = weakref.ref(container)
+def _trust_proxies(app: Flask) -> None:
+    """Honour ``X-Forwarded-*`` from ``RAINBOND_TRUSTED_PROXIES`` proxies (werkzeug's ProxyFix).
 
-    def close() -> None:
-        target = ref()
-        if target is not None:
-            shutdown(target)
-
-    def drop_inherited_clients() -> None:
-        target = ref()
-        if target is not None:
-            target.reset_singletons()  # the parent's sockets stay the parent's
-
-    atexit.register(close)
-    os.register_at_fork(after_in_child=drop_inherited_clients)
+    The same count the rate limits use: behind Rainbond's gateway set it to 1, so URLs
+    (``Link`` headers) say ``https://`` and the client address is the caller's.
+    """
+    raw = app.config.get("RAINBOND_TRUSTED_PROXIES")
+    hops = trusted_proxy_count(os.environ if raw in (None, "") else {TRUSTED_PROXIES: str(raw)})
+    if hops > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from dependency_injector import containers
 from flask import Flask, current_app
 
 if TYPE_CHECKING:
@@ -25,6 +27,12 @@ class KitState:
     settings: Settings
     api: RainbondApi
     redis_enabled: bool
+    #: resources whose declared indexes exist (created before their first request)
+    indexed: set[str] = field(default_factory=set)
+    #: containers a feature adds over the core's clients (``"auth"``)
+    features: dict[str, containers.Container] = field(default_factory=dict)
+    #: guards one-time work done on a request thread (index creation, feature containers)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def get_state(app: Flask | None = None) -> KitState:

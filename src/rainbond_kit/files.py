@@ -28,7 +28,7 @@ import flask
 from werkzeug.security import safe_join
 from zipstream import ZipStream
 
-from rainbond_kit.errors import BadRequestError, NotFoundError
+from rainbond_kit.errors import BadRequestError, ConflictError, NotFoundError
 
 __all__ = [
     "content_disposition",
@@ -43,6 +43,10 @@ log = logging.getLogger("rainbond_kit.files")
 StrPath = str | os.PathLike[str]
 
 _UNSAFE_ASCII = re.compile(r"[^A-Za-z0-9._()+ -]+")
+# Longest name part and whole relative name accepted (bytes, as the file system counts).
+_NAME_MAX = 255
+_PATH_MAX = 4096
+_ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
 
 
 def content_disposition(filename: str, *, attachment: bool = True) -> str:
@@ -59,6 +63,14 @@ def content_disposition(filename: str, *, attachment: bool = True) -> str:
     return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
+def _too_long(name: str) -> bool:
+    """True when the file system would refuse ``name`` as too long (ENAMETOOLONG)."""
+    encoded = name.encode("utf-8", "surrogateescape")
+    return len(encoded) > _PATH_MAX or any(
+        len(part) > _NAME_MAX for part in re.split(rb"[/\\]", encoded)
+    )
+
+
 def _inside(base: str, path: str) -> bool:
     return path == base or path.startswith(base.rstrip(os.sep) + os.sep)
 
@@ -72,7 +84,7 @@ def resolve_inside(directory: StrPath, name: str) -> Path:
         percent-encoded) or NUL, or resolves (through a symlink) outside ``directory``.
     """
     refused = BadRequestError("file name not allowed", errors={"name": ["Not allowed."]})
-    if not isinstance(name, str) or not name or "\x00" in name:
+    if not isinstance(name, str) or not name or "\x00" in name or _too_long(name):
         raise refused
     base = os.path.realpath(directory)
     for candidate in {name, unquote(name)}:
@@ -138,6 +150,7 @@ def _plain_name(name: str) -> str:
         not isinstance(name, str)
         or name in {"", ".", ".."}
         or any(char in name for char in "/\\\x00")
+        or _too_long(name)
     ):
         raise BadRequestError(
             "zip name must be a plain file name", errors={"zip_name": ["Invalid."]}
@@ -177,7 +190,9 @@ def stream_directory_zip(
 
     :param save_to: also keep the zip as ``save_to/zip_name`` (written chunk by chunk
         through a temporary file, then renamed); the response then serves that file,
-        with ``Range`` support.
+        with ``Range`` support. Because ``zip_name`` may come from a client, the saved
+        name must end in ``.zip`` and may only replace an earlier zip: any other existing
+        file (or folder) of that name is left alone and the call is a 409.
     :param compress: deflate entries; ``False`` stores them and sends ``Content-Length``.
     :raises NotFoundError: ``dir_path`` is not a directory.
     :raises BadRequestError: ``zip_name`` is not a plain file name.
@@ -189,6 +204,7 @@ def stream_directory_zip(
     stream = _zip_of(root, compress=compress)
     if save_to is not None:
         target = Path(os.path.realpath(save_to)) / zip_name
+        _check_replaceable(target)
         _write_atomically(stream, target)
         return _send(target, zip_name, attachment=True)
     response = flask.current_app.response_class(
@@ -198,6 +214,26 @@ def stream_directory_zip(
     if not compress:
         response.content_length = len(stream)
     return response
+
+
+def _check_replaceable(target: Path) -> None:
+    """Refuse a saved-zip name that could overwrite anything but an earlier zip."""
+    if not target.name.lower().endswith(".zip"):
+        raise BadRequestError(
+            "a saved zip's name must end in .zip", errors={"zip_name": ["Must end in .zip."]}
+        )
+    if not os.path.lexists(target):
+        return
+    if target.is_symlink() or not target.is_file() or not _is_zip(target):
+        raise ConflictError(
+            "a file of that name exists and is not a zip; it was left unchanged",
+            errors={"zip_name": ["Already taken by another file."]},
+        )
+
+
+def _is_zip(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(4) in _ZIP_SIGNATURES
 
 
 def _write_atomically(stream: ZipStream, target: Path) -> None:

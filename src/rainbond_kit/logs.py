@@ -29,7 +29,9 @@ def _json_handler() -> logging.Handler:
 def configure_logging(app: Flask) -> None:
     """Give ``app.logger`` and the ``rainbond_kit`` loggers one JSON stdout handler each.
 
-    The root logger is left alone: the host application owns it.
+    The root logger is left alone (the host application owns it) and records still
+    propagate to it, so the host's handlers (pytest's ``caplog``, an OpenTelemetry handler)
+    see them too.
     """
     if not app.config["RAINBOND_JSON_LOGS"]:
         return
@@ -38,5 +40,4 @@ def configure_logging(app: Flask) -> None:
             logger.addHandler(_json_handler())
         if logger.level == logging.NOTSET:
             logger.setLevel(logging.INFO)
-        logger.propagate = False
     app.logger.removeHandler(default_handler)

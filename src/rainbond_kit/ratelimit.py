@@ -30,8 +30,10 @@ import redis.exceptions
 from flask import Flask, Response, current_app, g, request
 from werkzeug.http import parse_list_header
 
-from rainbond_kit.auth.context import peek_identity
-from rainbond_kit.errors import ConfigurationError, ServiceUnavailableError, TooManyRequestsError
+from rainbond_kit import env
+from rainbond_kit.caller import caller_key
+from rainbond_kit.data.store_errors import http_error_for
+from rainbond_kit.errors import ConfigurationError, TooManyRequestsError
 from rainbond_kit.extension_state import get_state
 
 __all__ = ["Rate", "RateLimiter", "client_key", "exempt", "init_ratelimit", "limit", "parse_rate"]
@@ -135,6 +137,7 @@ class RateLimiter:
                 f"RAINBOND_RATELIMIT_STRATEGY must be fixed or sliding, got {strategy!r}"
             )
         self.strategy = strategy
+        self.client = client
         self._script = client.register_script(_SLIDING if strategy == "sliding" else _FIXED)
 
     def hit(self, key: str, rate: Rate) -> Verdict:
@@ -158,25 +161,54 @@ class RateLimiter:
         )
 
 
-def _setting(app: Flask, name: str, default: str = "") -> str:
+def _setting(app: Flask, name: str) -> str:
+    """``app.config[name]`` if set, else the environment variable (``""`` when neither)."""
     value = app.config.get(name)
     if value is None or value == "":
-        value = os.environ.get(name, default)
+        value = os.environ.get(name, "")
     return str(value).strip()
+
+
+@dataclass(frozen=True)
+class _RateConfig:
+    """The ``RAINBOND_RATELIMIT*`` and ``RAINBOND_TRUSTED_PROXIES`` keys, validated once."""
+
+    default: Rate | None
+    strategy: Strategy
+    trusted_proxies: int
+
+    @classmethod
+    def from_app(cls, app: Flask) -> _RateConfig:
+        """Read the keys (``app.config`` beats the environment).
+
+        :raises ConfigurationError: a value is malformed (named in the message).
+        """
+        default = _setting(app, "RAINBOND_RATELIMIT")
+        strategy = _setting(app, "RAINBOND_RATELIMIT_STRATEGY") or "sliding"
+        if strategy not in ("fixed", "sliding"):
+            raise ConfigurationError(
+                f"RAINBOND_RATELIMIT_STRATEGY must be fixed or sliding, got {strategy!r}"
+            )
+        name = "RAINBOND_TRUSTED_PROXIES"
+        trusted = env.integer({name: _setting(app, name)}, name, 0)
+        try:
+            rate = parse_rate(default) if default else None
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"RAINBOND_RATELIMIT: {exc}") from None
+        return cls(rate, cast(Strategy, strategy), trusted)
+
+
+def _config(app: Flask) -> _RateConfig:
+    config: _RateConfig = app.extensions[_INSTALLED]
+    return config
 
 
 def client_key() -> str:
     """The caller: ``user:<uid>`` when authenticated, else ``ip:<address>``."""
-    identity = peek_identity()
-    if identity is not None:
-        return f"user:{identity.uid}"
-    raw = _setting(current_app, "RAINBOND_TRUSTED_PROXIES", "0") or "0"
-    try:
-        trusted = int(raw)
-    except ValueError:
-        raise ConfigurationError(
-            f"RAINBOND_TRUSTED_PROXIES must be an integer, got {raw!r}"
-        ) from None
+    caller = caller_key()  # set by auth once the request is authenticated
+    if caller is not None:
+        return caller
+    trusted = _config(current_app).trusted_proxies
     address = request.remote_addr or "unknown"
     if trusted > 0:
         forwarded = parse_list_header(request.headers.get("X-Forwarded-For", ""))
@@ -192,10 +224,10 @@ def _limiter() -> RateLimiter | None:
     state = get_state()
     if not state.redis_enabled:
         return None
+    client = state.container.redis_client()
     limiter: RateLimiter | None = current_app.extensions.get("rainbond_ratelimit")
-    if limiter is None:
-        strategy = _setting(current_app, "RAINBOND_RATELIMIT_STRATEGY", "sliding") or "sliding"
-        limiter = RateLimiter(state.container.redis_client(), cast(Strategy, strategy))
+    if limiter is None or limiter.client is not client:  # built over an overridden client
+        limiter = RateLimiter(client, _config(current_app).strategy)
         current_app.extensions["rainbond_ratelimit"] = limiter
     return limiter
 
@@ -208,8 +240,7 @@ def _check(scope: str, rate: Rate) -> dict[str, str]:
     try:
         verdict = limiter.hit(key, rate)
     except redis.exceptions.RedisError as exc:
-        log.warning("rate limit: redis unavailable: %s", type(exc).__name__)
-        raise ServiceUnavailableError("rate limiting store is unavailable") from None
+        raise http_error_for(exc, store="rate limiting store") or exc from None
     headers = verdict.headers()
     if not verdict.allowed:
         raise TooManyRequestsError(
@@ -257,17 +288,18 @@ def init_ratelimit(app: Flask) -> None:
 
     ``RainbondKit(app)`` calls it; calling it again is a no-op.
 
-    :raises ConfigurationError: ``RAINBOND_RATELIMIT`` is not a rate.
+    :raises ConfigurationError: ``RAINBOND_RATELIMIT``, ``RAINBOND_RATELIMIT_STRATEGY`` or
+        ``RAINBOND_TRUSTED_PROXIES`` is malformed (checked here, once, not per request).
     """
     if app.extensions.get(_INSTALLED):
         return  # RainbondKit already called it; installing twice would count twice
-    app.extensions[_INSTALLED] = True
-    default = _setting(app, "RAINBOND_RATELIMIT")
-    rate = parse_rate(default) if default else None
+    config = _RateConfig.from_app(app)
+    app.extensions[_INSTALLED] = config
+    rate = config.default
     if rate is not None and not get_state(app).redis_enabled:
         log.warning(
             "rate limiting is DISABLED: RAINBOND_RATELIMIT=%s needs Redis, which is disabled",
-            default,
+            rate,
         )
 
     if rate is not None:

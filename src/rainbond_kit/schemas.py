@@ -14,7 +14,8 @@ from typing import Any
 
 import marshmallow as ma
 
-from rainbond_kit.query import TIMESTAMP_FIELDS, FieldSpec, Kind, QuerySpec
+from rainbond_kit.data.fields import CREATION_TIME, TIMESTAMP_FIELDS, UPDATE_TIME
+from rainbond_kit.query import FieldSpec, Kind, QuerySpec
 
 __all__ = [
     "field_spec",
@@ -64,8 +65,8 @@ def output_schema(schema: type[ma.Schema], name: str) -> type[ma.Schema]:
     """``schema`` plus the read-only ``id``, ``creation_time`` and ``update_time``."""
     fields: dict[str, Any] = {
         "id": ma.fields.String(dump_only=True, metadata={"description": "24 hex digits"}),
-        "creation_time": _timestamp(),
-        "update_time": _timestamp(),
+        CREATION_TIME: _timestamp(),
+        UPDATE_TIME: _timestamp(),
     }
     return type(f"{name}ItemSchema", (schema,), fields)
 

@@ -18,46 +18,32 @@ from pymongo.errors import ConfigurationError as _PyMongoConfigurationError
 from pymongo.errors import InvalidURI
 from pymongo.uri_parser import parse_uri
 
+from rainbond_kit.env import first as _first
+from rainbond_kit.env import integer as _int
+from rainbond_kit.env import port as _port
 from rainbond_kit.errors import ConfigurationError
+from rainbond_kit.platform_env import DEFAULT_PORT, resolve_port
 
 __all__ = ["MongoSettings", "RedisSettings", "Settings", "redact_url"]
 
 DEFAULT_DATABASE = "rainbond"
+#: Variables naming the whole MongoDB URI / Redis URL (the first set wins over the parts).
+MONGO_URI_VARIABLES = ("MONGODB_URI", "MONGO_URI", "MONGO_URL")
+REDIS_URL_VARIABLES = ("REDIS_URL", "REDIS_URI")
+#: Variables naming the default database (else the URI's, else ``DEFAULT_DATABASE``).
+MONGO_DATABASE_VARIABLES = ("MONGODB_DB", "MONGODB_DATABASE")
 
 
-def _first(env: Mapping[str, str], *names: str) -> tuple[str, str] | None:
-    """Return ``(name, value)`` of the first non-empty variable among ``names``."""
-    for name in names:
-        value = env.get(name, "").strip()
-        if value:
-            return name, value
-    return None
+def named_database(env: Mapping[str, str], uri: str | None = None) -> tuple[str, str] | None:
+    """``(source, name)`` of the database the configuration names, or ``None``.
 
-
-def _port(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        port = int(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be a port number, got {raw!r}") from None
-    if not 1 <= port <= 65535:
-        raise ConfigurationError(f"{name} must be between 1 and 65535, got {port}")
-    return port
-
-
-def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
-    if value < minimum:
-        raise ConfigurationError(f"{name} must be >= {minimum}, got {value}")
-    return value
+    ``MONGODB_DB``/``MONGODB_DATABASE`` first, else the path of ``uri``.
+    """
+    found = _first(env, *MONGO_DATABASE_VARIABLES)
+    if found is not None:
+        return found
+    name = parse_uri(uri, validate=False, warn=False).get("database") if uri else None
+    return ("the database in MONGODB_URI", name) if name else None
 
 
 def _redact(text: str, secret: str | None) -> str:
@@ -91,18 +77,18 @@ class MongoSettings:
     def from_env(cls, env: Mapping[str, str]) -> MongoSettings:
         """Build the settings from ``MONGODB_*`` variables (see the README's table)."""
         timeout = _int(env, "MONGODB_TIMEOUT_MS", 5000, minimum=1)
-        db_var = _first(env, "MONGODB_DB", "MONGODB_DATABASE")
-        uri_var = _first(env, "MONGODB_URI", "MONGO_URI", "MONGO_URL")
+        uri_var = _first(env, *MONGO_URI_VARIABLES)
         if uri_var is not None:
             name, uri = uri_var
             password = urlsplit(uri).password if "://" in uri else None
             try:
-                parsed = parse_uri(uri, validate=True, warn=False, connect_timeout=timeout / 1000)
+                parse_uri(uri, validate=True, warn=False, connect_timeout=timeout / 1000)
             except (InvalidURI, _PyMongoConfigurationError, ValueError) as exc:
                 raise ConfigurationError(
                     f"{name} is not a valid MongoDB URI: {_redact(str(exc), password)}"
                 ) from None
-            database = db_var[1] if db_var else (parsed.get("database") or DEFAULT_DATABASE)
+            named = named_database(env, uri)
+            database = named[1] if named else DEFAULT_DATABASE
             return cls(uri, database, embedded=False, server_selection_timeout_ms=timeout)
 
         host_var = _first(env, "MONGODB_HOST")
@@ -116,7 +102,8 @@ class MongoSettings:
         user_var = _first(env, *user_names)
         password_var = _first(env, "MONGODB_PASSWORD", "MONGODB_PASS")
         auth_source = _first(env, "MONGODB_AUTH_SOURCE", "MONGODB_AUTHSOURCE")
-        database = db_var[1] if db_var else DEFAULT_DATABASE
+        named = named_database(env)
+        database = named[1] if named else DEFAULT_DATABASE
         if host_var is None:
             return cls(embedded=True, database=database, server_selection_timeout_ms=timeout)
         host = host_var[1]
@@ -126,10 +113,12 @@ class MongoSettings:
             host = f"[{host}]"  # a bare IPv6 address
         credentials = ""
         if user_var is not None:
-            credentials = quote_plus(user_var[1])
-            if password_var is not None:
-                credentials += ":" + quote_plus(password_var[1])
-            credentials += "@"
+            if password_var is None:
+                raise ConfigurationError(
+                    f"{user_var[0]} is set but no password is: set MONGODB_PASSWORD"
+                    f" (or MONGODB_PASS), or unset {user_var[0]}"
+                )
+            credentials = f"{quote_plus(user_var[1])}:{quote_plus(password_var[1])}@"
         elif password_var is not None:
             raise ConfigurationError(
                 f"{password_var[0]} is set but no user name is: set MONGODB_USER (or MONGODB_NAME)"
@@ -155,13 +144,14 @@ class RedisSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> RedisSettings:
         """Build the settings from ``REDIS_*`` variables (see the README's table)."""
-        url_var = _first(env, "REDIS_URL", "REDIS_URI")
+        url_var = _first(env, *REDIS_URL_VARIABLES)
         if url_var is not None:
             name, url = url_var
             parts = urlsplit(url)
-            if parts.scheme not in {"redis", "rediss", "unix"}:
+            if parts.scheme not in {"redis", "rediss", "unix"} or "://" not in url:
                 raise ConfigurationError(
-                    f"{name} must start with redis://, rediss:// or unix://, got {parts.scheme!r}"
+                    f"{name} must be a URL starting with redis://, rediss:// or unix://"
+                    f" (e.g. redis://host:6379/0), got {redact_url(url)!r}"
                 )
             try:
                 parts.port  # noqa: B018 - raises ValueError on a bad port
@@ -194,7 +184,7 @@ class Settings:
 
     mongo: MongoSettings = field(default_factory=MongoSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
-    port: int = 5000
+    port: int = DEFAULT_PORT
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -206,5 +196,5 @@ class Settings:
         return cls(
             mongo=MongoSettings.from_env(env),
             redis=RedisSettings.from_env(env),
-            port=_port(env, "PORT", 5000),
+            port=resolve_port(env),  # _PORT (Rainbond 6), then PORT
         )

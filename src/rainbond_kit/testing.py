@@ -1,4 +1,10 @@
-"""pytest fixtures for apps built on rainbond-kit: real MongoDB (wire) and Redis servers.
+"""Testing apps built on rainbond-kit: client overrides, and real MongoDB (wire) and Redis servers.
+
+Swap the store clients of an app for fakes (or other servers) with :func:`override`; every
+singleton built over the old clients is reset on the way in and out::
+
+    with override(app, mongo_client=mongomock.MongoClient(), redis_client=fakeredis.FakeRedis()):
+        assert app.test_client().get("/api/v1/books").status_code == 200
 
 Enable in a ``conftest.py``::
 
@@ -11,26 +17,97 @@ per test session. Every test gets its own database (dropped afterwards).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pymongo
 import pytest
+import redis
+from flask import Flask
 
+from rainbond_kit.auth.container import AuthContainer, get_auth_container
+from rainbond_kit.containers import Container
 from rainbond_kit.embedded import RedisProcess, running_mongo
 from rainbond_kit.errors import ConfigurationError
+from rainbond_kit.extension_state import get_state
 from rainbond_kit.settings import RedisSettings, Settings
 
 __all__ = [
     "mongo_client",
     "mongo_db_name",
     "mongo_uri",
+    "override",
+    "override_stores",
     "rainbond_env",
     "rainbond_settings",
     "redis_url",
 ]
+
+
+def _reset_dependents(app: Flask, container: Container, auth: AuthContainer) -> None:
+    """Drop every singleton built over the store clients, and the created-indexes record."""
+    container.mongo_db.reset()
+    auth.db.reset()
+    auth.cache.reset()
+    get_state(app).indexed.clear()
+
+
+@contextlib.contextmanager
+def override(
+    app: Flask,
+    *,
+    mongo_client: pymongo.MongoClient[Any] | None = None,
+    redis_client: redis.Redis | None = None,
+    auth_redis_client: redis.Redis | None = None,
+) -> Iterator[Container]:
+    """Use these clients in ``app`` inside the block; yield the app's container.
+
+    Everything built over the replaced clients (the default database, the auth center's
+    database, the permission cache, the rate limiter, the created-indexes record) is reset on
+    entry and again on exit, so nothing built over a fake outlives the block nor anything
+    built before it leaks in. ``redis_client`` also serves the auth center's sessions unless
+    ``auth_redis_client`` is given, and switches the Redis-backed features on.
+    """
+    state = get_state(app)
+    container = state.container
+    auth = get_auth_container(app)
+    redis_enabled = state.redis_enabled
+    auth_redis_client = auth_redis_client or redis_client
+    with contextlib.ExitStack() as stack:
+        if mongo_client is not None:
+            stack.enter_context(container.mongo_client.override(mongo_client))
+        if redis_client is not None:
+            stack.enter_context(container.redis_client.override(redis_client))
+            state.redis_enabled = True
+        if auth_redis_client is not None:
+            stack.enter_context(auth.redis.override(auth_redis_client))
+        _reset_dependents(app, container, auth)
+        try:
+            yield container
+        finally:
+            state.redis_enabled = redis_enabled
+            _reset_dependents(app, container, auth)
+
+
+#: What the :func:`override_stores` fixture yields: ``(app, mongo_client=..., redis_client=...)``.
+OverrideStores = Callable[..., Container]
+
+
+@pytest.fixture
+def override_stores() -> Iterator[OverrideStores]:
+    """Factory: ``override_stores(app, mongo_client=..., redis_client=...)`` -> the container.
+
+    :func:`override` for the rest of the test, undone at teardown.
+    """
+    with contextlib.ExitStack() as stack:
+
+        def apply(app: Flask, **clients: Any) -> Container:
+            return stack.enter_context(override(app, **clients))
+
+        yield apply
 
 
 @pytest.fixture(scope="session")
@@ -42,8 +119,9 @@ def mongo_uri() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
-    """URL of a Redis server: ``REDIS_URL``/``REDIS_HOST`` if set, else ``redis-server`` from PATH."""
-    if os.environ.get("REDIS_URL", "").strip() or os.environ.get("REDIS_HOST", "").strip():
+    """URL of a Redis server: the configured one (``REDIS_URL``, ``REDIS_URI``, ``REDIS_HOST``, ...)
+    if any, else ``redis-server`` from PATH."""
+    if RedisSettings.from_env(os.environ).configured:
         yield RedisSettings.from_env(os.environ).url
         return
     try:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
+from rainbond_kit.data.epoch import from_millis
 from rainbond_kit.errors import BadRequestError
 
 __all__ = ["END_OF_DAY", "parse_date", "parse_timestamp", "seconds_between"]
@@ -42,7 +43,7 @@ def parse_timestamp(value: int | str) -> datetime:
         )
     number = int(text)
     if len(text) == 13:
-        return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=number)
+        return from_millis(number)
     return datetime.fromtimestamp(number, tz=timezone.utc)
 
 

@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 
 from rainbond_kit.auth import AuthSettings, document_token_security, init_auth
+from rainbond_kit.auth.container import get_auth_container
 from rainbond_kit.auth.registration import register_permissions
 from rainbond_kit.extension_state import get_api
 from tests.conftest import KitAppFactory
@@ -132,9 +133,7 @@ def test_registration_idempotent_and_concurrent(
 
     def start(app: Flask) -> None:
         try:
-            register_permissions(
-                app.extensions["rainbond_kit"].container.auth_db(), settings, per_defaults
-            )
+            register_permissions(get_auth_container(app).db(), settings, per_defaults)
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 

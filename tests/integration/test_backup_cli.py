@@ -52,6 +52,12 @@ UNREACHABLE = "mongodb://127.0.0.1:{port}/"
             "Error: cannot reach MongoDB server mongodb://127.0.0.1:{port}/ (no answer within 0.3 s)",
         ),
         (
+            ["backup"],
+            {"REDIS_URL": "redis://127.0.0.1:{port}/0"},
+            1,
+            "Error: cannot reach Redis redis://127.0.0.1:{port}/0 (",
+        ),
+        (
             ["restore", "--db", "a.b", "--from", "."],
             {},
             2,
@@ -67,7 +73,7 @@ def test_failures_are_one_line_without_traceback(
     message: str,
     tmp_path: Path,
 ) -> None:
-    """Bad schedule values, an unset database and an unreachable server: one 'Error:' line, exit 1 or 2."""
+    """Bad schedule values, an unset database, an unreachable server or Redis: one 'Error:' line."""
     port = free_port()
     variables = {k: v.format(port=port) for k, v in variables.items()}
     full = {**env, "MONGODB_TIMEOUT_MS": "300", **variables}

@@ -10,8 +10,8 @@ import pytest
 import redis
 from flask import Flask
 
+from rainbond_kit.compat.clients import close_pools
 from rainbond_kit.compat.redis_connect import RedisConnect
-from rainbond_kit.redis_pools import close_pools
 from tests.unit.compat_app import seed_app
 
 

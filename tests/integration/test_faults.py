@@ -75,9 +75,18 @@ class Outage:
     restart_at: float
 
     def split(self, calls: list[Call]) -> tuple[list[Call], list[Call]]:
-        """The calls answered before the stop, and those sent while the server was gone."""
+        """The calls answered before the stop, and those sent and answered while it was gone.
+
+        A call sent just before the restart may wait in server selection and be served by the
+        restarted server (a 201): only calls answered before the restart must be 503s.
+        """
         before = [c for c in calls if c.started + c.latency < self.stopping_at]
-        return before, [c for c in calls if self.fault_at < c.started < self.restart_at]
+        during = [
+            c
+            for c in calls
+            if self.fault_at < c.started and c.started + c.latency < self.restart_at
+        ]
+        return before, during
 
 
 def _outage(url: str, server: ChildServer, *, after: float, length: float) -> Outage:

@@ -59,6 +59,7 @@ def gunicorn(mongo_uri: str, mongo_db_name: str, redis_url: str) -> Iterator[tup
         "MONGODB_DB": mongo_db_name,
         "REDIS_URL": redis_url,
         "PYTHONPATH": str(ROOT),
+        "RAINBOND_AUTH": "off",  # production demands an explicit decision
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-k", "gthread",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator, Mapping
+from datetime import datetime, timezone
 from typing import Any
 
 import marshmallow as ma
@@ -17,6 +18,7 @@ from openapi_spec_validator import validate
 from pymongo.database import Database
 
 from rainbond_kit import Container, RainbondKit, Settings, get_api
+from rainbond_kit.data.epoch import to_millis
 from rainbond_kit.resource import ResourceView
 
 
@@ -76,9 +78,10 @@ def client(app: Flask) -> FlaskClient:
 
 
 def test_unique_index_created_and_duplicate_is_409(client: FlaskClient, app: Flask) -> None:
-    """Declared indexes exist after start-up; a duplicate email is a 409 envelope."""
+    """Declared indexes exist after the first request; a duplicate email is a 409 envelope."""
     from rainbond_kit import get_container
 
+    assert client.get("/users").status_code == 200
     names = {i["name"] for i in get_container(app).mongo_db()["users"].list_indexes()}
     assert "email_unique" in names
     assert client.post("/users", json={"email": "a@x.io", "name": "a"}).status_code == 201
@@ -176,3 +179,26 @@ def test_openapi_document_is_valid_and_complete(client: FlaskClient) -> None:
     out = spec["components"]["schemas"]["UsersItem"]["properties"]
     assert out["secret"]["writeOnly"] is True  # accepted, never returned
     assert out["id"]["readOnly"] is True
+
+
+def test_if_match_is_exact_far_in_the_future(client: FlaskClient, app: Flask) -> None:
+    """If-Match of a document written at 2243-01-01T00:00:00.001 matches its own ETag.
+
+    Regression: the ETag was parsed with a float division (``int(tag) / 1000``), which turned
+    that moment into .000999 and answered a spurious 412.
+    """
+    from rainbond_kit import get_container
+
+    moment = datetime(2243, 1, 1, 0, 0, 0, 1000, tzinfo=timezone.utc)
+    users = get_container(app).mongo_db()["users"]
+    uid = users.insert_one(
+        {"email": "far@x.io", "name": "far", "creation_time": moment, "update_time": moment}
+    ).inserted_id
+    etag = client.get(f"/users/{uid}").headers["ETag"]
+    assert etag == f'"{to_millis(moment)}"'
+    response = client.patch(f"/users/{uid}", json={"name": "near"}, headers={"If-Match": etag})
+    assert response.status_code == 200
+    assert response.get_json()["name"] == "near"
+    # a value past datetime's range names no current ETag: 412, not a 500
+    huge = client.patch(f"/users/{uid}", json={"name": "x"}, headers={"If-Match": f'"{"9" * 31}"'})
+    assert huge.status_code == 412

@@ -95,3 +95,25 @@ def test_database_name_rules() -> None:
 def test_explicit_timeout_is_kept() -> None:
     """MONGODB_TIMEOUT_MS, when set, wins over the 3 s default."""
     assert mongo_settings({"MONGODB_TIMEOUT_MS": "700"}).server_selection_timeout_ms == 700
+
+
+def test_snapshot_lock_and_redis_variables() -> None:
+    """BACKUP_SNAPSHOT (flag beats it), BACKUP_LOCK_TTL, and Redis only when a variable names one."""
+    config = BackupConfig.from_env(SEED_ENV)
+    assert (config.snapshot, config.redis, config.lock_ttl) == (False, None, 21600)
+    env = {
+        **SEED_ENV,
+        "BACKUP_SNAPSHOT": "yes",
+        "BACKUP_LOCK_TTL": "900",
+        "REDIS_HOST": "redis-6379",
+        "REDIS_PASSWORD": "s3cret",
+    }
+    config = BackupConfig.from_env(env)
+    assert (config.snapshot, config.lock_ttl) == (True, 900)
+    assert config.redis is not None
+    assert config.redis.url == "redis://:s3cret@redis-6379:6379/0"
+    assert BackupConfig.from_env(env, snapshot=False).snapshot is False
+    with pytest.raises(ConfigurationError, match=r"^BACKUP_SNAPSHOT must be true or false"):
+        BackupConfig.from_env({**SEED_ENV, "BACKUP_SNAPSHOT": "maybe"})
+    with pytest.raises(ConfigurationError, match=r"^BACKUP_LOCK_TTL must be a number"):
+        BackupConfig.from_env({**SEED_ENV, "BACKUP_LOCK_TTL": "soon"})

@@ -1,4 +1,4 @@
-"""Dump files without a server: metadata format, dump discovery, index specs, multipart body, progress."""
+"""Dump files without a server: metadata format, multipart body, progress."""
 
 from __future__ import annotations
 
@@ -8,99 +8,42 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
-import pytest
-from bson import json_util
 from bson.binary import Binary
 from bson.son import SON
 
-from rainbond_kit.backup.dump import collection_metadata
-from rainbond_kit.backup.errors import BackupError
+from rainbond_kit.backup.dump import collection_metadata, metadata_json
 from rainbond_kit.backup.progress import Progress, Totals
-from rainbond_kit.backup.restore import _index_models, find_dump_dir, read_dump
 from rainbond_kit.backup.upload import multipart_body
 
 UID = uuid.UUID("12345678-1234-5678-1234-567812345678")
 
 
 def test_metadata_matches_mongodump_format() -> None:
-    """metadata.json holds options, indexes without ns, the uuid as hex and the collection name."""
+    """metadata.json is mongodump's: options, indexes as listed, uuid as hex, collectionName.
+
+    Compact canonical Extended JSON in that key order, UTF-8 unescaped (Go's
+    ``bson.MarshalExtJSON(meta, true, false)`` in ``metadata_dump.go``).
+    """
     info = {
-        "name": "items",
+        "name": "订单",
         "type": "collection",
-        "options": {"capped": True, "size": 4096},
+        "options": SON([("capped", True), ("size", 4096)]),
         "info": {"uuid": Binary(UID.bytes, 4)},
     }
-    index = SON([("v", 2), ("key", SON([("a", 1)])), ("name", "a_1"), ("ns", "db.items")])
-    meta = collection_metadata(info, [index])
-    assert meta == {
-        "indexes": [{"v": 2, "key": {"a": 1}, "name": "a_1"}],
-        "uuid": UID.hex,
-        "collectionName": "items",
-        "type": "collection",
-        "options": {"capped": True, "size": 4096},
-    }
+    index = SON([("v", 2), ("key", SON([("a", 1)])), ("name", "a_1")])
+    assert (
+        metadata_json(collection_metadata(info, [index]))
+        == (
+            '{"options":{"capped":true,"size":{"$numberInt":"4096"}},'
+            '"indexes":[{"v":{"$numberInt":"2"},"key":{"a":{"$numberInt":"1"}},"name":"a_1"}],'
+            f'"uuid":"{UID.hex}","collectionName":"订单"}}'
+        ).encode()
+    )
     assert collection_metadata({"name": "v", "info": {"uuid": UID}}, [])["uuid"] == UID.hex
-    assert collection_metadata({"name": "v"}, [])["uuid"] == ""
-
-
-def _write_dump(folder: Path, *names: str) -> None:
-    folder.mkdir(parents=True)
-    for name in names:
-        (folder / name).write_bytes(b"")
-
-
-def test_find_dump_dir_accepts_backup_or_database_folder(tmp_path: Path) -> None:
-    """--from may name the backup directory (one database inside) or the database folder."""
-    _write_dump(tmp_path / "b" / "shop", "items.bson")
-    assert find_dump_dir(tmp_path / "b") == tmp_path / "b" / "shop"
-    assert find_dump_dir(tmp_path / "b" / "shop") == tmp_path / "b" / "shop"
-
-
-def test_find_dump_dir_errors(tmp_path: Path) -> None:
-    """An empty directory, or one with several databases, is a clear error."""
-    (tmp_path / "empty").mkdir()
-    with pytest.raises(BackupError, match=r"no dump found in .*empty"):
-        find_dump_dir(tmp_path / "empty")
-    _write_dump(tmp_path / "many" / "a", "x.bson")
-    _write_dump(tmp_path / "many" / "b", "y.bson.gz")
-    with pytest.raises(BackupError, match=r"several databases \(a, b\)"):
-        find_dump_dir(tmp_path / "many")
-
-
-def test_read_dump_pairs_files_and_prefers_metadata_name(tmp_path: Path) -> None:
-    """Data and metadata files pair by stem; the metadata's collectionName wins over the file name."""
-    folder = tmp_path / "shop"
-    _write_dump(folder, "a%2Fb.bson.gz", "plain.bson", "v.metadata.json", "notes.txt")
-    (folder / "a%2Fb.metadata.json").write_text('{"collectionName": "a/b", "indexes": []}')
-    (folder / "v.metadata.json").write_text(
-        '{"collectionName": "v", "type": "view", "options": {"viewOn": "plain", "pipeline": []}}'
-    )
-    dumps = read_dump(folder)
-    assert [(d.name, d.data and d.data.name, d.is_view) for d in dumps] == [
-        ("a/b", "a%2Fb.bson.gz", False),
-        ("plain", "plain.bson", False),
-        ("v", None, True),
-    ]
-
-
-def test_bad_metadata_json_is_a_backup_error(tmp_path: Path) -> None:
-    """A corrupt metadata file names the file."""
-    _write_dump(tmp_path / "shop", "x.bson")
-    (tmp_path / "shop" / "x.metadata.json").write_text("{not json")
-    with pytest.raises(BackupError, match=r"^x.metadata.json is not valid JSON"):
-        read_dump(tmp_path / "shop")
-
-
-def test_index_models_keep_order_unique_and_name() -> None:
-    """Index specs from canonical JSON keep key order, direction, name and options; _id_ is skipped."""
-    meta = json_util.loads(
-        '{"indexes": [{"v": {"$numberInt": "2"}, "key": {"_id": {"$numberInt": "1"}}, "name": "_id_"},'
-        ' {"v": {"$numberInt": "2"}, "key": {"b": {"$numberInt": "-1"}, "a": {"$numberInt": "1"}},'
-        ' "name": "ba", "unique": true, "ns": "x.y"}]}'
-    )
-    [model] = _index_models(meta)
-    assert model.document == {"key": SON([("b", -1), ("a", 1)]), "name": "ba", "unique": True}
-    assert list(model.document["key"]) == ["b", "a"]
+    assert collection_metadata({"name": "v", "options": {}}, []) == {
+        "indexes": [],
+        "collectionName": "v",
+    }
 
 
 def test_multipart_body_is_parseable_and_exact(tmp_path: Path) -> None:

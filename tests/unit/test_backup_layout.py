@@ -7,7 +7,6 @@ from pathlib import Path
 
 from rainbond_kit.backup.layout import (
     backup_name,
-    collection_file_stem,
     list_backups,
     new_backup_dir,
     prune_backups,
@@ -61,9 +60,3 @@ def test_new_backup_dir_never_collides(tmp_path: Path) -> None:
 def test_missing_out_dir_lists_nothing(tmp_path: Path) -> None:
     """An out directory that does not exist yet has no backups."""
     assert list_backups(tmp_path / "nope", "shop") == []
-
-
-def test_collection_file_stem_escapes_separators() -> None:
-    """Collection names cannot escape the dump directory; other characters stay readable."""
-    assert collection_file_stem("a/../b\\c%d") == "a%2F..%2Fb%5Cc%25d"
-    assert collection_file_stem("订单") == "订单"

@@ -228,7 +228,7 @@ def test_not_a_dict_is_bad_format(app: Flask) -> None:
 
 def test_schemas_are_cached(app: Flask) -> None:
     """The same verify/optional signature reuses one schema."""
-    from rainbond_kit.typed_schema import schema_for
+    from rainbond_kit.compat.typed_schema import schema_for
 
     one = schema_for({"a": int}, optional=["b"])
     assert schema_for({"a": int}, optional=("b",)) is one

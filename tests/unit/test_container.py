@@ -74,7 +74,7 @@ def test_get_container_without_extension_is_a_clear_error() -> None:
 
 
 def test_unconfigured_unreachable_redis_is_disabled(caplog: Any) -> None:
-    """No Redis configured and none answering: features are disabled with a warning, no crash."""
+    """No Redis configured: features are disabled with a warning, and nothing is probed."""
     from rainbond_kit.extension_state import get_state
     from rainbond_kit.settings import MongoSettings, RedisSettings
 

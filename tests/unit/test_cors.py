@@ -71,3 +71,55 @@ def test_errors_carry_cors_headers(offline_settings: Settings) -> None:
     )
     assert response.status_code == 404
     assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def _allowed(app: Flask, origin: str) -> str | None:
+    response = app.test_client().get("/ping", headers={"Origin": origin})
+    return response.headers.get("Access-Control-Allow-Origin")
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [
+        ("https://a.example.com", True),
+        ("https://deep.a.example.com", True),
+        ("https://A.Example.COM", True),
+        ("https://example.com", False),  # '*.' means a subdomain, not the apex
+        ("https://aexample.com", False),
+        ("https://aexample.com.attacker.net", False),  # '.' is not "any character"
+        ("https://a.example.com.attacker.net", False),
+        ("http://a.example.com", False),  # scheme is part of the origin
+        ("https://a.example.com:8443", False),  # so is the port
+        ("https://ui.example", True),
+        ("https://ui.example.evil", False),
+        ("https://uiXexample", False),
+    ],
+)
+def test_wildcard_subdomain_patterns_mean_what_they_say(
+    offline_settings: Settings, origin: str, allowed: bool
+) -> None:
+    """Configured origins are not regexes: '*.' is one or more subdomain labels, '.' is a dot."""
+    app = _app(
+        offline_settings,
+        RAINBOND_CORS_ORIGINS="https://*.example.com, https://ui.example",
+        RAINBOND_CORS_CREDENTIALS=True,
+    )
+    assert _allowed(app, origin) == (origin if allowed else None)
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://ui.example/",  # a path
+        "https://*example.com",  # wildcard not before a dot
+        "https://a.*.example.com",  # wildcard not leftmost
+        "https://.*\\.example\\.com",  # a regex
+        "ui.example",  # no scheme
+        "https://ui.example:99999",
+        "https://ui.example:80:80",
+    ],
+)
+def test_malformed_origins_are_refused_at_start_up(offline_settings: Settings, origin: str) -> None:
+    with pytest.raises(ConfigurationError, match="RAINBOND_CORS_ORIGINS") as raised:
+        _app(offline_settings, RAINBOND_CORS_ORIGINS=origin, RAINBOND_CORS_CREDENTIALS=True)
+    assert repr(origin) in str(raised.value)

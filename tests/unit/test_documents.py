@@ -10,8 +10,11 @@ from decimal import Decimal
 
 import pytest
 from bson import Binary, Decimal128, ObjectId, Timestamp
+from hypothesis import given
+from hypothesis import strategies as st
 
-from rainbond_kit.documents import object_id, to_jsonable, to_millis, to_public, to_public_list
+from rainbond_kit.data.documents import object_id, to_jsonable, to_public, to_public_list
+from rainbond_kit.data.epoch import from_millis, to_millis
 from rainbond_kit.errors import BadRequestError
 
 OID = ObjectId("60053fa139842d28d7563c6c")
@@ -98,3 +101,15 @@ def test_object_id() -> None:
         with pytest.raises(BadRequestError) as info:
             object_id(bad)
         assert info.value.code == 400
+
+
+@given(st.integers(min_value=-62_135_596_800_000, max_value=253_402_300_799_999))
+def test_millis_round_trip_is_exact(millis: int) -> None:
+    """from_millis and to_millis are exact inverses (integer arithmetic: no float rounding)."""
+    assert to_millis(from_millis(millis)) == millis
+
+
+def test_from_millis_far_future_keeps_the_millisecond() -> None:
+    """2243-01-01T00:00:00.001 survives the trip (a float division gave .000999)."""
+    moment = datetime(2243, 1, 1, 0, 0, 0, 1000, tzinfo=timezone.utc)
+    assert from_millis(to_millis(moment)) == moment

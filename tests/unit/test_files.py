@@ -243,3 +243,58 @@ def test_missing_directory_zip_is_404(bare_app: Flask, tree: Path) -> None:
     """Zipping a directory that does not exist is a 404."""
     with bare_app.test_request_context(), pytest.raises(Exception, match="directory not found"):
         stream_directory_zip(tree / "nope", "x.zip")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["a" * 256, "sub/" + "b" * 300, "报" * 86, "x/" * 2100],  # 86 CJK chars = 258 bytes
+)
+def test_over_long_names_are_400_not_500(client: FlaskClient, name: str) -> None:
+    """Names the file system would refuse (ENAMETOOLONG) are a 400 envelope on every helper."""
+    for route in ("/dl/", "/stream/"):
+        response = client.get(route + name)
+        assert response.status_code == 400, route
+        assert response.get_json()["message"] == "file name not allowed"
+
+
+def test_longest_allowed_name_is_a_plain_404(client: FlaskClient) -> None:
+    assert client.get("/dl/" + "a" * 255).status_code == 404
+
+
+@pytest.mark.parametrize("victim", ["app.py", "secret"])
+def test_saved_zip_never_overwrites_other_files(bare_app: Flask, tree: Path, victim: str) -> None:
+    """A client-chosen zip name cannot replace a non-zip file beside the folder (409, kept)."""
+    target = tree.parent / victim
+    if not target.exists():
+        target.write_text("print('keep me')\n")
+    before = target.read_bytes()
+    renamed = tree.parent / (victim + ".zip")
+    renamed.write_bytes(before)  # same bytes under a .zip name: still not a zip
+    with bare_app.test_request_context():
+        with pytest.raises(Exception, match=r"must end in \.zip"):
+            stream_directory_zip(tree, victim, save_to=tree.parent)
+        with pytest.raises(Exception, match="is not a zip") as raised:
+            stream_directory_zip(tree, renamed.name, save_to=tree.parent)
+    assert getattr(raised.value, "code", None) == 409
+    assert target.read_bytes() == before
+    assert renamed.read_bytes() == before
+    assert not [p for p in os.listdir(tree.parent) if p.endswith(".part")]
+
+
+def test_saved_zip_replaces_an_earlier_zip(bare_app: Flask, tree: Path) -> None:
+    """Saving twice under one name replaces the first zip (the seed's repeat-call case)."""
+    with bare_app.test_request_context():
+        stream_directory_zip(tree, "copy.zip", save_to=tree.parent).close()
+        (tree / "sub" / "new.txt").write_text("N")
+        stream_directory_zip(tree, "COPY.zip".lower(), save_to=tree.parent).close()
+    assert "sub/new.txt" in zipfile.ZipFile(tree.parent / "copy.zip").namelist()
+
+
+def test_saved_zip_refuses_a_directory_or_symlink_of_that_name(bare_app: Flask, tree: Path) -> None:
+    (tree.parent / "d.zip").mkdir()
+    (tree.parent / "l.zip").symlink_to(tree / "clip.mp4")
+    with bare_app.test_request_context():
+        for name in ("d.zip", "l.zip"):
+            with pytest.raises(Exception, match="is not a zip"):
+                stream_directory_zip(tree, name, save_to=tree.parent)
+    assert (tree / "clip.mp4").read_bytes() == VIDEO

@@ -11,6 +11,7 @@ from bson import ObjectId
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rainbond_kit.data.paging import keyset_filter
 from rainbond_kit.errors import BadRequestError
 from rainbond_kit.query import (
     FieldSpec,
@@ -18,7 +19,6 @@ from rainbond_kit.query import (
     QuerySpec,
     decode_cursor,
     encode_cursor,
-    keyset_filter,
     parse_list_query,
 )
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 
 from rainbond_kit import __version__
 from rainbond_kit.cli import main
-from rainbond_kit.scaffold import NAME_RULE, ScaffoldError, render, template_files
+from rainbond_kit.scaffold import NAME_RULE, ScaffoldError, render, template_files, vendor
 
 EXPECTED_FILES = {
     ".env.example",
@@ -30,6 +30,20 @@ EXPECTED_FILES = {
     "tests/test_items_integration.py",
     "tests/test_items_unit.py",
 }
+
+
+WHEEL = f"vendor/rainbond_kit-{__version__}-py3-none-any.whl"
+
+
+@pytest.fixture(autouse=True)
+def fake_running_wheel(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Stand-in for the running rainbond-kit's wheel (tests/integration vendor the real one)."""
+    wheel = tmp_path_factory.mktemp("wheel") / Path(WHEEL).name
+    wheel.write_bytes(b"PK fake wheel")
+    monkeypatch.setattr(vendor, "_running_wheel", lambda: wheel)
+    return wheel
 
 
 def _invoke(args: list[str], cwd: Path) -> Result:
@@ -51,7 +65,7 @@ def _success(name: str, shown: str | None = None) -> str:
         f"Successfully created `{name}` component. Run command:\n"
         f"$ cd {shown or name}\n"
         "$ python3 -m venv .venv\n"
-        "$ .venv/bin/pip install -r requirements.txt\n"
+        "$ .venv/bin/pip install -r requirements-dev.txt\n"
         "$ .venv/bin/python app.py\n"
     )
 
@@ -66,18 +80,28 @@ def test_new_writes_the_project_with_the_name_substituted(tmp_path: Path) -> Non
     result = _invoke(["new", "shop-api"], tmp_path)
     assert result.exit_code == 0, result.output
     root = tmp_path / "shop-api"
-    assert _files(root) == EXPECTED_FILES
+    assert _files(root) == {*EXPECTED_FILES, WHEEL}
+    assert (root / WHEEL).read_bytes() == b"PK fake wheel"
     for relative in EXPECTED_FILES:
         assert "{{" not in (root / relative).read_text(encoding="utf-8"), relative
     assert (root / "README.md").read_text().startswith("# shop-api\n")
     assert 'NAME = "shop-api"' in (root / "app.py").read_text()
     assert "MONGODB_DB=shop-api\n" in (root / ".env.example").read_text()
     assert 'proc_name = "shop-api"' in (root / "gunicorn.conf.py").read_text()
-    requirements = (root / "requirements.txt").read_text().splitlines()
-    assert f"rainbond-kit[embedded]>={__version__}" in requirements
-    assert "gunicorn>=22" in requirements
-    dev = (root / "requirements-dev.txt").read_text().splitlines()
-    assert {"-r requirements.txt", f"rainbond-kit[test]>={__version__}", "pytest>=8"} <= set(dev)
+    requirements = [
+        line for line in (root / "requirements.txt").read_text().splitlines() if line[:1] != "#"
+    ]
+    assert requirements == ["--find-links vendor", f"rainbond-kit=={__version__}", "gunicorn>=22"]
+    dev = [
+        line for line in (root / "requirements-dev.txt").read_text().splitlines() if line[:1] != "#"
+    ]
+    assert dev == [
+        "-r requirements.txt",
+        f"rainbond-kit[embedded]=={__version__}",
+        "mongomock>=4.1",
+        "pytest>=8",
+    ]
+    assert "secantus" not in (root / "requirements.txt").read_text().lower()
     assert (root / "Procfile").read_text() == "web: gunicorn app:app --config gunicorn.conf.py\n"
     assert 'pytest_plugins = ["rainbond_kit.testing"]' in (root / "tests/conftest.py").read_text()
 
@@ -94,7 +118,7 @@ def test_dash_c_is_the_same_command(tmp_path: Path) -> None:
     result = _invoke(["-c", "demo_component"], tmp_path)
     assert result.exit_code == 0
     assert result.output == _success("demo_component")
-    assert _files(tmp_path / "demo_component") == EXPECTED_FILES
+    assert _files(tmp_path / "demo_component") == {*EXPECTED_FILES, WHEEL}
 
 
 def test_directory_option_chooses_the_parent(tmp_path: Path) -> None:
@@ -103,7 +127,7 @@ def test_directory_option_chooses_the_parent(tmp_path: Path) -> None:
     result = _invoke(["new", "svc", "--directory", "projects"], tmp_path)
     assert result.exit_code == 0
     assert result.output == _success("svc", "projects/svc")
-    assert _files(tmp_path / "projects" / "svc") == EXPECTED_FILES
+    assert _files(tmp_path / "projects" / "svc") == {*EXPECTED_FILES, WHEEL}
 
 
 def test_missing_parent_directory_is_refused(tmp_path: Path) -> None:
@@ -197,7 +221,7 @@ def test_render_refuses_unknown_tokens() -> None:
 def _gunicorn_settings(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **env: str
 ) -> dict[str, Any]:
-    for name in ("PORT", "WEB_CONCURRENCY", "MEMORY_SIZE", "GUNICORN_TIMEOUT"):
+    for name in ("_PORT", "PORT", "WEB_CONCURRENCY", "MEMORY_SIZE", "GUNICORN_TIMEOUT"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -211,17 +235,19 @@ def _gunicorn_settings(
 def test_gunicorn_config_reads_port_and_sizes_workers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """bind follows PORT (default 5000); workers = min(2*CPU+1, MB // 128), at least 1."""
+    """bind follows _PORT, then PORT (default 5000); workers = min(2*CPU+1, MB // 128), >= 1."""
     default = _gunicorn_settings(tmp_path, monkeypatch)
     assert default["bind"] == "0.0.0.0:5000"
     assert default["worker_class"] == "sync"
     assert (default["accesslog"], default["errorlog"]) == ("-", "-")
-    assert default["preload_app"] is False
+    assert default["preload_app"] is True
     assert default["timeout"] == 30
     assert default["graceful_timeout"] == 25
     cpus = default["cpu_count"]()
     small = _gunicorn_settings(tmp_path, monkeypatch, PORT="8080", MEMORY_SIZE="small")
     assert small["bind"] == "0.0.0.0:8080"
+    both = _gunicorn_settings(tmp_path, monkeypatch, _PORT="8081", PORT="8080")
+    assert both["bind"] == "0.0.0.0:8081"
     assert small["workers"] == min(2 * cpus + 1, 2)
     assert _gunicorn_settings(tmp_path, monkeypatch, MEMORY_SIZE="64")["workers"] == 1
     big = _gunicorn_settings(tmp_path, monkeypatch, MEMORY_SIZE="2048")
@@ -232,17 +258,74 @@ def test_gunicorn_config_reads_port_and_sizes_workers(
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"PORT": "abc"}, "PORT must be a whole number, got 'abc'"),
-        ({"PORT": "70000"}, "PORT must be 1-65535, got 70000"),
+        ({"PORT": "abc"}, "PORT must be a port number (1-65535), got 'abc'"),
+        ({"_PORT": "70000"}, "_PORT must be a port number (1-65535), got 70000"),
         ({"WEB_CONCURRENCY": "0"}, "WEB_CONCURRENCY must be at least 1, got 0"),
     ],
 )
 def test_gunicorn_config_refuses_malformed_values(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    env: dict[str, str],
+    message: str,
 ) -> None:
-    """A malformed PORT or WEB_CONCURRENCY stops gunicorn with a message naming it."""
-    with pytest.raises(SystemExit, match=message):
+    """A malformed _PORT/PORT or WEB_CONCURRENCY: one line naming it, exit code 2."""
+    with pytest.raises(SystemExit) as info:
         _gunicorn_settings(tmp_path, monkeypatch, **env)
+    assert info.value.code == 2
+    assert capsys.readouterr().err == f"configuration error: {message}\n"
+
+
+@pytest.mark.parametrize(
+    ("line", "runtime", "dev"),
+    [
+        ("rainbond-kit==0.2.0", "rainbond-kit==0.2.0", "rainbond-kit[embedded]==0.2.0"),
+        (
+            "rainbond-kit @ git+https://git.example/kit.git@v1",
+            "rainbond-kit @ git+https://git.example/kit.git@v1",
+            "rainbond-kit[embedded] @ git+https://git.example/kit.git@v1",
+        ),
+        (
+            "rainbond_kit[embedded] >=0.1",
+            "rainbond_kit[embedded] >=0.1",
+            "rainbond-kit[embedded]>=0.1",
+        ),
+    ],
+)
+def test_kit_requirement_replaces_the_vendored_wheel(
+    tmp_path: Path, line: str, runtime: str, dev: str
+) -> None:
+    """--kit-requirement writes that line (extras added for development) and no vendor/."""
+    result = _invoke(["new", "svc", "--kit-requirement", line], tmp_path)
+    assert result.exit_code == 0, result.output
+    root = tmp_path / "svc"
+    assert _files(root) == EXPECTED_FILES
+    assert (root / "requirements.txt").read_text().splitlines()[1:] == [runtime, "gunicorn>=22"]
+    assert dev in (root / "requirements-dev.txt").read_text().splitlines()
+
+
+def test_kit_requirement_must_name_rainbond_kit(tmp_path: Path) -> None:
+    """A line for another package is refused and nothing is written."""
+    result = _invoke(["new", "svc", "--kit-requirement", "flask>=3"], tmp_path)
+    assert result.exit_code == 1
+    assert "--kit-requirement must be a requirement line for rainbond-kit" in result.output
+    assert not (tmp_path / "svc").exists()
+
+
+def test_unpackable_installation_names_the_way_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the running rainbond-kit cannot be packed, the error suggests --kit-requirement."""
+
+    def broken() -> Path:
+        raise vendor.VendorError("rainbond-kit is not installed (no package metadata)")
+
+    monkeypatch.setattr(vendor, "_running_wheel", broken)
+    result = _invoke(["new", "svc"], tmp_path)
+    assert result.exit_code == 1
+    assert "pass --kit-requirement" in result.output
+    assert not (tmp_path / "svc").exists()
 
 
 def test_generated_code_passes_ruff_with_default_settings(tmp_path: Path) -> None:

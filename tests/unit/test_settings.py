@@ -68,7 +68,16 @@ def test_uri_wins_and_options_pass_through() -> None:
         ({"REDIS_PORT": "70000"}, "REDIS_PORT must be between 1 and 65535, got 70000"),
         ({"PORT": "http"}, "PORT must be a port number"),
         ({"REDIS_DB": "-1"}, "REDIS_DB must be >= 0"),
-        ({"REDIS_URL": "http://x"}, "REDIS_URL must start with redis://"),
+        ({"REDIS_URL": "http://x"}, "REDIS_URL must be a URL starting with redis://"),
+        (
+            {"REDIS_URL": "localhost:6379"},
+            "REDIS_URL must be a URL starting with redis://, rediss:// or unix://"
+            " (e.g. redis://host:6379/0), got 'localhost:6379'",
+        ),
+        (
+            {"MONGODB_HOST": "h", "MONGODB_USER": "u"},
+            "MONGODB_USER is set but no password is: set MONGODB_PASSWORD",
+        ),
         (
             {"MONGODB_HOST": "h", "MONGODB_PASSWORD": "x"},
             "MONGODB_PASSWORD is set but no user name",
@@ -120,4 +129,5 @@ def test_mongodb_user_is_a_collection_name_in_auth_center_deployments() -> None:
     env = {"MONGODB_HOST": "h", "MONGODB_USER": "sys_user", "MONGODB_PERMISSION": "sys_permission"}
     assert MongoSettings.from_env(env).uri == "mongodb://h:27017/"
     env["MONGODB_NAME"] = "login"
-    assert MongoSettings.from_env(env).uri == "mongodb://login@h:27017/"
+    env["MONGODB_PASS"] = "pw"
+    assert MongoSettings.from_env(env).uri == "mongodb://login:pw@h:27017/"

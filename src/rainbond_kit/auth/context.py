@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import g, request
 
+from rainbond_kit.auth.container import get_auth_container
 from rainbond_kit.auth.identity import Identity, token_from_request
 from rainbond_kit.auth.permissions import (
     ALL_CODES,
@@ -22,10 +23,10 @@ from rainbond_kit.auth.permissions import (
     row_filter,
 )
 from rainbond_kit.auth.settings import AuthSettings
-from rainbond_kit.auth.stores import store_errors
 from rainbond_kit.auth.tokens import InvalidTokenError, decode_token
+from rainbond_kit.caller import set_caller_key
+from rainbond_kit.data.store_errors import store_errors
 from rainbond_kit.errors import UnauthorizedError
-from rainbond_kit.extension_state import get_container
 
 __all__ = [
     "auth_settings",
@@ -46,7 +47,7 @@ _DEBUG_RECORD = AuthRecord(fallback=Permission(ALL_CODES, is_all_data=True))
 
 def auth_settings() -> AuthSettings:
     """The current app's :class:`AuthSettings`."""
-    settings: AuthSettings = get_container().auth_settings()
+    settings: AuthSettings = get_auth_container().settings()
     return settings
 
 
@@ -65,7 +66,7 @@ def authenticate() -> Identity:
     found = peek_identity()
     if found is not None:
         return found
-    container = get_container()
+    container = get_auth_container()
     settings = auth_settings()
     if settings.debug_user is not None:
         debug = settings.debug_user
@@ -86,7 +87,7 @@ def authenticate() -> Identity:
             log.info("auth: %s from %s", exc, request.remote_addr)
             raise UnauthorizedError("token verification failed") from None
         with store_errors("auth session store"):
-            active = container.auth_redis().get(claims.uid)
+            active = container.redis().get(claims.uid)
         if not isinstance(active, str) or not hmac.compare_digest(
             active.encode("utf-8"), claims.session_id.encode("utf-8")
         ):
@@ -95,16 +96,17 @@ def authenticate() -> Identity:
         identity = Identity(claims.uid, claims.user_name, claims.real_name, record.groups)
     setattr(g, _G_RECORD, record)
     setattr(g, _G_IDENTITY, identity)
+    set_caller_key(f"user:{identity.uid}")
     return identity
 
 
 def _record_for(uid: str) -> AuthRecord:
-    container = get_container()
-    cache = container.auth_cache()
+    container = get_auth_container()
+    cache = container.cache()
     record: AuthRecord | None = cache.get(uid)
     if record is None:
         with store_errors("auth database"):
-            record = load_record(container.auth_db(), auth_settings(), uid)
+            record = load_record(container.db(), auth_settings(), uid)
         if record is None:
             raise UnauthorizedError("the user no longer exists in the auth center")
         cache.put(uid, record)

@@ -8,13 +8,23 @@ The component shares three things with the auth center: the token signing secret
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from rainbond_kit.env import integer, number
 from rainbond_kit.errors import ConfigurationError
 
-__all__ = ["AuthSettings", "DebugUser", "TokenSettings"]
+__all__ = [
+    "AUTH_VARIABLES",
+    "REQUIRED_AUTH_VARIABLES",
+    "AuthSettings",
+    "DebugUser",
+    "TokenSettings",
+    "auth_from_env",
+    "near_miss_auth_variables",
+]
 
 DEFAULT_EXPIRATION = 3600
 DEFAULT_LEEWAY = 5
@@ -25,20 +35,6 @@ def _required(env: Mapping[str, str], name: str) -> str:
     value = env.get(name, "").strip()
     if not value:
         raise ConfigurationError(f"{name} is required for auth-center integration but is not set")
-    return value
-
-
-def _number(env: Mapping[str, str], name: str, default: float, *, integer: bool = True) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw) if integer else float(raw)
-    except ValueError:
-        kind = "an integer" if integer else "a number"
-        raise ConfigurationError(f"{name} must be {kind}, got {raw!r}") from None
-    if value < 0:
-        raise ConfigurationError(f"{name} must be >= 0, got {raw!r}")
     return value
 
 
@@ -69,7 +65,7 @@ class TokenSettings:
             raise ConfigurationError(
                 "SECRET_KEY is required for auth-center integration but is not set"
             )
-        redis_db = int(_number(env, "REDIS_DB_PERMISSION", -1))
+        redis_db = integer(env, "REDIS_DB_PERMISSION", -1)
         if redis_db < 0:
             raise ConfigurationError(
                 "REDIS_DB_PERMISSION is required for auth-center integration but is not set"
@@ -77,8 +73,8 @@ class TokenSettings:
         return cls(
             secret_key=secret,
             redis_db=redis_db,
-            expiration=int(_number(env, "EXPIRATION", DEFAULT_EXPIRATION)),
-            leeway=int(_number(env, "RAINBOND_AUTH_LEEWAY", DEFAULT_LEEWAY)),
+            expiration=integer(env, "EXPIRATION", DEFAULT_EXPIRATION),
+            leeway=integer(env, "RAINBOND_AUTH_LEEWAY", DEFAULT_LEEWAY),
         )
 
 
@@ -131,9 +127,7 @@ class AuthSettings:
             role_collection=_required(env, "MONGODB_ROLE"),
             user_collection=_required(env, "MONGODB_USER"),
             admin_users=admins,
-            cache_seconds=_number(
-                env, "RAINBOND_AUTH_CACHE_SECONDS", DEFAULT_CACHE_SECONDS, integer=False
-            ),
+            cache_seconds=number(env, "RAINBOND_AUTH_CACHE_SECONDS", DEFAULT_CACHE_SECONDS),
             debug_user=_debug_user(env),
             flask_secret=env.get("FLASK_SECRET_KEY", "") or env.get("SECRET_KEY", ""),
         )
@@ -149,3 +143,103 @@ def _debug_user(env: Mapping[str, str]) -> DebugUser | None:
             f"RAINBOND_AUTH_DEBUG_USER must be 'uid--user_name--real_name', got {raw!r}"
         )
     return DebugUser(*parts)
+
+
+#: what a complete auth configuration sets
+REQUIRED_AUTH_VARIABLES = (
+    "SECRET_KEY",
+    "REDIS_DB_PERMISSION",
+    "MONGODB_DB_NAME",
+    "MONGODB_PERMISSION",
+    "MONGODB_PERMISSIONSET",
+    "MONGODB_ROLE",
+    "MONGODB_USER",
+)
+#: setting any of these turns the auth-center integration on (``MONGODB_USER`` is left out:
+#: without auth it is the MongoDB login name)
+AUTH_VARIABLES = (*(n for n in REQUIRED_AUTH_VARIABLES if n != "MONGODB_USER"), "ADMIN_USER")
+_SWITCH = "RAINBOND_AUTH"
+#: other variables rainbond-kit reads, never mistaken for a misspelt auth variable
+_KNOWN = frozenset(
+    {
+        *REQUIRED_AUTH_VARIABLES,
+        *AUTH_VARIABLES,
+        _SWITCH,
+        "MONGODB_USERNAME",
+        "MONGODB_URI",
+        "MONGODB_HOST",
+        "MONGODB_PORT",
+        "MONGODB_PASSWORD",
+        "MONGODB_PASS",
+        "MONGODB_NAME",
+        "MONGODB_DB",
+        "MONGODB_DATABASE",
+        "MONGODB_TIMEOUT_MS",
+        "MONGODB_AUTH_SOURCE",
+        "MONGODB_AUTHSOURCE",
+        "REDIS_DB",
+        "RAINBOND_AUTH_DEBUG_USER",
+        "RAINBOND_AUTH_CACHE_SECONDS",
+        "RAINBOND_AUTH_LEEWAY",
+    }
+)
+
+
+def near_miss_auth_variables(env: Mapping[str, str]) -> dict[str, str]:
+    """Set variables whose names look like a misspelt auth variable -> the name meant."""
+    found: dict[str, str] = {}
+    for name in env:
+        upper = name.upper()
+        if name in _KNOWN or not env[name].strip():
+            continue
+        candidates = (*AUTH_VARIABLES, "MONGODB_USER")
+        if upper in candidates:  # wrong case: the variable is never read
+            found[name] = upper
+            continue
+        match = difflib.get_close_matches(upper, candidates, 1, 0.88)
+        if match:
+            found[name] = match[0]
+    return found
+
+
+def auth_from_env(
+    env: Mapping[str, str] | None = None, *, explicit_off: bool = False
+) -> AuthSettings | None:
+    """The auth settings, or ``None`` when auth is off; fails closed.
+
+    ``RAINBOND_AUTH=off`` turns auth off, ``on`` requires the full set. Unset, any auth
+    variable (or a near-miss name such as ``MONGODB_PERMISSIONS``) requires the full set;
+    none at all means off, unless ``explicit_off`` demands ``RAINBOND_AUTH=off``.
+
+    :raises ConfigurationError: the set is incomplete, a name is misspelt, or auth is off
+        without ``RAINBOND_AUTH=off`` where that is demanded; the message names what to set.
+    """
+    env = os.environ if env is None else env
+    switch = env.get(_SWITCH, "").strip().lower()
+    if switch not in {"", "on", "off"}:
+        raise ConfigurationError(f"{_SWITCH} must be 'on' or 'off', got {env[_SWITCH]!r}")
+    if switch == "off":
+        return None
+    misspelt = near_miss_auth_variables(env)
+    if misspelt:
+        name, meant = sorted(misspelt.items())[0]
+        raise ConfigurationError(
+            f"{name} is not an auth variable: did you mean {meant}? (auth stays closed"
+            f" until it is fixed; {_SWITCH}=off turns auth off)"
+        )
+    present = [name for name in AUTH_VARIABLES if env.get(name, "").strip()]
+    if not present and switch != "on":
+        if explicit_off:
+            raise ConfigurationError(
+                f"auth is not configured: set the auth-center variables"
+                f" ({', '.join(REQUIRED_AUTH_VARIABLES)}) or {_SWITCH}=off"
+            )
+        return None
+    missing = [name for name in REQUIRED_AUTH_VARIABLES if not env.get(name, "").strip()]
+    if missing:
+        given = ", ".join(present) if present else f"{_SWITCH}=on"
+        raise ConfigurationError(
+            f"auth is incomplete: {given} set but {', '.join(missing)} not"
+            f" (set them, or {_SWITCH}=off to run without auth)"
+        )
+    return AuthSettings.from_env(env)

@@ -9,9 +9,9 @@ from typing import Any
 from dependency_injector import providers
 from flask import Flask
 
+from rainbond_kit.auth.container import get_auth_container
 from rainbond_kit.auth.registration import register_permissions
 from rainbond_kit.auth.settings import AuthSettings
-from rainbond_kit.extension_state import get_container
 
 __all__ = ["init_auth"]
 
@@ -34,9 +34,9 @@ def init_auth(
     :raises RegistrationError: the auth center's MongoDB cannot take the registration.
     """
     settings = settings or AuthSettings.from_env()
-    container = get_container(app)
-    container.auth_settings.override(providers.Object(settings))
-    container.auth_cache.reset()
+    container = get_auth_container(app)
+    container.settings.override(providers.Object(settings))
+    container.cache.reset()
     if len(settings.tokens.secret_key.encode("utf-8")) < MIN_KEY_BYTES:
         log.warning(
             "auth: SECRET_KEY is shorter than %d bytes; tokens are accepted, but rotate it "
@@ -51,5 +51,5 @@ def init_auth(
         )
     specs = list(per_defaults)
     if specs:
-        register_permissions(container.auth_db(), settings, specs)
+        register_permissions(container.db(), settings, specs)
     return settings

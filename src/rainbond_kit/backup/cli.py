@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TypeVar
 
 import click
+import redis
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from rainbond_kit.backup.config import BackupConfig, check_database_name, mongo_settings
+from rainbond_kit.backup.lock import BackupLock, latest_fire_time, run_locked
 from rainbond_kit.backup.progress import Progress
 from rainbond_kit.backup.restore import restore_database
 from rainbond_kit.backup.runner import mongo_client, run_backup
@@ -57,18 +59,36 @@ def _guarded(action: Callable[[], T]) -> T:
     type=click.IntRange(min=0),
     help="Keep the newest N local backups, 0 keeps all [env: BACKUP_KEEP; default: 7].",
 )
-@click.option("--gzip/--no-gzip", default=None, help="Write .bson.gz files [env: BACKUP_GZIP].")
+@click.option(
+    "--gzip/--no-gzip",
+    default=None,
+    help="Write .bson.gz and .metadata.json.gz files [env: BACKUP_GZIP].",
+)
+@click.option(
+    "--snapshot/--no-snapshot",
+    default=None,
+    help="Read all collections at one cluster time (replica sets, MongoDB 5.0+) "
+    "[env: BACKUP_SNAPSHOT].",
+)
 def backup(
-    database: str | None, out: Path | None, once: bool, keep: int | None, gzip: bool | None
+    database: str | None,
+    out: Path | None,
+    once: bool,
+    keep: int | None,
+    gzip: bool | None,
+    snapshot: bool | None,
 ) -> None:
     """Back up a MongoDB database in mongodump's layout; upload it when URL is set.
 
     Without --once it runs on the cron schedule of DAY, DAY_OF_WEEK, HOUR, MINUTE and
     SECOND (default: daily at 03:00 UTC) until SIGTERM, which lets a running backup finish.
+    With REDIS_URL or REDIS_HOST set, replicas share a lock so one of them takes each backup.
     """
     env = os.environ
     config = _guarded(
-        lambda: BackupConfig.from_env(env, database=database, out=out, keep=keep, gzip=gzip)
+        lambda: BackupConfig.from_env(
+            env, database=database, out=out, keep=keep, gzip=gzip, snapshot=snapshot
+        )
     )
     progress = Progress()
     if once:
@@ -83,9 +103,20 @@ def backup(
 
     _guarded(check_server)
 
+    lock = _lock(config, progress)
+
     def job() -> None:
         try:
-            run_backup(config, progress)
+            if lock is None:
+                run_backup(config, progress)
+                return
+            fire = latest_fire_time(trigger, datetime.now(timezone.utc))
+            run_locked(
+                lock,
+                fire,
+                lambda check: run_backup(config, progress, before_commit=check),
+                progress.info,
+            )
         except RainbondError as exc:
             progress.info(f"backup failed: {exc}")
 
@@ -97,21 +128,43 @@ def backup(
     progress.info("backup scheduler stopped")
 
 
+def _lock(config: BackupConfig, progress: Progress) -> BackupLock | None:
+    if config.redis is None:
+        progress.info(
+            "no Redis configured (REDIS_URL/REDIS_HOST): every replica running this "
+            "scheduler takes its own backups"
+        )
+        return None
+    client = redis.Redis.from_url(
+        config.redis.url,
+        socket_timeout=config.redis.socket_timeout,
+        socket_connect_timeout=config.redis.socket_timeout,
+    )
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        raise _Failure(f"cannot reach Redis {config.redis.redacted_url} ({exc})", 1) from None
+    progress.info(f"replicas share the backup lock in Redis {config.redis.redacted_url}")
+    return BackupLock(client, config.database, ttl_ms=int(config.lock_ttl * 1000))
+
+
 @click.command()
 @click.option("--db", "database", required=True, metavar="TARGET", help="Database to restore into.")
 @click.option(
     "--from",
     "source",
     required=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="A backup directory (or its database folder), ours or mongodump's.",
+    type=click.Path(exists=True, path_type=Path),
+    help="A backup folder, its database folder, a folder of backups (the newest is "
+    "restored) or a .tar.gz; ours or mongodump's.",
 )
 @click.option(
     "--drop", is_flag=True, help="Replace target collections that already hold documents."
 )
 def restore(database: str, source: Path, drop: bool) -> None:
-    """Restore a backup into database TARGET, indexes included.
+    """Restore a backup into database TARGET, options, indexes and views included.
 
+    Exits 1 listing everything that could not be restored (after restoring the rest).
     Connection settings come from MONGODB_URI or MONGODB_HOST/PORT/USER/PASSWORD.
     """
     env = os.environ

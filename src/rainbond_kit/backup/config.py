@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pymongo.uri_parser import parse_uri
-
+from rainbond_kit.env import flag as _flag
+from rainbond_kit.env import number as _number
+from rainbond_kit.env import text as _text
 from rainbond_kit.errors import ConfigurationError
-from rainbond_kit.settings import MongoSettings, redact_url
+from rainbond_kit.settings import MongoSettings, RedisSettings, named_database, redact_url
 
 __all__ = [
     "DEFAULT_KEEP",
@@ -25,10 +26,10 @@ DEFAULT_OUT = "backups"
 DEFAULT_KEEP = 7
 #: Server selection timeout when ``MONGODB_TIMEOUT_MS`` is not set: fail fast.
 DEFAULT_TIMEOUT_MS = 3000
+#: Seconds the replicas' backup lock lives unless released (``BACKUP_LOCK_TTL``).
+DEFAULT_LOCK_TTL = 6 * 3600
 
 _FORBIDDEN_DB_CHARS = frozenset('/\\. "$*<>:|?\x00')
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
 
 
 def check_database_name(name: str, source: str) -> str:
@@ -43,42 +44,12 @@ def check_database_name(name: str, source: str) -> str:
     return name
 
 
-def _text(env: Mapping[str, str], name: str) -> str:
-    return env.get(name, "").strip()
-
-
-def _number(env: Mapping[str, str], name: str, default: float, *, integer: bool = False) -> float:
-    raw = _text(env, name)
-    if not raw:
-        return default
-    try:
-        value = int(raw) if integer else float(raw)
-    except ValueError:
-        kind = "an integer" if integer else "a number"
-        raise ConfigurationError(f"{name} must be {kind}, got {raw!r}") from None
-    if value < 0:
-        raise ConfigurationError(f"{name} must be >= 0, got {raw!r}")
-    return value
-
-
-def _flag(env: Mapping[str, str], name: str) -> bool:
-    raw = _text(env, name).lower()
-    if raw in _TRUE:
-        return True
-    if raw in _FALSE or not raw:
-        return False
-    raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
-
-
 def _database(env: Mapping[str, str], mongo: MongoSettings, flag: str | None) -> str:
     if flag:
         return check_database_name(flag, "--db")
-    for name in ("MONGODB_DB", "MONGODB_DATABASE"):
-        if _text(env, name):
-            return check_database_name(_text(env, name), name)
-    from_uri = parse_uri(mongo.uri, validate=False, warn=False).get("database")
-    if from_uri:
-        return check_database_name(from_uri, "the database in MONGODB_URI")
+    named = named_database(env, mongo.uri)
+    if named is not None:
+        return check_database_name(named[1], named[0])
     raise ConfigurationError("MONGODB_DB is not set: name the database to back up (or pass --db)")
 
 
@@ -117,6 +88,10 @@ class BackupConfig:
     upload_backoff: float = 1.0
     upload_timeout: float = 60.0
     batch_size: int = 1000
+    snapshot: bool = False
+    #: Redis for the replicas' lock; ``None`` when no ``REDIS_*`` variable names one.
+    redis: RedisSettings | None = None
+    lock_ttl: float = DEFAULT_LOCK_TTL
 
     @classmethod
     def from_env(
@@ -127,6 +102,7 @@ class BackupConfig:
         out: Path | None = None,
         keep: int | None = None,
         gzip: bool | None = None,
+        snapshot: bool | None = None,
     ) -> BackupConfig:
         """Read the variables (see ``docs/backup.md``); explicit arguments beat them.
 
@@ -134,6 +110,7 @@ class BackupConfig:
         """
         mongo = mongo_settings(env)
         file_dir = _text(env, "FILE_DIR")
+        redis = RedisSettings.from_env(env)
         return cls(
             mongo=mongo,
             database=_database(env, mongo, database),
@@ -148,4 +125,7 @@ class BackupConfig:
             upload_backoff=_number(env, "BACKUP_UPLOAD_BACKOFF", 1.0),
             upload_timeout=_number(env, "BACKUP_UPLOAD_TIMEOUT", 60.0) or 60.0,
             batch_size=int(_number(env, "BACKUP_BATCH_SIZE", 1000, integer=True)) or 1000,
+            snapshot=snapshot if snapshot is not None else _flag(env, "BACKUP_SNAPSHOT"),
+            redis=redis if redis.configured else None,
+            lock_ttl=_number(env, "BACKUP_LOCK_TTL", DEFAULT_LOCK_TTL) or DEFAULT_LOCK_TTL,
         )

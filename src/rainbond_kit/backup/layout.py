@@ -2,7 +2,8 @@
 
 A backup of database ``shop`` taken at 2024-05-01 02:00:00.123456 UTC is the directory
 ``<out>/shop-20240501T020000.123456Z/shop/`` holding ``<collection>.bson`` (or
-``.bson.gz``) and ``<collection>.metadata.json`` per collection: exactly what
+``.bson.gz``) and ``<collection>.metadata.json`` (``.metadata.json.gz``) per collection
+(file names from :mod:`rainbond_kit.backup.names`): exactly what
 ``mongodump --out <out>/shop-...Z --db shop`` writes, so ``mongorestore`` reads it too.
 It is written under a hidden ``.partial`` name and renamed when complete, so a crashed
 run never looks like a backup.
@@ -16,19 +17,23 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 __all__ = [
-    "BSON_SUFFIXES",
+    "BSON_SUFFIX",
+    "GZIP_SUFFIX",
     "METADATA_SUFFIX",
+    "STAMP_RE",
     "backup_name",
-    "collection_file_stem",
     "list_backups",
     "new_backup_dir",
     "prune_backups",
 ]
 
 METADATA_SUFFIX = ".metadata.json"
-BSON_SUFFIXES = (".bson.gz", ".bson")
+BSON_SUFFIX = ".bson"
+#: Appended to both file names with ``--gzip``, as mongodump's ``nameGz`` does.
+GZIP_SUFFIX = ".gz"
 _STAMP = "%Y%m%dT%H%M%S.%fZ"
-_STAMP_RE = re.compile(r"\d{8}T\d{6}\.\d{6}Z")
+#: The time stamp part of a backup name.
+STAMP_RE = re.compile(r"\d{8}T\d{6}\.\d{6}Z")
 
 
 def backup_name(database: str, when: datetime | None = None) -> str:
@@ -45,11 +50,6 @@ def new_backup_dir(out: Path, database: str) -> Path:
     return out / backup_name(database, when)
 
 
-def collection_file_stem(name: str) -> str:
-    """The file name stem for collection ``name`` (path separators escaped, as mongodump does)."""
-    return name.replace("%", "%25").replace("/", "%2F").replace("\\", "%5C")
-
-
 def list_backups(out: Path, database: str) -> list[Path]:
     """Completed backups of ``database`` under ``out``, oldest first."""
     if not out.is_dir():
@@ -60,7 +60,7 @@ def list_backups(out: Path, database: str) -> list[Path]:
         for path in out.iterdir()
         if path.is_dir()
         and path.name.startswith(prefix)
-        and _STAMP_RE.fullmatch(path.name[len(prefix) :])
+        and STAMP_RE.fullmatch(path.name[len(prefix) :])
     ]
     return sorted(found, key=lambda path: path.name)
 

@@ -1,8 +1,15 @@
-"""Restore a dump (ours or mongodump's directory layout) into a database, indexes included.
+"""Restore a dump (ours or mongodump's directory layout) into a database.
 
-Documents are read with :func:`bson.decode_file_iter` as raw BSON and inserted in
-batches, never decoded, so types survive byte for byte and memory stays flat. Target
-collections that already hold documents are refused unless ``drop`` is true.
+Collections are created with their dumped options (capped, validator, collation, ...),
+documents are inserted as raw BSON (never decoded, so types survive byte for byte;
+validation is bypassed, as the documents were valid when dumped), then every index is
+created from its dumped specification as is, one by one. Views come last, each after the
+view or collection it reads. Target collections that already hold documents are refused
+unless ``drop`` is true.
+
+Nothing is skipped quietly: whatever could not be restored (a time-series collection, an
+index kind the server refuses, a duplicate key, an unreadable file, ...) is collected and
+raised at the end as :class:`IncompleteRestoreError`, after everything else was restored.
 """
 
 from __future__ import annotations
@@ -10,91 +17,26 @@ from __future__ import annotations
 import gzip
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from bson import decode_file_iter, json_util
+from bson import SON, decode_file_iter
+from bson.errors import InvalidBSON
 from bson.raw_bson import RawBSONDocument
-from pymongo import IndexModel
 from pymongo.database import Database
+from pymongo.errors import BulkWriteError, OperationFailure
 
 from rainbond_kit.backup.dump import RAW_CODEC_OPTIONS
-from rainbond_kit.backup.errors import BackupError, RestoreConflictError
-from rainbond_kit.backup.layout import BSON_SUFFIXES, METADATA_SUFFIX
+from rainbond_kit.backup.errors import BackupError, IncompleteRestoreError, RestoreConflictError
 from rainbond_kit.backup.progress import Progress, Totals
+from rainbond_kit.backup.reader import CollectionDump, read_dump
+from rainbond_kit.backup.source import resolve_source
 
-__all__ = ["CollectionDump", "find_dump_dir", "read_dump", "restore_database"]
+__all__ = ["restore_database", "restore_folder"]
 
 #: Flush an insert batch at this many bytes (well under the 48 MB message limit).
 BATCH_BYTES = 8 << 20
-_INDEX_KEYS_NOT_OPTIONS = {"key", "v", "ns"}
-
-
-@dataclass(frozen=True)
-class CollectionDump:
-    """One collection in a dump directory."""
-
-    name: str
-    metadata: dict[str, Any]
-    data: Path | None
-
-    @property
-    def is_view(self) -> bool:
-        """Whether the dump holds a view definition rather than documents."""
-        return self.metadata.get("type") == "view" or "viewOn" in self.metadata.get("options", {})
-
-
-def _stem(path: Path) -> str | None:
-    for suffix in (METADATA_SUFFIX, *BSON_SUFFIXES):
-        if path.name.endswith(suffix):
-            return path.name[: -len(suffix)]
-    return None
-
-
-def _holds_dump(path: Path) -> bool:
-    return path.is_dir() and any(_stem(child) for child in path.iterdir() if child.is_file())
-
-
-def find_dump_dir(source: Path) -> Path:
-    """The directory holding the ``.bson`` files: ``source`` itself or its one database folder.
-
-    :raises BackupError: ``source`` holds no dump, or dumps of several databases.
-    """
-    if _holds_dump(source):
-        return source
-    candidates = sorted(child for child in source.iterdir() if _holds_dump(child))
-    if len(candidates) == 1:
-        return candidates[0]
-    if not candidates:
-        raise BackupError(f"no dump found in {source} (expected <collection>.bson files)")
-    names = ", ".join(child.name for child in candidates)
-    raise BackupError(f"{source} holds dumps of several databases ({names}): pass one of them")
-
-
-def read_dump(dump_dir: Path) -> list[CollectionDump]:
-    """The collections of a dump directory, sorted by name; the metadata names them when present."""
-    stems: dict[str, dict[str, Path]] = {}
-    for child in dump_dir.iterdir():
-        stem = _stem(child)
-        if stem is not None and child.is_file():
-            kind = "metadata" if child.name.endswith(METADATA_SUFFIX) else "data"
-            stems.setdefault(stem, {})[kind] = child
-    dumps = []
-    for stem, files in stems.items():
-        metadata: dict[str, Any] = {}
-        if "metadata" in files:
-            try:
-                metadata = json_util.loads(files["metadata"].read_text(encoding="utf-8"))
-            except ValueError as exc:
-                raise BackupError(f"{files['metadata'].name} is not valid JSON: {exc}") from None
-        name = str(metadata.get("collectionName") or _unescape(stem))
-        dumps.append(CollectionDump(name, metadata, files.get("data")))
-    return sorted(dumps, key=lambda dump: dump.name)
-
-
-def _unescape(stem: str) -> str:
-    return stem.replace("%2F", "/").replace("%5C", "\\").replace("%25", "%")
+BATCH_DOCUMENTS = 1000
 
 
 def _open(path: Path) -> BinaryIO:
@@ -110,21 +52,15 @@ def _batches(path: Path) -> Iterator[tuple[list[RawBSONDocument], int]]:
         for document in decode_file_iter(fh, codec_options=RAW_CODEC_OPTIONS):
             batch.append(document)
             size += len(document.raw)
-            if size >= BATCH_BYTES or len(batch) >= 1000:
+            if size >= BATCH_BYTES or len(batch) >= BATCH_DOCUMENTS:
                 yield batch, size
                 batch, size = [], 0
     if batch:
         yield batch, size
 
 
-def _index_models(metadata: dict[str, Any]) -> list[IndexModel]:
-    models = []
-    for spec in metadata.get("indexes", []):
-        if spec.get("name") == "_id_":
-            continue
-        options = {k: v for k, v in spec.items() if k not in _INDEX_KEYS_NOT_OPTIONS}
-        models.append(IndexModel(list(spec["key"].items()), **options))
-    return models
+def _short(exc: Exception) -> str:
+    return str(exc).split(", full error:")[0].splitlines()[0]
 
 
 def _check_targets(db: Database[Any], dumps: list[CollectionDump], drop: bool) -> None:
@@ -140,48 +76,131 @@ def _check_targets(db: Database[Any], dumps: list[CollectionDump], drop: bool) -
             f"database {db.name} already has data in {', '.join(busy)}: "
             "pass --drop to replace those collections"
         )
-    if drop:
-        for dump in dumps:
-            if dump.name in existing:
-                db.drop_collection(dump.name)
+    for dump in dumps:
+        if dump.name in existing:
+            db.drop_collection(dump.name)
 
 
-def _restore_one(db: Database[Any], dump: CollectionDump, progress: Progress) -> tuple[int, int]:
-    options = dict(dump.metadata.get("options", {}))
-    if dump.name not in db.list_collection_names():
-        db.create_collection(dump.name, **options)
-    documents = nbytes = 0
-    if dump.data is not None and not dump.is_view:
-        collection = db.get_collection(dump.name, codec_options=RAW_CODEC_OPTIONS)
-        progress.start(dump.name)
+def _insert(db: Database[Any], dump: CollectionDump, progress: Progress) -> tuple[int, int, str]:
+    """Insert the dump's documents; returns (inserted, bytes, failure or "")."""
+    assert dump.data is not None
+    collection = db.get_collection(dump.name, codec_options=RAW_CODEC_OPTIONS)
+    inserted = nbytes = failed = 0
+    first_error = ""
+    progress.start(dump.name)
+    try:
         for batch, size in _batches(dump.data):
-            collection.insert_many(batch, ordered=True)
-            documents += len(batch)
+            try:
+                collection.insert_many(batch, ordered=False, bypass_document_validation=True)
+                inserted += len(batch)
+            except BulkWriteError as exc:
+                errors = exc.details.get("writeErrors", [])
+                failed += len(errors)
+                inserted += len(batch) - len(errors)
+                if errors and not first_error:
+                    first_error = _short(Exception(errors[0].get("errmsg", "")))
             nbytes += size
-            progress.advance(dump.name, documents)
-    models = _index_models(dump.metadata)
-    if models:
-        db[dump.name].create_indexes(models)
+            progress.advance(dump.name, inserted)
+    except (InvalidBSON, OSError, EOFError) as exc:
+        return inserted, nbytes, f"{dump.data.name} is damaged after {inserted} documents: {exc}"
+    if failed:
+        return inserted, nbytes, f"{failed} documents not inserted ({first_error})"
+    return inserted, nbytes, ""
+
+
+def _restore_collection(
+    db: Database[Any], dump: CollectionDump, progress: Progress, failures: list[str]
+) -> tuple[int, int]:
+    try:
+        db.command(SON([("create", dump.name), *dump.options.items()]))
+    except OperationFailure as exc:
+        failures.append(
+            f"{dump.name}: not created ({_short(exc)}); its documents were not restored"
+        )
+        return 0, 0
+    documents = nbytes = 0
+    if dump.data is not None:
+        documents, nbytes, failure = _insert(db, dump, progress)
+        if failure:
+            failures.append(f"{dump.name}: {failure}")
+    for spec in dump.indexes:
+        if spec.get("name") == "_id_":
+            continue
+        spec.pop("ns", None)
+        try:
+            db.command(SON([("createIndexes", dump.name), ("indexes", [spec])]))
+        except OperationFailure as exc:
+            failures.append(f"{dump.name}: index {spec.get('name')} not created ({_short(exc)})")
     return documents, nbytes
+
+
+def _view_order(views: list[CollectionDump]) -> list[CollectionDump]:
+    """Views after the views they read (a view's ``viewOn`` may be another view)."""
+    by_name = {view.name: view for view in views}
+    ordered: list[CollectionDump] = []
+    placed: set[str] = set()
+
+    def place(view: CollectionDump, path: tuple[str, ...]) -> None:
+        if view.name in placed or view.name in path:
+            return
+        source = by_name.get(str(view.options.get("viewOn")))
+        if source is not None:
+            place(source, (*path, view.name))
+        placed.add(view.name)
+        ordered.append(view)
+
+    for view in views:
+        place(view, ())
+    return ordered
+
+
+def restore_folder(
+    db: Database[Any], folder: Path, *, drop: bool = False, progress: Progress | None = None
+) -> Totals:
+    """Restore one database folder into ``db``.
+
+    :raises RestoreConflictError: a target collection holds documents and ``drop`` is false
+        (checked before anything is written).
+    :raises IncompleteRestoreError: something was not restored; everything else was.
+    """
+    progress = progress or Progress()
+    started = time.monotonic()
+    contents = read_dump(folder)
+    for note in contents.notes:
+        progress.info(note)
+    _check_targets(db, contents.collections, drop)
+    failures = list(contents.problems)
+    totals = Totals()
+    collections = [dump for dump in contents.collections if not dump.is_view]
+    for dump in collections:
+        documents, nbytes = _restore_collection(db, dump, progress, failures)
+        progress.finish(dump.name, documents, nbytes)
+        totals.add(documents, nbytes)
+    for view in _view_order([dump for dump in contents.collections if dump.is_view]):
+        try:
+            db.command(SON([("create", view.name), *view.options.items()]))
+        except OperationFailure as exc:
+            failures.append(f"{view.name}: view not created ({_short(exc)})")
+            continue
+        progress.info(f"{view.name}: view created")
+        totals.add(0, 0)
+    totals.seconds = time.monotonic() - started
+    if failures:
+        raise IncompleteRestoreError(totals, failures)
+    return totals
 
 
 def restore_database(
     db: Database[Any], source: Path, *, drop: bool = False, progress: Progress | None = None
 ) -> Totals:
-    """Restore the dump at ``source`` into ``db``.
+    """Restore what ``source`` designates (see :mod:`rainbond_kit.backup.source`) into ``db``.
 
-    :param source: a backup directory (``<out>/<backup>``) or its database folder.
-    :raises RestoreConflictError: a target collection holds documents and ``drop`` is false.
-    :raises BackupError: the dump is missing or malformed.
+    :raises BackupError: ``source`` holds no dump or several, or see :func:`restore_folder`.
     """
     progress = progress or Progress()
-    started = time.monotonic()
-    dumps = read_dump(find_dump_dir(source))
-    _check_targets(db, dumps, drop)
-    totals = Totals()
-    for dump in dumps:
-        documents, nbytes = _restore_one(db, dump, progress)
-        progress.finish(dump.name, documents, nbytes)
-        totals.add(documents, nbytes)
-    totals.seconds = time.monotonic() - started
-    return totals
+    with resolve_source(source) as resolved:
+        if resolved.note:
+            progress.info(resolved.note)
+        if not resolved.folder.is_dir():
+            raise BackupError(f"no dump found in {source}")
+        return restore_folder(db, resolved.folder, drop=drop, progress=progress)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
 
 from rainbond_kit.backup.archive import make_archive
 from rainbond_kit.backup.config import BackupConfig
+from rainbond_kit.backup.consistency import cluster_time, snapshot_session
 from rainbond_kit.backup.dump import dump_database
 from rainbond_kit.backup.errors import BackupError
 from rainbond_kit.backup.layout import new_backup_dir, prune_backups
@@ -69,9 +70,16 @@ def mongo_client(settings: MongoSettings) -> Iterator[pymongo.MongoClient[dict[s
         client.close()
 
 
-def run_backup(config: BackupConfig, progress: Progress | None = None) -> BackupResult:
+def run_backup(
+    config: BackupConfig,
+    progress: Progress | None = None,
+    *,
+    before_commit: Callable[[], None] | None = None,
+) -> BackupResult:
     """Take one backup as ``config`` says; the local copy is kept even if the upload fails.
 
+    :param before_commit: called right before the finished dump is renamed into place
+        (the replicas' lock checks its fencing token there); raising discards the dump.
     :raises BackupError: the dump failed (nothing is left behind) or the upload failed
         (:class:`~rainbond_kit.backup.errors.UploadError`; the dump is kept and retention ran).
     """
@@ -79,15 +87,24 @@ def run_backup(config: BackupConfig, progress: Progress | None = None) -> Backup
     final = new_backup_dir(config.out, config.database)
     partial = final.with_name(f".{final.name}.partial")
     try:
-        with mongo_client(config.mongo) as client:
-            progress.info(f"backup of {config.database} started -> {final}")
+        with mongo_client(config.mongo) as client, ExitStack() as stack:
+            session = None
+            if config.snapshot:
+                session = stack.enter_context(snapshot_session(client, config.mongo.redacted_uri))
+            mode = "snapshot" if session is not None else "not point-in-time"
+            progress.info(f"backup of {config.database} started ({mode}) -> {final}")
             totals = dump_database(
                 client[config.database],
                 partial / config.database,
                 compress=config.gzip,
                 batch_size=config.batch_size,
                 progress=progress,
+                session=session,
             )
+            if session is not None:
+                progress.info(f"all collections read at cluster time {cluster_time(session)}")
+        if before_commit is not None:
+            before_commit()
         os.replace(partial, final)
     except OSError as exc:
         raise BackupError(

@@ -8,21 +8,19 @@ client per server (the original opened a client per instance).
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import os
-import threading
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 import pymongo
 from flask import current_app, has_app_context
 
-from rainbond_kit.containers import create_mongo_client
+from rainbond_kit.compat.clients import renamed_env, shared_mongo_client
+from rainbond_kit.data.repository import MongoRepository
 from rainbond_kit.errors import BadRequestError, NotFoundError
 from rainbond_kit.extension_state import EXTENSION_KEY, get_state
 from rainbond_kit.query import QuerySpec, parse_list_query
-from rainbond_kit.repository import MongoRepository
+from rainbond_kit.resource.listing import fetch_page, list_body
 from rainbond_kit.settings import MongoSettings
 
 __all__ = ["DBConnect"]
@@ -31,10 +29,6 @@ Doc = dict[str, Any]
 
 #: The compat mode of the query language: any plain field, untyped values, the seed's page size.
 COMPAT_QUERY_SPEC = QuerySpec(fields={}, open_fields=True, max_limit=100)
-
-_clients: dict[str, pymongo.MongoClient[Doc]] = {}
-_closers = contextlib.ExitStack()
-_lock = threading.Lock()
 
 
 class _ParameterLike(Protocol):
@@ -52,16 +46,7 @@ def _shared_client(settings: MongoSettings | None) -> pymongo.MongoClient[Doc]:
     if settings is None and has_app_context() and EXTENSION_KEY in current_app.extensions:
         client: pymongo.MongoClient[Doc] = get_state().container.mongo_client()
         return client
-    settings = settings or MongoSettings.from_env(os.environ)
-    with _lock:
-        shared = _clients.get(settings.uri)
-        if shared is None:
-            shared = _clients[settings.uri] = create_mongo_client(settings, _closers)
-        return shared
-
-
-atexit.register(_closers.close)
-os.register_at_fork(after_in_child=_clients.clear)  # never reuse a parent's sockets
+    return shared_mongo_client(settings or MongoSettings.from_env(os.environ))
 
 
 class DBConnect:
@@ -76,16 +61,11 @@ class DBConnect:
         name_key: str = "MONGODB_NAME",
         password_key: str = "MONGODB_PASSWORD",  # noqa: S107 - a variable name, not a secret
     ) -> None:
-        renamed = {standard: custom for standard, custom in (
-            ("MONGODB_HOST", home_key), ("MONGODB_PORT", port_key),
-            ("MONGODB_NAME", name_key), ("MONGODB_PASSWORD", password_key)) if custom != standard}  # fmt: skip
-        settings = None
-        if renamed:
-            env = dict(os.environ)
-            env.update(
-                {standard: os.environ.get(custom, "") for standard, custom in renamed.items()}
-            )
-            settings = MongoSettings.from_env(env)
+        env = renamed_env(
+            [("MONGODB_HOST", home_key), ("MONGODB_PORT", port_key),
+             ("MONGODB_NAME", name_key), ("MONGODB_PASSWORD", password_key)]
+        )  # fmt: skip
+        settings = None if env is None else MongoSettings.from_env(env)
         self.mongo_client = _shared_client(settings)
         self.mongo_db = self.mongo_client[db]
         self.mongo_collection = self.mongo_db[collection]
@@ -169,8 +149,7 @@ class DBConnect:
         """A page of live documents from the request's query (GET) or JSON body (other methods)."""
         params = parameter.param_url if parameter.method == "GET" else parameter.param_json
         query = parse_list_query(params if params is not None else {}, COMPAT_QUERY_SPEC)
-        page = self.repository.page(query)
-        return {"total": page.total, "items": page.items, "dummy_remove": page.dummy_remove}
+        return list_body(query, fetch_page(self.repository, query), with_next=False)
 
 
 def _document(value: Any) -> Mapping[str, Any]:

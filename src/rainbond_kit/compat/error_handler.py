@@ -3,7 +3,8 @@
 The app gets the same JSON envelope and CORS as with ``RainbondKit(app)``, with the seed's
 Chinese messages for the status codes it handled. Fixed: CORS no longer reflects any
 ``Origin`` together with ``Access-Control-Allow-Credentials``; Chinese text is sent
-unescaped on current Flask; every status (also 413, 422, 429 ...) gets the envelope.
+unescaped on current Flask (``app.json.ensure_ascii = False``, as the original's
+``JSON_AS_ASCII``); every status (also 413, 422, 429 ...) gets the envelope.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ def error_handler(app: Flask, simple_cors: bool = True) -> None:
     Initialises :class:`RainbondKit` on ``app`` unless it already is; values the app's
     config already sets (``RAINBOND_CORS``, ``RAINBOND_ERROR_MESSAGES``) are kept.
     """
+    # the original set JSON_AS_ASCII = False: the app's own jsonify() keeps Chinese readable
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # DefaultJSONProvider attribute
     if EXTENSION_KEY in app.extensions:
         if not app.config.get("RAINBOND_ERROR_MESSAGES"):
             app.config["RAINBOND_ERROR_MESSAGES"] = dict(SEED_ERROR_MESSAGES)

@@ -1,7 +1,7 @@
 """``Parameter(request)``: rainbond-python's request reader and validator.
 
 ``verification`` validates with a marshmallow schema built (and cached) from the ``verify``
-type map by :func:`rainbond_kit.typed_schema.schema_for`. Unlike the original it never
+type map by :func:`rainbond_kit.compat.typed_schema.schema_for`. Unlike the original it never
 modifies the dict it checks, returns the coerced values, keeps extra keys (with
 ``allow_extra=True``) only under ``redundant_dict``, and lists field-level details under
 the envelope's ``errors``.
@@ -21,14 +21,14 @@ import marshmallow as ma
 from flask import Request
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict
 
-from rainbond_kit.errors import BadRequestError
-from rainbond_kit.typed_schema import (
+from rainbond_kit.compat.typed_schema import (
     BLANK_MESSAGE,
     REQUIRED_MESSAGE,
     UNKNOWN_MESSAGE,
     FieldSpec,
     schema_for,
 )
+from rainbond_kit.errors import BadRequestError
 
 __all__ = ["Parameter"]
 

@@ -16,13 +16,11 @@ from typing import Any
 import redis
 import redis.exceptions
 
-from rainbond_kit.errors import ServiceUnavailableError
-from rainbond_kit.redis_pools import shared_pool
+from rainbond_kit.compat.clients import renamed_env, shared_pool
+from rainbond_kit.data.store_errors import http_error_for
 from rainbond_kit.settings import RedisSettings
 
 __all__ = ["RedisConnect"]
-
-_DEFAULT_KEYS = ("REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD")
 
 
 def _command(name: str, doc: str) -> Callable[..., Any]:
@@ -31,8 +29,8 @@ def _command(name: str, doc: str) -> Callable[..., Any]:
     def method(self: RedisConnect, *args: Any, **kwargs: Any) -> Any:
         try:
             return getattr(self.connect(), name)(*args, **kwargs)
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
-            raise ServiceUnavailableError("Redis 连接失败") from None
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            raise http_error_for(exc, store="redis", unavailable="Redis 连接失败") or exc from None
 
     method.__name__ = method.__qualname__ = f"{name}_"
     method.__doc__ = doc
@@ -57,15 +55,10 @@ class RedisConnect:
         decode_responses: bool = True,
         **kwargs: Any,
     ) -> None:
-        keys = (host_key, port_key, password)
-        if keys == _DEFAULT_KEYS:
-            settings = RedisSettings.from_env(os.environ)
-        else:
-            env = {
-                default: os.environ.get(custom, "")
-                for default, custom in zip(_DEFAULT_KEYS, keys, strict=True)
-            }
-            settings = RedisSettings.from_env(env)
+        env = renamed_env(
+            [("REDIS_HOST", host_key), ("REDIS_PORT", port_key), ("REDIS_PASSWORD", password)]
+        )
+        settings = RedisSettings.from_env(os.environ if env is None else env)
         self.db = db
         self.pool = shared_pool(settings, db, decode_responses=decode_responses, **kwargs)
         self._client = redis.Redis(connection_pool=self.pool)

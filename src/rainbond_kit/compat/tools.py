@@ -5,7 +5,7 @@
 * ``handle_date``/``handle_time_difference`` use :mod:`rainbond_kit.timeparse`: results are
   aware UTC datetimes, 13-digit timestamps keep their milliseconds, ``end`` is the day's
   last millisecond.
-* ``handle_db_dict``/``handle_db_to_list`` use :func:`rainbond_kit.documents.to_public`:
+* ``handle_db_dict``/``handle_db_to_list`` use :func:`rainbond_kit.data.documents.to_public`:
   every datetime at any depth becomes epoch milliseconds (naive ones read as UTC), nested
   ``ObjectId``/``Decimal128``/``bytes`` become strings, missing timestamps stay missing.
 * ``handle_db_id``/``handle_db_remove`` return a new dict; their argument is left alone.
@@ -17,7 +17,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from rainbond_kit.documents import object_id, to_public
+from rainbond_kit.data.documents import to_public, to_public_list
+from rainbond_kit.data.filters import id_value, live_filter
 from rainbond_kit.envelope import build_envelope
 from rainbond_kit.errors import BadRequestError, http_error
 from rainbond_kit.timeparse import parse_date, seconds_between
@@ -81,7 +82,7 @@ def handle_db_dict(db_dict: dict[str, Any]) -> dict[str, Any]:
     """Convert a stored document to its JSON-safe form, in place (as the original did).
 
     The seed's examples call it without using the result, so the argument is updated;
-    the same dict is returned. :func:`rainbond_kit.documents.to_public` is the pure form.
+    the same dict is returned. :func:`rainbond_kit.data.documents.to_public` is the pure form.
     """
     public = to_public(db_dict)
     db_dict.clear()
@@ -91,7 +92,7 @@ def handle_db_dict(db_dict: dict[str, Any]) -> dict[str, Any]:
 
 def handle_db_to_list(db_cursor: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Convert a cursor (or any iterable of documents) to a list of JSON-safe dicts."""
-    return [to_public(document) for document in db_cursor]
+    return to_public_list(db_cursor)
 
 
 def handle_db_id(data_dict: Mapping[str, Any]) -> dict[str, Any]:
@@ -108,7 +109,7 @@ def handle_db_id(data_dict: Mapping[str, Any]) -> dict[str, Any]:
         result["_id"] = result.pop("id")
     if "_id" in result:
         try:
-            result["_id"] = _convert_id(result["_id"])
+            result["_id"] = id_value(result["_id"], operators=_ID_OPERATORS)
         except BadRequestError:
             raise BadRequestError(
                 "MongoDB _id 格式解析异常", errors={"id": ["Not a valid ObjectId."]}
@@ -116,24 +117,6 @@ def handle_db_id(data_dict: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _convert_id(value: Any) -> Any:
-    if isinstance(value, str):
-        return object_id(value)
-    if isinstance(value, Mapping):
-        converted: dict[str, Any] = {}
-        for operator, operand in value.items():
-            if operator not in _ID_OPERATORS:
-                raise BadRequestError("operator not allowed on _id")
-            if isinstance(operand, list | tuple):
-                converted[operator] = [_convert_id(item) for item in operand]
-            else:
-                converted[operator] = _convert_id(operand)
-        return converted
-    return value
-
-
 def handle_db_remove(find_dict: Mapping[str, Any]) -> dict[str, Any]:
     """Return a copy of a filter that skips soft-deleted documents (unless it names ``remove_time``)."""
-    result = dict(find_dict)
-    result.setdefault("remove_time", {"$exists": False})
-    return result
+    return live_filter(find_dict)

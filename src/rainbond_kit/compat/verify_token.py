@@ -21,6 +21,7 @@ from flask import Flask, Request, request, session
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 
+from rainbond_kit.auth.container import get_auth_container
 from rainbond_kit.auth.context import (
     auth_settings,
     authenticate,
@@ -31,7 +32,7 @@ from rainbond_kit.auth.permissions import row_filter
 from rainbond_kit.auth.registration import parse_per_defaults, register_permissions
 from rainbond_kit.auth.startup import init_auth
 from rainbond_kit.errors import ConfigurationError, ForbiddenError
-from rainbond_kit.extension_state import EXTENSION_KEY, get_container
+from rainbond_kit.extension_state import EXTENSION_KEY
 
 __all__ = ["VerifyToken", "filter_verify", "set_token_session"]
 
@@ -107,7 +108,7 @@ class VerifyToken:
 
     def add_permission_db(self, per_defaults: Iterable[Mapping[str, Any]]) -> None:
         """Register permissions now (inside an app context), synchronously."""
-        register_permissions(get_container().auth_db(), auth_settings(), per_defaults)
+        register_permissions(get_auth_container().db(), auth_settings(), per_defaults)
 
 
 class _Whitelist:

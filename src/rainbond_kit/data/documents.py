@@ -15,25 +15,18 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Any
 
 from bson import ObjectId, Regex, Timestamp
 
+from rainbond_kit.data.epoch import to_millis
+from rainbond_kit.data.fields import ID, STORED_ID
 from rainbond_kit.errors import BadRequestError
 
-__all__ = ["object_id", "to_jsonable", "to_millis", "to_public", "to_public_list"]
+__all__ = ["object_id", "to_jsonable", "to_public", "to_public_list"]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _PLAIN = frozenset({str, int, float, bool, type(None)})
-_MILLISECOND = timedelta(milliseconds=1)
-
-
-def to_millis(moment: datetime) -> int:
-    """Integer milliseconds since the Unix epoch; a naive ``moment`` is taken as UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return (moment - _EPOCH) // _MILLISECOND
 
 
 def to_jsonable(value: Any) -> Any:
@@ -80,10 +73,10 @@ def to_public(document: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(document, Mapping):
         raise TypeError(f"expected a document (mapping), got {type(document).__name__}")
     public: dict[str, Any] = {}
-    if "_id" in document:
-        public["id"] = str(document["_id"])
+    if STORED_ID in document:
+        public[ID] = str(document[STORED_ID])
     for key, value in document.items():
-        if key != "_id" and not (key == "id" and "id" in public):
+        if key != STORED_ID and not (key == ID and ID in public):
             public[str(key)] = value if type(value) in _PLAIN else to_jsonable(value)
     return public
 

@@ -12,103 +12,36 @@ so ``.`` or ``(`` match themselves. The output filter only ever contains operato
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
-from typing import Any, Literal
+from typing import Any
 
 from bson import ObjectId
 
-from rainbond_kit.documents import object_id, to_millis
+from rainbond_kit.data.documents import object_id
+from rainbond_kit.data.fields import UPDATE_TIME, stored_name
+from rainbond_kit.data.paging import CountMode
 from rainbond_kit.errors import BadRequestError
+from rainbond_kit.query.cursor import decode_cursor
+from rainbond_kit.query.spec import FieldSpec, Kind, QuerySpec
+from rainbond_kit.query.spec import parameter_error as _bad
 from rainbond_kit.timeparse import parse_date
 
-__all__ = [
-    "CONTROL_PARAMETERS",
-    "FieldSpec",
-    "Kind",
-    "ListQuery",
-    "QuerySpec",
-    "decode_cursor",
-    "encode_cursor",
-    "keyset_filter",
-    "parse_list_query",
-]
-
-CountMode = Literal["exact", "estimated", "none"]
+__all__ = ["CONTROL_PARAMETERS", "ListQuery", "parse_list_query"]
 
 CONTROL_PARAMETERS = (
     "$limit", "$offset", "$orderby", "$start_date", "$end_date", "$date_type",
     "$count", "$after", "$fields",
 )  # fmt: skip
-TIMESTAMP_FIELDS = ("creation_time", "update_time")
 MAX_VALUE_LENGTH = 1000
 MAX_LIST_LENGTH = 100
 _KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]{0,63})(?:\[([^\[\]]{0,20})\])?$")
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _INTEGER = re.compile(r"^[+-]?\d{1,18}$")
 _SCALAR_OPS = {"eq": "$eq", "ne": "$ne", "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
 _LIST_OPS = {"in": "$in", "nin": "$nin"}
 _TEXT_OPS = ("contains", "icontains", "startswith")
-
-
-class Kind(Enum):
-    """How a field's filter values are typed and matched."""
-
-    STRING = "string"
-    INTEGER = "integer"
-    NUMBER = "number"
-    BOOLEAN = "boolean"
-    DATETIME = "datetime"
-    OBJECTID = "objectid"
-    ANY = "any"  # untyped (compat): strings match as text, JSON numbers/booleans exactly
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """A filterable field: its value kind, and whether it stores a list of them."""
-
-    kind: Kind
-    many: bool = False
-
-
-@dataclass(frozen=True)
-class QuerySpec:
-    """What a resource allows clients to filter, sort, project and page by.
-
-    ``open_fields`` (the compat layer's mode) accepts any plain field name not starting with
-    ``_`` as an untyped filter, but never the soft-delete marker.
-    """
-
-    fields: Mapping[str, FieldSpec]
-    sortable: frozenset[str] = frozenset()
-    projectable: frozenset[str] = frozenset()
-    default_limit: int = 10
-    max_limit: int = 100
-    default_sort: tuple[tuple[str, int], ...] = (("_id", 1),)
-    hidden: frozenset[str] = frozenset({"remove_time"})
-    open_fields: bool = False
-
-    def _open(self, name: str) -> bool:
-        return self.open_fields and _NAME.match(name) is not None and name not in self.hidden
-
-    def field(self, name: str) -> FieldSpec | None:
-        """The spec of a filterable field, or ``None`` if clients may not filter by it."""
-        spec = self.fields.get(name)
-        if spec is None and self._open(name):
-            return FieldSpec(Kind.ANY)
-        return spec if name not in self.hidden else None
-
-    def can_sort(self, name: str) -> bool:
-        return name in self.sortable or self._open(name)
-
-    def can_project(self, name: str) -> bool:
-        return name in self.projectable or self._open(name)
 
 
 @dataclass(frozen=True)
@@ -123,10 +56,6 @@ class ListQuery:
     count: CountMode = "exact"
     fields: tuple[str, ...] | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
-
-
-def _bad(message: str, name: str) -> BadRequestError:
-    return BadRequestError(message, errors={name: [message]})
 
 
 def _scalar(value: Any, name: str) -> Any:
@@ -245,10 +174,6 @@ def _text_param(params: Mapping[str, Any], name: str) -> str | None:
     return str(raw)
 
 
-def _mongo_name(name: str) -> str:
-    return "_id" if name == "id" else name
-
-
 def _parse_sort(text: str | None, spec: QuerySpec) -> tuple[tuple[str, int], ...]:
     if text is None:
         return spec.default_sort
@@ -268,7 +193,7 @@ def _parse_sort(text: str | None, spec: QuerySpec) -> tuple[tuple[str, int], ...
                 "$orderby",
             )
         keys.append(
-            (_mongo_name(name), -1 if len(words) == 2 and words[1].lower() == "desc" else 1)
+            (stored_name(name), -1 if len(words) == 2 and words[1].lower() == "desc" else 1)
         )
     if not keys:
         return spec.default_sort
@@ -314,7 +239,7 @@ def parse_list_query(params: Mapping[str, Any], spec: QuerySpec) -> ListQuery:
         missing = "$end_date" if end is None else "$start_date"
         raise _bad(f"$start_date and $end_date go together: {missing} is missing", missing)
     if start is not None and end is not None:
-        date_field = _text_param(params, "$date_type") or "update_time"
+        date_field = _text_param(params, "$date_type") or UPDATE_TIME
         date_spec = spec.field(date_field)
         if date_spec is None or date_spec.kind not in (Kind.DATETIME, Kind.ANY):
             raise _bad(f"$date_type: {date_field[:40]!r} is not a date field", "$date_type")
@@ -342,7 +267,7 @@ def parse_list_query(params: Mapping[str, Any], spec: QuerySpec) -> ListQuery:
             continue
         cond = _condition(name, op, value, field_spec)
         if cond is not None:
-            _add(conditions, extra, _mongo_name(name), cond)
+            _add(conditions, extra, stored_name(name), cond)
 
     mongo_filter: dict[str, Any] = dict(conditions)
     if extra:
@@ -359,77 +284,3 @@ def _parse_fields(text: str | None, spec: QuerySpec) -> tuple[str, ...] | None:
     if unknown:
         raise _bad(f"$fields: unknown field {unknown[0][:40]!r}", "$fields")
     return names
-
-
-# --- keyset cursors -------------------------------------------------------------------------
-
-
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-
-
-def _encode_value(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return {"d": to_millis(value)}
-    if isinstance(value, ObjectId):
-        return {"o": str(value)}
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return {"s": str(value)}  # anything exotic compares as its text
-
-
-def _decode_value(value: Any) -> Any:
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if isinstance(value, dict) and len(value) == 1:
-        ((tag, inner),) = value.items()
-        if tag == "d" and isinstance(inner, int) and not isinstance(inner, bool):
-            return _EPOCH + dt.timedelta(milliseconds=inner)  # exact: no float division
-        if tag == "o" and isinstance(inner, str):
-            return object_id(inner)
-        if tag == "s" and isinstance(inner, str):
-            return inner
-    raise ValueError("bad cursor value")
-
-
-def encode_cursor(doc: Mapping[str, Any], sort: Iterable[tuple[str, int]]) -> str:
-    """An opaque cursor pointing just after ``doc`` (a stored document) in ``sort`` order."""
-    keys = [[f, d] for f, d in sort]
-    payload = {"k": keys, "v": [_encode_value(doc.get(str(f))) for f, _ in keys]}
-    raw = json.dumps(payload, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(text: str, sort: tuple[tuple[str, int], ...]) -> tuple[Any, ...]:
-    """Decode a ``$after`` cursor made for the same ``sort``.
-
-    :raises BadRequestError: malformed, tampered, or made for another ``$orderby``.
-    """
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        payload = json.loads(raw)
-        keys = [tuple(k) for k in payload["k"]]
-        values = tuple(_decode_value(v) for v in payload["v"])
-        valid = isinstance(payload, dict) and len(keys) == len(values)
-    except (ValueError, KeyError, TypeError, OverflowError, binascii.Error, BadRequestError):
-        valid = False
-    if not valid:
-        raise _bad("$after: malformed cursor", "$after")
-    if keys != [tuple(k) for k in sort]:
-        raise _bad("$after: the cursor was made for another $orderby", "$after")
-    return values
-
-
-def keyset_filter(sort: tuple[tuple[str, int], ...], values: tuple[Any, ...]) -> dict[str, Any]:
-    """The filter selecting documents strictly after ``values`` in ``sort`` order.
-
-    Missing or null values sort first ascending and last descending, as MongoDB sorts them.
-    """
-    branches: list[dict[str, Any]] = []
-    for i, (name, direction) in enumerate(sort):
-        prefix = {f: values[j] for j, (f, _) in enumerate(sort[:i])}
-        value = values[i]
-        if direction == 1:
-            branches.append({**prefix, name: {"$ne": None} if value is None else {"$gt": value}})
-        elif value is not None:
-            branches.append({**prefix, "$or": [{name: {"$lt": value}}, {name: None}]})
-    return {"$or": branches} if branches else {"_id": {"$exists": False}}

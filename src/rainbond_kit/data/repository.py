@@ -1,7 +1,7 @@
 """``MongoRepository``: typed CRUD over one collection; everything else calls it.
 
 - Timestamps: ``creation_time`` on insert, ``update_time`` on every write, UTC BSON dates.
-- Documents leave in public form (:func:`rainbond_kit.documents.to_public`): ``id`` string,
+- Documents leave in public form (:func:`rainbond_kit.data.documents.to_public`): ``id`` string,
   millisecond timestamps.
 - Soft delete (``remove_time``): soft-deleted documents are invisible to every read, count
   and update unless ``include_deleted=True`` is passed.
@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,29 +27,19 @@ from pymongo import ReturnDocument
 from pymongo.collection import Collection
 from pymongo.database import Database
 
-from rainbond_kit.documents import object_id, to_public
-from rainbond_kit.errors import (
-    BadRequestError,
-    ConflictError,
-    NotFoundError,
-    PreconditionFailedError,
-    ServiceUnavailableError,
-)
-from rainbond_kit.query import ListQuery, encode_cursor, keyset_filter
+from rainbond_kit.data.documents import object_id, to_public
+from rainbond_kit.data.epoch import utcnow
+from rainbond_kit.data.fields import CREATION_TIME, REMOVE_TIME, UPDATE_TIME, is_id
+from rainbond_kit.data.filters import live_filter, normalize_filter
+from rainbond_kit.data.paging import Page, PagingMixin
+from rainbond_kit.data.store_errors import store_errors
+from rainbond_kit.errors import NotFoundError, PreconditionFailedError
 
-__all__ = ["MongoRepository", "Page", "UpdateCounts", "normalize_filter", "utcnow"]
+__all__ = ["MongoRepository", "Page", "UpdateCounts"]
 
-log = logging.getLogger("rainbond_kit.repository")
+log = logging.getLogger("rainbond_kit.data.repository")
 
 Doc = dict[str, Any]
-SOFT_DELETE_FIELD = "remove_time"
-_AUTH_CODES = {13, 18}  # Unauthorized, AuthenticationFailed: a deployment problem, not the client's
-
-
-def utcnow() -> dt.datetime:
-    """Now in UTC, truncated to milliseconds (what a BSON date keeps)."""
-    now = dt.datetime.now(dt.timezone.utc)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 @dataclass(frozen=True)
@@ -60,62 +50,7 @@ class UpdateCounts:
     modified_count: int
 
 
-@dataclass(frozen=True)
-class Page:
-    """One page of a list query."""
-
-    items: list[Doc]
-    total: int | None
-    dummy_remove: int | None
-    next_cursor: str | None
-    has_more: bool
-
-
-@contextlib.contextmanager
-def _translate_errors(collection: str) -> Iterator[None]:
-    try:
-        yield
-    except pymongo.errors.DuplicateKeyError as exc:
-        log.info("duplicate key in %s: %s", collection, exc.details)
-        raise ConflictError("a document with the same unique key exists") from None
-    except (pymongo.errors.ConnectionFailure, pymongo.errors.ServerSelectionTimeoutError) as exc:
-        log.warning("mongodb unavailable (%s): %s", collection, exc)
-        raise ServiceUnavailableError("mongodb is unavailable") from None
-    except UnicodeEncodeError:  # a lone surrogate ("\ud800" in JSON) cannot become BSON
-        raise BadRequestError("text must be valid Unicode (no lone surrogates)") from None
-    except pymongo.errors.OperationFailure as exc:
-        if exc.code in _AUTH_CODES:
-            log.error("mongodb refused our credentials (%s): %s", collection, exc)
-            raise ServiceUnavailableError("mongodb is unavailable") from None
-        log.warning("query rejected on %s: %s", collection, exc)
-        raise BadRequestError("the database rejected the query") from None
-
-
-def _id_value(value: Any) -> Any:
-    """Map an ``id`` filter value: strings -> ObjectId, operator dicts and lists member-wise."""
-    if isinstance(value, str):
-        return object_id(value)
-    if isinstance(value, Mapping):
-        return {op: _id_value(v) for op, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_id_value(v) for v in value]
-    return value
-
-
-def normalize_filter(filter: Mapping[str, Any] | None) -> Doc:
-    """Copy a server-side filter, mapping ``id``/``_id`` string values to ``ObjectId``."""
-    out: Doc = {}
-    for key, value in (filter or {}).items():
-        if key in ("id", "_id"):
-            out["_id"] = _id_value(value)
-        elif key in ("$and", "$or", "$nor") and isinstance(value, list):
-            out[key] = [normalize_filter(v) for v in value]
-        else:
-            out[key] = value
-    return out
-
-
-class MongoRepository:
+class MongoRepository(PagingMixin):
     """CRUD over one collection.
 
     :param database: the database (from the container's ``mongo_db``).
@@ -138,28 +73,33 @@ class MongoRepository:
 
     # --- helpers ------------------------------------------------------------------------
 
-    def _errors(self) -> contextlib.AbstractContextManager[None]:
-        return _translate_errors(self.collection.name)
+    def errors(self) -> contextlib.AbstractContextManager[None]:
+        """A block whose driver errors become the project's HTTP errors."""
+        return store_errors()
 
     @staticmethod
-    def _live(filter: Mapping[str, Any] | None, include_deleted: bool) -> Doc:
+    def normalize(filter: Mapping[str, Any] | None) -> Doc:
+        """:func:`normalize_filter`: ``id``/``_id`` strings become ``ObjectId``."""
+        return normalize_filter(filter)
+
+    @staticmethod
+    def live(filter: Mapping[str, Any] | None, include_deleted: bool = False) -> Doc:
+        """``filter`` (normalised) restricted to live documents unless ``include_deleted``."""
         query = normalize_filter(filter)
-        if not include_deleted and SOFT_DELETE_FIELD not in query:
-            query[SOFT_DELETE_FIELD] = {"$exists": False}
-        return query
+        return query if include_deleted else live_filter(query)
 
     @staticmethod
     def _update_document(changes: Mapping[str, Any], now: dt.datetime) -> Doc:
-        """``{"a": 1}`` -> ``{"$set": {"a": 1, "update_time": now}}``; operator documents kept."""
+        """``{"a": 1}`` -> ``{"$set": {"a": 1, UPDATE_TIME: now}}``; operator documents kept."""
         operators = [k for k in changes if k.startswith("$")]
         if operators and len(operators) != len(changes):
             raise ValueError("an update mixes operators and plain fields")
         if operators:
             update = {k: dict(v) for k, v in changes.items()}
-            update.setdefault("$set", {})["update_time"] = now
+            update.setdefault("$set", {})[UPDATE_TIME] = now
             return update
-        fields = {k: v for k, v in changes.items() if k not in ("id", "_id", "creation_time")}
-        return {"$set": {**fields, "update_time": now}}
+        fields = {k: v for k, v in changes.items() if not is_id(k) and k != CREATION_TIME}
+        return {"$set": {**fields, UPDATE_TIME: now}}
 
     # --- writes -------------------------------------------------------------------------
 
@@ -169,14 +109,14 @@ class MongoRepository:
             stored["_id"] = object_id(doc["id"])
         elif "_id" in doc:
             stored["_id"] = object_id(doc["_id"])
-        stored.setdefault("creation_time", now)
-        stored["update_time"] = now
+        stored.setdefault(CREATION_TIME, now)
+        stored[UPDATE_TIME] = now
         return stored
 
     def insert_one(self, doc: Mapping[str, Any]) -> Doc:
         """Insert one document (the caller's dict is not modified); return it in public form."""
         stored = self._prepare_insert(doc, utcnow())
-        with self._errors():
+        with self.errors():
             result = self.collection.insert_one(stored)
         stored["_id"] = result.inserted_id
         return to_public(stored)
@@ -187,7 +127,7 @@ class MongoRepository:
         stored = [self._prepare_insert(d, now) for d in docs]
         if not stored:
             return []
-        with self._errors():
+        with self.errors():
             result = self.collection.insert_many(stored)
         return [str(i) for i in result.inserted_ids]
 
@@ -201,8 +141,8 @@ class MongoRepository:
     ) -> UpdateCounts:
         """``$set`` ``changes`` (or apply an operator document) on matching live documents."""
         update = self._update_document(changes, utcnow())
-        query = self._live(filter, include_deleted)
-        with self._errors():
+        query = self.live(filter, include_deleted)
+        with self.errors():
             if many:
                 result = self.collection.update_many(query, update)
             else:
@@ -229,17 +169,17 @@ class MongoRepository:
             ``update_time`` still equals this (else :class:`PreconditionFailedError`).
         :raises NotFoundError: no live document has this id.
         """
-        query = self._live({"_id": object_id(id)}, False)
+        query = self.live({"_id": object_id(id)}, False)
         if expected_update_time is not None:
-            query["update_time"] = expected_update_time
+            query[UPDATE_TIME] = expected_update_time
         now = utcnow()
-        with self._errors():
+        with self.errors():
             if replace:
-                current = self.collection.find_one(query, {"creation_time": 1})
+                current = self.collection.find_one(query, {CREATION_TIME: 1})
                 if current is not None:
-                    body = {k: v for k, v in changes.items() if k not in ("id", "_id")}
-                    body["creation_time"] = current.get("creation_time", now)
-                    body["update_time"] = now
+                    body = {k: v for k, v in changes.items() if not is_id(k)}
+                    body[CREATION_TIME] = current.get(CREATION_TIME, now)
+                    body[UPDATE_TIME] = now
                     result = self.collection.find_one_and_replace(
                         query, body, return_document=ReturnDocument.AFTER
                     )
@@ -259,8 +199,8 @@ class MongoRepository:
         self, filter: Mapping[str, Any], *, many: bool = False, include_deleted: bool = True
     ) -> int:
         """Hard-delete matching documents (soft-deleted ones included); return how many."""
-        query = self._live(filter, include_deleted)
-        with self._errors():
+        query = self.live(filter, include_deleted)
+        with self.errors():
             result = (
                 self.collection.delete_many(query) if many else self.collection.delete_one(query)
             )
@@ -269,9 +209,9 @@ class MongoRepository:
     def soft_delete(self, filter: Mapping[str, Any], *, many: bool = False) -> int:
         """Mark matching live documents deleted (``remove_time``); return how many."""
         now = utcnow()
-        update = {"$set": {SOFT_DELETE_FIELD: now, "update_time": now}}
-        with self._errors():
-            query = self._live(filter, False)
+        update = {"$set": {REMOVE_TIME: now, UPDATE_TIME: now}}
+        with self.errors():
+            query = self.live(filter, False)
             result = (
                 self.collection.update_many(query, update)
                 if many
@@ -282,9 +222,9 @@ class MongoRepository:
     def restore(self, filter: Mapping[str, Any], *, many: bool = False) -> int:
         """Undo a soft delete on matching documents; return how many came back."""
         query = normalize_filter(filter)
-        query[SOFT_DELETE_FIELD] = {"$exists": True}
-        update = {"$unset": {SOFT_DELETE_FIELD: ""}, "$set": {"update_time": utcnow()}}
-        with self._errors():
+        query[REMOVE_TIME] = {"$exists": True}
+        update = {"$unset": {REMOVE_TIME: ""}, "$set": {UPDATE_TIME: utcnow()}}
+        with self.errors():
             result = (
                 self.collection.update_many(query, update)
                 if many
@@ -300,7 +240,7 @@ class MongoRepository:
         """
         query: Doc = {"_id": object_id(id)}
         if expected_update_time is not None:
-            query["update_time"] = expected_update_time
+            query[UPDATE_TIME] = expected_update_time
         count = (
             self.soft_delete(query)
             if self.uses_soft_delete
@@ -330,8 +270,8 @@ class MongoRepository:
 
     def get_raw(self, id: str) -> Doc | None:
         """The stored (BSON-typed) live document with ``id``, or ``None``."""
-        with self._errors():
-            return self.collection.find_one(self._live({"_id": object_id(id)}, False))
+        with self.errors():
+            return self.collection.find_one(self.live({"_id": object_id(id)}, False))
 
     def get_many(self, ids: Sequence[str], *, include_deleted: bool = False) -> list[Doc]:
         """Documents with these ids, **in the order of** ``ids``; missing ids are skipped."""
@@ -354,8 +294,8 @@ class MongoRepository:
         include_deleted: bool = False,
     ) -> list[Doc]:
         """Matching documents in public form."""
-        with self._errors():
-            cursor = self.collection.find(self._live(filter, include_deleted), projection)
+        with self.errors():
+            cursor = self.collection.find(self.live(filter, include_deleted), projection)
             if sort:
                 cursor = cursor.sort(list(sort))
             return [to_public(d) for d in cursor.skip(skip).limit(limit)]
@@ -368,84 +308,33 @@ class MongoRepository:
         projection: Mapping[str, Any] | None = None,
     ) -> Doc | None:
         """The first matching document in public form, or ``None``."""
-        with self._errors():
-            doc = self.collection.find_one(self._live(filter, include_deleted), projection)
+        with self.errors():
+            doc = self.collection.find_one(self.live(filter, include_deleted), projection)
         return to_public(doc) if doc is not None else None
 
     def exists(self, filter: Mapping[str, Any], *, include_deleted: bool = False) -> bool:
         """Whether a matching (live) document exists; stops at the first."""
-        with self._errors():
+        with self.errors():
             return (
-                self.collection.find_one(self._live(filter, include_deleted), {"_id": 1})
-                is not None
+                self.collection.find_one(self.live(filter, include_deleted), {"_id": 1}) is not None
             )
 
     def count(
         self, filter: Mapping[str, Any] | None = None, *, include_deleted: bool = False
     ) -> int:
         """How many (live) documents match."""
-        with self._errors():
-            return self.collection.count_documents(self._live(filter, include_deleted))
+        with self.errors():
+            return self.collection.count_documents(self.live(filter, include_deleted))
 
     def distinct(
         self, field: str, filter: Mapping[str, Any] | None = None, *, include_deleted: bool = False
     ) -> list[Any]:
         """Distinct values of ``field`` among (live) matching documents."""
-        with self._errors():
-            return self.collection.distinct(field, self._live(filter, include_deleted))
-
-    def page(
-        self,
-        query: ListQuery,
-        *,
-        scope: Mapping[str, Any] | None = None,
-        projection: Sequence[str] | None = None,
-    ) -> Page:
-        """Run a parsed list query; ``scope`` (server-side, e.g. row-level access) is ANDed in."""
-        base = dict(query.filter)
-        if scope:
-            base = {"$and": [base, normalize_filter(scope)]} if base else normalize_filter(scope)
-        live = self._live(base, False)
-        find_filter = (
-            {"$and": [live, keyset_filter(query.sort, query.after)]}
-            if query.after is not None
-            else live
-        )
-        fields = query.fields if query.fields is not None else projection
-        fetch = None
-        if fields is not None:
-            fetch = dict.fromkeys([*fields, *(f for f, _ in query.sort)], 1)
-        with self._errors():
-            cursor = self.collection.find(find_filter, fetch).sort(list(query.sort))
-            docs = list(cursor.skip(query.offset).limit(query.limit + 1))
-            has_more = len(docs) > query.limit
-            docs = docs[: query.limit]
-            total = self._total(query, base, live)
-            dummy = self._dummy_remove(query, base)
-        next_cursor = encode_cursor(docs[-1], query.sort) if has_more and docs else None
-        if fields is not None:
-            keep = {"_id", *fields}
-            if any(f not in keep for f, _ in query.sort):  # drop sort keys fetched for the cursor
-                docs = [{k: v for k, v in d.items() if k in keep} for d in docs]
-        return Page([to_public(d) for d in docs], total, dummy, next_cursor, has_more)
-
-    def _total(self, query: ListQuery, base: Doc, live: Doc) -> int | None:
-        if query.count == "none":
-            return None
-        if query.count == "estimated" and not base:
-            # the collection's metadata count: cheap, includes soft-deleted documents
-            return self.collection.estimated_document_count()
-        return self.collection.count_documents(live)
-
-    def _dummy_remove(self, query: ListQuery, base: Doc) -> int | None:
-        if query.count == "none":
-            return None
-        if not self.uses_soft_delete:
-            return 0
-        return self.collection.count_documents({**base, SOFT_DELETE_FIELD: {"$exists": True}})
+        with self.errors():
+            return self.collection.distinct(field, self.live(filter, include_deleted))
 
     def ensure_indexes(self) -> None:
         """Create the declared indexes (idempotent)."""
         if self.indexes:
-            with self._errors():
+            with self.errors():
                 self.collection.create_indexes(list(self.indexes))

@@ -1,0 +1,148 @@
+"""One page of a collection: filter, sort, offset or keyset position, count mode, projection.
+
+Knows MongoDB only: the caller (the resource layer) parses the client's query and encodes
+the wire cursor from :attr:`Page.last_sort_values`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from pymongo.collection import Collection
+
+from rainbond_kit.data.documents import to_public
+from rainbond_kit.data.fields import REMOVE_TIME, STORED_ID
+
+__all__ = ["CountMode", "Page", "PagingMixin", "keyset_filter"]
+
+Doc = dict[str, Any]
+#: ``exact`` counts matches; ``estimated`` uses the collection's metadata when unfiltered;
+#: ``none`` skips counting (``total`` and ``dummy_remove`` are then ``None``).
+CountMode = Literal["exact", "estimated", "none"]
+Sort = tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list query.
+
+    ``last_sort_values`` (the last item's values of the sort fields, by stored name) is
+    set only when more documents follow: the position a keyset cursor continues from.
+    """
+
+    items: list[Doc]
+    total: int | None
+    dummy_remove: int | None
+    last_sort_values: dict[str, Any] | None
+    has_more: bool
+
+
+def keyset_filter(sort: Sort, values: Sequence[Any]) -> dict[str, Any]:
+    """The filter selecting documents strictly after ``values`` in ``sort`` order.
+
+    Missing or null values sort first ascending and last descending, as MongoDB sorts them.
+    """
+    branches: list[dict[str, Any]] = []
+    for i, (name, direction) in enumerate(sort):
+        prefix = {f: values[j] for j, (f, _) in enumerate(sort[:i])}
+        value = values[i]
+        if direction == 1:
+            branches.append({**prefix, name: {"$ne": None} if value is None else {"$gt": value}})
+        elif value is not None:
+            branches.append({**prefix, "$or": [{name: {"$lt": value}}, {name: None}]})
+    return {"$or": branches} if branches else {STORED_ID: {"$exists": False}}
+
+
+class _Pageable(Protocol):
+    """What :class:`PagingMixin` needs of the repository it is mixed into."""
+
+    @property
+    def collection(self) -> Collection[Doc]: ...
+
+    @property
+    def uses_soft_delete(self) -> bool: ...
+
+    def normalize(self, filter: Mapping[str, Any] | None) -> Doc: ...
+
+    def live(self, filter: Mapping[str, Any] | None, include_deleted: bool = False) -> Doc: ...
+
+    def errors(self) -> contextlib.AbstractContextManager[None]: ...
+
+
+class PagingMixin:
+    """``page()`` for :class:`~rainbond_kit.data.repository.MongoRepository`."""
+
+    def page(
+        self: _Pageable,
+        filter: Mapping[str, Any] | None = None,
+        *,
+        sort: Sequence[tuple[str, int]] = ((STORED_ID, 1),),
+        limit: int = 10,
+        offset: int = 0,
+        after: Sequence[Any] | None = None,
+        count: CountMode = "exact",
+        projection: Sequence[str] | None = None,
+        scope: Mapping[str, Any] | None = None,
+    ) -> Page:
+        """One page of live documents matching ``filter`` (and ``scope``, ANDed in).
+
+        :param sort: stored field names and directions; end with a unique field (``_id``)
+            for a stable order.
+        :param after: the previous page's :attr:`Page.last_sort_values` (in ``sort`` order):
+            a keyset position, constant cost however deep; else ``offset`` skips.
+        :param count: ``exact``, ``estimated`` or ``none`` (see :data:`CountMode`).
+        :param projection: stored fields to return (``_id`` always comes back).
+        """
+        return _run_page(
+            self, filter or {}, tuple(sort), limit, offset, after, count, projection, scope
+        )
+
+
+def _run_page(
+    repository: _Pageable,
+    filter: Mapping[str, Any],
+    sort: Sort,
+    limit: int,
+    offset: int,
+    after: Sequence[Any] | None,
+    count: CountMode,
+    projection: Sequence[str] | None,
+    scope: Mapping[str, Any] | None,
+) -> Page:
+    base = repository.normalize(filter)
+    if scope:
+        scoped = repository.normalize(scope)
+        base = {"$and": [base, scoped]} if base else scoped
+    live = repository.live(base)
+    find_filter = {"$and": [live, keyset_filter(sort, after)]} if after is not None else live
+    fetch = None
+    if projection is not None:
+        fetch = dict.fromkeys([*projection, *(f for f, _ in sort)], 1)
+    collection = repository.collection
+    with repository.errors():
+        cursor = collection.find(find_filter, fetch).sort(list(sort))
+        docs = list(cursor.skip(offset).limit(limit + 1))
+        has_more = len(docs) > limit
+        docs = docs[:limit]
+        total: int | None = None
+        dummy: int | None = None
+        if count != "none":
+            if count == "estimated" and not base:
+                # the collection's metadata count: cheap, includes soft-deleted documents
+                total = collection.estimated_document_count()
+            else:
+                total = collection.count_documents(live)
+            dummy = (
+                collection.count_documents({**base, REMOVE_TIME: {"$exists": True}})
+                if repository.uses_soft_delete
+                else 0
+            )
+    last = {f: docs[-1].get(f) for f, _ in sort} if has_more and docs else None
+    if projection is not None:
+        keep = {STORED_ID, *projection}
+        if any(f not in keep for f, _ in sort):  # drop sort keys fetched for the cursor
+            docs = [{k: v for k, v in d.items() if k in keep} for d in docs]
+    return Page([to_public(d) for d in docs], total, dummy, last, has_more)

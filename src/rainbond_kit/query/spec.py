@@ -1,0 +1,74 @@
+"""What a resource lets clients filter, sort, project and page by."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+from rainbond_kit.data.fields import REMOVE_TIME
+from rainbond_kit.errors import BadRequestError
+
+__all__ = ["FieldSpec", "Kind", "QuerySpec", "parameter_error"]
+
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+
+
+class Kind(Enum):
+    """How a field's filter values are typed and matched."""
+
+    STRING = "string"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    DATETIME = "datetime"
+    OBJECTID = "objectid"
+    ANY = "any"  # untyped (compat): strings match as text, JSON numbers/booleans exactly
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """A filterable field: its value kind, and whether it stores a list of them."""
+
+    kind: Kind
+    many: bool = False
+
+
+@dataclass(frozen=True)
+class QuerySpec:
+    """What a resource allows clients to filter, sort, project and page by.
+
+    ``open_fields`` (the compat layer's mode) accepts any plain field name not starting with
+    ``_`` as an untyped filter, but never the soft-delete marker.
+    """
+
+    fields: Mapping[str, FieldSpec]
+    sortable: frozenset[str] = frozenset()
+    projectable: frozenset[str] = frozenset()
+    default_limit: int = 10
+    max_limit: int = 100
+    default_sort: tuple[tuple[str, int], ...] = (("_id", 1),)
+    hidden: frozenset[str] = frozenset({REMOVE_TIME})
+    open_fields: bool = False
+
+    def _open(self, name: str) -> bool:
+        return self.open_fields and _NAME.match(name) is not None and name not in self.hidden
+
+    def field(self, name: str) -> FieldSpec | None:
+        """The spec of a filterable field, or ``None`` if clients may not filter by it."""
+        spec = self.fields.get(name)
+        if spec is None and self._open(name):
+            return FieldSpec(Kind.ANY)
+        return spec if name not in self.hidden else None
+
+    def can_sort(self, name: str) -> bool:
+        return name in self.sortable or self._open(name)
+
+    def can_project(self, name: str) -> bool:
+        return name in self.projectable or self._open(name)
+
+
+def parameter_error(message: str, name: str) -> BadRequestError:
+    """A 400 whose ``errors`` name the offending query parameter."""
+    return BadRequestError(message, errors={name: [message]})

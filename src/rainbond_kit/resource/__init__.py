@@ -1,0 +1,10 @@
+"""``ResourceView``: declare a collection and a schema, get a documented, validated REST resource.
+
+``view`` (the class and ``register``), ``routes`` (the generated verbs), ``listing`` (a list
+request end to end), ``errordocs`` (documented error responses).
+"""
+
+from rainbond_kit.resource.errordocs import error_responses
+from rainbond_kit.resource.view import ALL_OPERATIONS, ResourceView
+
+__all__ = ["ALL_OPERATIONS", "ResourceView", "error_responses"]

@@ -1,0 +1,238 @@
+"""The routes ``ResourceView.register`` generates: verbs, access decorators, index creation."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import marshmallow as ma
+from flask import Response, request
+from flask_smorest import Blueprint
+
+from rainbond_kit.auth.decorators import permission_required
+from rainbond_kit.auth.openapi import document_token_security
+from rainbond_kit.data.repository import MongoRepository
+from rainbond_kit.errors import BadRequestError, ServiceUnavailableError
+from rainbond_kit.extension_state import get_state
+from rainbond_kit.query import QuerySpec, parse_list_query
+from rainbond_kit.ratelimit import limit
+from rainbond_kit.resource.errordocs import resource_errors
+from rainbond_kit.schemas import (
+    list_response_schema,
+    output_schema,
+    patch_schema,
+    query_parameters,
+    query_spec_from_schema,
+)
+
+if TYPE_CHECKING:
+    from rainbond_kit.resource.view import ResourceView
+
+__all__ = [
+    "ViewParts",
+    "access_decorators",
+    "add_view",
+    "collection_verbs",
+    "ensure_indexes",
+    "item_verbs",
+    "register_hooks",
+    "search_verb",
+    "view_parts",
+]
+
+log = logging.getLogger("rainbond_kit.resource")
+
+
+class ViewParts(NamedTuple):
+    """What every generated view of a resource shares (see :func:`view_parts`)."""
+
+    #: the output schema (``id`` + timestamps + the resource's fields)
+    out: type[ma.Schema]
+    #: what the list query may filter, sort and project
+    spec: QuerySpec
+    #: class attributes of each generated ``MethodView`` subclass
+    attrs: dict[str, Any]
+
+
+def view_parts(cls: type[ResourceView], blp: Blueprint, name: str) -> ViewParts:
+    """The output schema, query spec and view attributes ``cls.register`` builds its views from."""
+    out = output_schema(cls.SCHEMA, name)
+    spec = query_spec_from_schema(
+        cls.SCHEMA,
+        filter_fields=cls.FILTER_FIELDS,
+        sort_fields=cls.SORT_FIELDS,
+        default_limit=cls.PAGE_SIZE,
+        max_limit=cls.MAX_PAGE_SIZE,
+    )
+    attrs: dict[str, Any] = {
+        "_query_spec": spec,
+        "_output_fields": ("id", *out().dump_fields),
+        "_item_endpoint": f"{blp.name}.{name}Item",
+        "decorators": [*cls.decorators, *access_decorators(cls)],
+    }
+    return ViewParts(out, spec, attrs)
+
+
+def add_view(
+    blp: Blueprint, cls: type[ResourceView], endpoint: str, rule: str, members: dict[str, Any]
+) -> None:
+    """Route a ``MethodView`` subclass of ``cls`` named ``endpoint`` (``members``: its verbs
+    and :func:`view_parts` attributes) at ``rule``."""
+    blp.route(rule, endpoint=endpoint)(type(endpoint, (cls,), members))
+
+
+def register_hooks(blp: Blueprint, cls: type[ResourceView]) -> None:
+    """Index creation before the first request and the ``token`` scheme in the document."""
+    if cls.INDEXES:
+        blp.before_request(functools.partial(ensure_indexes, cls))
+    if cls.PERMISSION is not None:
+        blp.record_once(lambda state: document_token_security(get_state(state.app).api))
+
+
+def access_decorators(
+    cls: type[ResourceView], *, download: bool = False
+) -> list[Callable[..., Any]]:
+    """Rate limit (inner) and permission check (outer, so it runs first and the limit can
+    count per user); ``download=True``: GET/HEAD need the download code (16)."""
+    found: list[Callable[..., Any]] = []
+    if cls.RATE_LIMIT is not None:
+        found.append(limit(cls.RATE_LIMIT, scope=f"resource:{cls.COLLECTION}"))
+    if cls.PERMISSION is not None:
+        found.append(permission_required(*cls.PERMISSION, download=download))
+    return found
+
+
+def ensure_indexes(cls: type[ResourceView]) -> None:
+    """Create ``cls``'s declared indexes before its first request (no store I/O at registration).
+
+    Runs once per app and container clients (a test override starts over); if MongoDB is down
+    it is retried on the next request.
+    """
+    state = get_state()
+    key = f"{cls.__module__}.{cls.__qualname__}"
+    if key in state.indexed:
+        return
+    with state.lock:
+        if key in state.indexed:
+            return
+        repository: MongoRepository = state.container.repository(
+            collection=cls.COLLECTION, soft_delete=cls.SOFT_DELETE, indexes=cls.INDEXES
+        )
+        try:
+            repository.ensure_indexes()
+        except ServiceUnavailableError:
+            log.warning("indexes of %s not created yet: mongodb unavailable", cls.COLLECTION)
+        else:
+            state.indexed.add(key)
+
+
+def _args() -> dict[str, Any]:
+    return {k: v[0] if len(v) == 1 else v for k, v in request.args.to_dict(flat=False).items()}
+
+
+def collection_verbs(
+    blp: Blueprint, cls: type[ResourceView], out: type[ma.Schema], spec: QuerySpec, name: str,
+    ops: frozenset[str],
+) -> dict[str, Callable[..., Any]]:  # fmt: skip
+    verbs: dict[str, Callable[..., Any]] = {}
+    if "list" in ops:
+
+        @blp.doc(parameters=query_parameters(spec), description=_LIST_HELP)
+        @blp.response(200, list_response_schema(out, name))
+        @resource_errors(cls, 400, 503)
+        def get(self: ResourceView) -> Response:
+            query = parse_list_query(_args(), self._query_spec)
+            return self._list_response(query, self.list_items(query))
+
+        verbs["get"] = get
+    if "create" in ops:
+        create_schema = cls.CREATE_SCHEMA or cls.SCHEMA
+
+        @blp.arguments(create_schema)
+        @blp.response(201, out)
+        @resource_errors(cls, 400, 409, 503)
+        def post(self: ResourceView, data: dict[str, Any]) -> Response:
+            return self._item_response(self.create_item(data), 201)
+
+        verbs["post"] = post
+    return verbs
+
+
+def search_verb(
+    blp: Blueprint, cls: type[ResourceView], out: type[ma.Schema], name: str
+) -> Callable[..., Any]:
+    @blp.doc(
+        description="The list query language as a JSON object (same keys as the GET parameters).",
+        requestBody={
+            "required": False,
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
+    )
+    @blp.response(200, list_response_schema(out, name))
+    @resource_errors(cls, 400, 415, 503)
+    def post(self: ResourceView) -> Response:
+        body = request.get_json(silent=False) if request.content_length else {}
+        if not isinstance(body, dict):
+            raise BadRequestError("the search body must be a JSON object")
+        query = parse_list_query(body, self._query_spec)
+        return self._list_response(query, self.list_items(query))
+
+    verb: Callable[..., Any] = post
+    return verb
+
+
+def item_verbs(
+    blp: Blueprint, cls: type[ResourceView], out: type[ma.Schema], name: str, ops: frozenset[str]
+) -> dict[str, Callable[..., Any]]:
+    verbs: dict[str, Callable[..., Any]] = {}
+    update_schema = cls.UPDATE_SCHEMA or cls.SCHEMA
+    if "read" in ops:
+
+        @blp.response(200, out)
+        @resource_errors(cls, 400, 404, 503)
+        def get(self: ResourceView, item_id: str) -> Response:
+            return self._item_response(self.read_item(item_id))
+
+        verbs["get"] = get
+    if "replace" in ops:
+
+        @blp.arguments(update_schema)
+        @blp.response(200, out)
+        @resource_errors(cls, 400, 404, 409, 412, 503)
+        def put(self: ResourceView, data: dict[str, Any], item_id: str) -> Response:
+            return self._item_response(self.write_item(item_id, data, partial=False))
+
+        verbs["put"] = put
+    if "update" in ops:
+
+        @blp.arguments(patch_schema(update_schema, name))
+        @blp.response(200, out)
+        @resource_errors(cls, 400, 404, 409, 412, 503)
+        def patch(self: ResourceView, data: dict[str, Any], item_id: str) -> Response:
+            return self._item_response(self.write_item(item_id, data, partial=True))
+
+        verbs["patch"] = patch
+    if "delete" in ops:
+
+        @blp.response(204)
+        @resource_errors(cls, 400, 404, 412, 503)
+        def delete(self: ResourceView, item_id: str) -> Response:
+            self.delete_item(item_id)
+            return Response(status=204)
+
+        verbs["delete"] = delete
+    return verbs
+
+
+_LIST_HELP = """List documents, a page at a time.
+
+Filters: `field=value` (text fields: literal *contains*, case-sensitive; typed fields: equals),
+`field[op]=value` with op in eq, ne, gt, gte, lt, lte, in, nin (comma-separated or repeated),
+contains, icontains, startswith. Only the documented fields can be filtered.
+Paging: `$limit` (at most the documented maximum; more is a 400), `$offset`, or `$after`
+with the `next` cursor of the previous page (constant cost however deep).
+`$orderby=field desc,other asc`; `$start_date`/`$end_date` (together) over `$date_type`.
+`$count=exact|estimated|none`; `$fields=a,b` projection.
+Headers: `X-Total-Count`, `Link` (rel next/prev)."""
