@@ -129,6 +129,23 @@ def test_hard_delete_removes_document_and_chunks(
     assert client.get(f"/hard/{gone['id']}/content").status_code == 404
 
 
+class IndexedFiles(FileResource):
+    BUCKET = "indexed"
+    INDEXES = (pymongo.IndexModel([("sha256", pymongo.ASCENDING)], name="by_sha256"),)
+
+
+def test_declared_indexes_are_created_before_the_first_request(
+    make_kit_app: KitAppFactory, rainbond_env: dict[str, str], mongo_client: Client,
+    mongo_db_name: str,
+) -> None:  # fmt: skip
+    """INDEXES of a file resource land on <BUCKET>.files, as a resource's on its collection."""
+    client = _app_with(make_kit_app, rainbond_env, (IndexedFiles, "/indexed")).test_client()
+    files = mongo_client[mongo_db_name]["indexed.files"]
+    assert "by_sha256" not in files.index_information()  # registration does no store I/O
+    assert client.get("/indexed").get_json()["total"] == 0
+    assert files.index_information()["by_sha256"]["key"] == [("sha256", 1)]
+
+
 class GroupSchema(ma.Schema):
     group_list = ma.fields.List(ma.fields.String(), required=True)
 
