@@ -52,6 +52,7 @@ def _wait_ready(base: str, proc: subprocess.Popen[bytes]) -> None:
 def replicas(mongo_uri: str, mongo_db_name: str, redis_url: str) -> Iterator[tuple[str, str]]:
     """Base URLs of two replicas of the sample app sharing this test's database."""
     env = {"MONGODB_URI": mongo_uri, "MONGODB_DB": mongo_db_name, "REDIS_URL": redis_url}
+    env["RAINBOND_AUTH"] = "off"  # the production entry (gunicorn) fails closed without it
     port_a, port_b = free_port(), free_port()
     commands = [
         ([sys.executable, "-m", "sample_app"], _env(PORT=str(port_a), **env)),
