@@ -3,6 +3,8 @@ a fresh app per resource and response validation against the app's own ``/openap
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import enum
 import itertools
 import json
@@ -113,7 +115,7 @@ def _with_default(spec: FieldSpec) -> st.SearchStrategy[FieldSpec]:
     if spec.required or spec.dump_only or spec.kind not in defaults:
         return st.just(spec)
     value = defaults[spec.kind]
-    return st.sampled_from([spec, FieldSpec(**{**spec.__dict__, "load_default": value})])
+    return st.sampled_from([spec, dataclasses.replace(spec, load_default=value)])
 
 
 @st.composite
@@ -126,7 +128,7 @@ def field_specs(draw: st.DrawFn, *, depth: int = 0) -> tuple[FieldSpec, ...]:
         kind = draw(st.sampled_from(kinds))
         spec = draw(_options(kind, name, nested=depth > 0))
         if kind in ("Nested", "ListNested"):
-            spec = FieldSpec(**{**spec.__dict__, "children": draw(field_specs(depth=1))})
+            spec = dataclasses.replace(spec, children=draw(field_specs(depth=1)))
         specs.append(draw(_with_default(spec)))
     return tuple(specs)
 
@@ -146,10 +148,12 @@ def _value(spec: FieldSpec) -> st.SearchStrategy[Any]:
         "Boolean": st.booleans(),
         "DateTime": st.builds(
             lambda d, us: d.replace(microsecond=us).isoformat() + "+00:00",
-            st.datetimes(min_value=_dt(1970), max_value=_dt(2100)),
+            st.datetimes(min_value=dt.datetime(1970, 1, 1), max_value=dt.datetime(2100, 1, 1)),
             _ms,
         ),
-        "Date": st.dates(min_value=_dt(1900).date(), max_value=_dt(2100).date()).map(str),
+        "Date": st.dates(
+            min_value=dt.date(1900, 1, 1), max_value=dt.datetime(2100, 1, 1).date()
+        ).map(str),
         "Time": st.times().map(lambda t: t.replace(microsecond=0).isoformat()),
         "Email": st.from_regex(r"[a-z]{1,8}@[a-z]{1,8}\.(com|org|cn)", fullmatch=True),
         "Url": st.from_regex(r"https://[a-z]{1,8}\.(com|cn)/[a-z0-9]{0,8}", fullmatch=True),
@@ -173,12 +177,6 @@ def _value(spec: FieldSpec) -> st.SearchStrategy[Any]:
     else:
         strategy = base[kind]
     return st.none() | strategy if spec.allow_none else strategy
-
-
-def _dt(year: int) -> Any:
-    import datetime as dt
-
-    return dt.datetime(year, 1, 1)
 
 
 @st.composite

@@ -12,6 +12,7 @@ from typing import Any
 import marshmallow as ma
 import pymongo
 import pytest
+from bson import ObjectId
 from flask import request
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
@@ -77,8 +78,6 @@ def test_put_keeps_server_managed_fields_and_the_scope(
 ) -> None:
     """dump_only counter, creation_time and the tenant stamped from the scope survive a PUT."""
     created = _create(client).get_json()
-    from bson import ObjectId
-
     stored.update_one({"_id": ObjectId(created["id"])}, {"$inc": {"reads": 3}})
     put = client.put(f"{NOTES}/{created['id']}", json={"title": "new"}, headers=TENANT)
     assert put.status_code == 200, put.get_json()
@@ -178,8 +177,6 @@ def test_stale_if_match_loses_even_when_a_clock_repeats_a_millisecond(
     client: FlaskClient, stored: pymongo.collection.Collection[dict[str, Any]]
 ) -> None:
     """A replica whose clock repeats ``update_time`` must not revive a stale ETag."""
-    from bson import ObjectId
-
     response = _create(client)
     created, first = response.get_json(), response.headers["ETag"]
     item = f"{NOTES}/{created['id']}"
@@ -199,8 +196,6 @@ def test_stale_if_match_loses_even_when_a_clock_repeats_a_millisecond(
 def test_update_time_never_goes_backwards(
     client: FlaskClient, stored: pymongo.collection.Collection[dict[str, Any]]
 ) -> None:
-    from bson import ObjectId
-
     created = _create(client).get_json()
     ahead = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)
     stored.update_one({"_id": ObjectId(created["id"])}, {"$set": {"update_time": ahead}})
