@@ -223,3 +223,31 @@ def test_head_on_compat_views_is_never_5xx(sample: FlaskClient) -> None:
     assert head.status_code == 200, head.status_code
     assert head.get_data() == b""
     assert head.headers["Content-Type"] == get.headers["Content-Type"]
+
+
+def test_head_on_a_seed_style_compat_view_is_never_5xx(rainbond_settings: Settings) -> None:
+    """The seed's pattern: one function for several methods, branching on ``parameter.method``;
+    Flask adds HEAD to every GET route, and HEAD must answer like GET without a body."""
+    app = Flask("seed_style")
+    app.config["TESTING"] = True
+    RainbondKit(app, settings=rainbond_settings)
+
+    @app.route("/api/v1/seed", methods=["GET", "POST"])
+    def seed() -> Any:
+        parameter = Parameter(request)
+        db = DBConnect(db=rainbond_settings.mongo.database, collection="seed")
+        if parameter.method == "GET":
+            return db.find_paging(parameter)
+        if parameter.method == "POST":
+            return {"new_id": db.write_one_docu(docu=parameter.param_json)}
+        return None
+
+    try:
+        client = app.test_client()
+        assert client.post("/api/v1/seed", json={"title": "t"}).status_code == 200
+        get = client.get("/api/v1/seed")
+        head = client.head("/api/v1/seed")
+        assert (head.status_code, head.get_data()) == (get.status_code, b"")
+        assert head.headers["Content-Type"] == get.headers["Content-Type"]
+    finally:
+        RainbondKit.shutdown(app)
