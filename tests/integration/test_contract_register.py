@@ -7,13 +7,17 @@ from typing import Any
 import marshmallow as ma
 import pytest
 
-from rainbond_kit import ConfigurationError, RainbondKit, Settings
+from rainbond_kit import ConfigurationError, RainbondKit, ResourceView, Settings
 from tests.integration.contract_support import make_resource, serve
 
 
 class PlainSchema(ma.Schema):
     title = ma.fields.String(required=True)
     year = ma.fields.Integer()
+
+
+def _serve_and_close(settings: Settings, resource: type[ResourceView]) -> None:
+    RainbondKit.shutdown(serve(settings, resource))  # reached when register() accepted it
 
 
 @pytest.mark.parametrize(
@@ -32,8 +36,7 @@ def test_register_refuses_bad_options_naming_them(
     rainbond_settings: Settings, options: dict[str, Any], named: str
 ) -> None:
     with pytest.raises(ConfigurationError, match=named):
-        app = serve(rainbond_settings, make_resource(PlainSchema, **options))
-        RainbondKit.shutdown(app)  # reached only when register() accepted the options
+        _serve_and_close(rainbond_settings, make_resource(PlainSchema, **options))
 
 
 def test_page_size_at_the_cap_serves_plain_lists(rainbond_settings: Settings) -> None:
