@@ -11,6 +11,7 @@ from flask import Response, request
 from flask_smorest import Blueprint
 
 from rainbond_kit.auth.decorators import permission_required
+from rainbond_kit.auth.permissions import Code
 from rainbond_kit.data.repository import MongoRepository
 from rainbond_kit.errors import BadRequestError, ServiceUnavailableError
 from rainbond_kit.extension_state import get_state
@@ -27,14 +28,14 @@ __all__ = ["access_decorators", "collection_verbs", "ensure_indexes", "item_verb
 log = logging.getLogger("rainbond_kit.resource")
 
 
-def access_decorators(cls: type[ResourceView]) -> list[Callable[..., Any]]:
+def access_decorators(cls: type[ResourceView], *, read: bool = False) -> list[Callable[..., Any]]:
     """Rate limit (inner) and permission check (outer, so it runs first and the limit can
-    count per user)."""
+    count per user). ``read``: every method needs the view code (``POST /search``)."""
     found: list[Callable[..., Any]] = []
     if cls.RATE_LIMIT is not None:
         found.append(limit(cls.RATE_LIMIT, scope=f"resource:{cls.COLLECTION}"))
     if cls.PERMISSION is not None:
-        found.append(permission_required(*cls.PERMISSION))
+        found.append(permission_required(*cls.PERMISSION, codes=Code.VIEW if read else None))
     return found
 
 

@@ -31,7 +31,7 @@ from flask import Response, current_app, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from rainbond_kit.auth.context import current_row_filter
+from rainbond_kit.auth.context import current_row_filter, current_row_owner
 from rainbond_kit.auth.openapi import document_token_security
 from rainbond_kit.data.documents import object_id
 from rainbond_kit.data.epoch import from_millis
@@ -103,6 +103,18 @@ class ResourceView(MethodView):
             return current_row_filter(*self.PERMISSION, user_field_name=self.ROW_LEVEL_FIELD)
         return None
 
+    def owner_fields(self) -> Mapping[str, Any]:
+        """Server-owned fields: stamped on every created document, never written by a caller.
+
+        Default with ``ROW_LEVEL_FIELD``: that field = the caller's user name and
+        ``group_list`` = their groups (also for ``is_all_data`` users and administrators).
+        A client's values for these fields are ignored on POST, PUT and PATCH, and PUT keeps
+        the stored ones.
+        """
+        if self.PERMISSION is not None and self.ROW_LEVEL_FIELD is not None:
+            return current_row_owner(user_field_name=self.ROW_LEVEL_FIELD)
+        return {}
+
     def before_insert(self, doc: dict[str, Any]) -> dict[str, Any]:
         """Transform a validated document before it is inserted."""
         return doc
@@ -129,7 +141,9 @@ class ResourceView(MethodView):
         )
 
     def create_item(self, data: dict[str, Any]) -> dict[str, Any]:
-        doc = self.before_insert(dict(data))
+        owner = self.owner_fields()
+        doc = self.before_insert({k: v for k, v in data.items() if k not in owner})
+        doc.update(owner)
         scope = self.scope_filter()
         if scope:  # stamp plain equality conditions (owner, tenant) onto the new document
             doc.update(
@@ -145,8 +159,13 @@ class ResourceView(MethodView):
         return self._public(self._read(item_id))
 
     def write_item(self, item_id: str, data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
-        changes = self.before_update(dict(data), partial=partial)
-        self._read(item_id)  # 404 (or scope refusal) before writing
+        owner = self.owner_fields()
+        changes = self.before_update(
+            {k: v for k, v in data.items() if k not in owner}, partial=partial
+        )
+        current = self._read(item_id)  # 404 (or scope refusal) before writing
+        if not partial:  # a replacement keeps the stored owner fields
+            changes.update({k: current[k] for k in owner if k in current})
         doc = self.repository.update_by_id(
             item_id, changes, replace=not partial, expected_update_time=self._if_match()
         )
@@ -236,9 +255,12 @@ class ResourceView(MethodView):
             view = type(f"{name}Collection", (cls,), {**attrs, **collection_verbs_})
             blp.route(base if blp.url_prefix else base or "/", endpoint=f"{name}Collection")(view)
         if "search" in ops:
-            search = type(
-                f"{name}Search", (cls,), {**attrs, "post": search_verb(blp, cls, out, name)}
-            )
+            search_attrs = {
+                **attrs,
+                "decorators": [*cls.decorators, *access_decorators(cls, read=True)],
+                "post": search_verb(blp, cls, out, name),
+            }
+            search = type(f"{name}Search", (cls,), search_attrs)
             blp.route(f"{base}/search", endpoint=f"{name}Search")(search)
         if item_verbs_:
             view = type(f"{name}Item", (cls,), {**attrs, **item_verbs_})
