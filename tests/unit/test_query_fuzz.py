@@ -26,7 +26,7 @@ from tests.unit.test_query import SPEC
 
 #: Every operator the parser itself emits into a filter.
 EMITTED = frozenset(
-    {"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$regex", "$options", "$and"}
+    {"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$regex", "$options", "$and", "$or"}
 )
 OPS = ["eq", "ne", "gt", "gte", "lt", "lte", "in", "nin", "contains", "icontains", "startswith"]
 FUZZ = settings(max_examples=int(os.environ.get("RAINBOND_FUZZ_EXAMPLES", "150")), deadline=None)

@@ -21,6 +21,7 @@ __all__ = ["CountMode", "Page", "PagingMixin", "keyset_filter"]
 Doc = dict[str, Any]
 #: ``exact`` counts matches; ``estimated`` uses the collection's metadata when unfiltered;
 #: ``none`` skips counting (``total`` and ``dummy_remove`` are then ``None``).
+#: ``dummy_remove`` counts the soft-deleted documents within the scope, whatever the filter.
 CountMode = Literal["exact", "estimated", "none"]
 Sort = tuple[tuple[str, int], ...]
 
@@ -113,8 +114,8 @@ def _run_page(
     scope: Mapping[str, Any] | None,
 ) -> Page:
     base = repository.normalize(filter)
-    if scope:
-        scoped = repository.normalize(scope)
+    scoped = repository.normalize(scope) if scope else {}
+    if scoped:
         base = {"$and": [base, scoped]} if base else scoped
     live = repository.live(base)
     find_filter = {"$and": [live, keyset_filter(sort, after)]} if after is not None else live
@@ -135,8 +136,10 @@ def _run_page(
                 total = collection.estimated_document_count()
             else:
                 total = collection.count_documents(live)
+            # the client's filter is left out: it would make the count an oracle for the
+            # contents of deleted documents (a prefix filter recovers a deleted title)
             dummy = (
-                collection.count_documents({**base, REMOVE_TIME: {"$exists": True}})
+                collection.count_documents({**scoped, REMOVE_TIME: {"$exists": True}})
                 if repository.uses_soft_delete
                 else 0
             )

@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 
 from rainbond_kit.auth.decorators import permission_required
 from rainbond_kit.auth.permissions import Code
+from rainbond_kit.body import read_json
 from rainbond_kit.data.repository import MongoRepository
 from rainbond_kit.errors import BadRequestError, ServiceUnavailableError
 from rainbond_kit.extension_state import get_state
@@ -108,7 +109,8 @@ def search_verb(
     @blp.response(200, list_response_schema(out, name))
     @resource_errors(cls, 400, 415, 503)
     def post(self: ResourceView) -> Response:
-        body = request.get_json(silent=False) if request.content_length else {}
+        body = read_json()
+        body = {} if body is None else body
         if not isinstance(body, dict):
             raise BadRequestError("the search body must be a JSON object")
         query = parse_list_query(body, self._query_spec)

@@ -33,6 +33,7 @@ from flask_smorest import Blueprint
 
 from rainbond_kit.auth.context import current_row_filter, current_row_owner
 from rainbond_kit.auth.openapi import document_token_security
+from rainbond_kit.body import ARGUMENTS_PARSER
 from rainbond_kit.data.documents import object_id
 from rainbond_kit.data.epoch import from_millis
 from rainbond_kit.data.fields import UPDATE_TIME
@@ -91,6 +92,7 @@ class ResourceView(MethodView):
     _query_spec: ClassVar[QuerySpec]
     _output_fields: ClassVar[tuple[str, ...]]
     _item_endpoint: ClassVar[str]
+    _list_endpoint: ClassVar[str | None]
 
     # --- hooks ------------------------------------------------------------------------------
 
@@ -223,7 +225,8 @@ class ResourceView(MethodView):
         return self._json(doc, status, headers)
 
     def _list_response(self, query: ListQuery, page: Page) -> Response:
-        body, headers = list_body(query, page), list_headers(query, page)
+        url = None if self._list_endpoint is None else url_for(self._list_endpoint, _external=True)
+        body, headers = list_body(query, page), list_headers(query, page, url)
         return self._json(body, headers=headers)
 
     # --- registration -----------------------------------------------------------------------
@@ -233,6 +236,8 @@ class ResourceView(MethodView):
         """Add this resource's routes to ``blp``: ``url`` and ``url/<item_id>``."""
         name = name or cls.__name__
         schema = cls.SCHEMA
+        # the generated writes read their bodies through the kit's one JSON loader
+        blp.ARGUMENTS_PARSER = ARGUMENTS_PARSER
         out = output_schema(schema, name)
         spec = query_spec_from_schema(
             schema,
@@ -245,6 +250,7 @@ class ResourceView(MethodView):
             "_query_spec": spec,
             "_output_fields": ("id", *out().dump_fields),
             "_item_endpoint": f"{blp.name}.{name}Item",
+            "_list_endpoint": f"{blp.name}.{name}Collection" if "list" in cls.OPERATIONS else None,
             "decorators": [*cls.decorators, *access_decorators(cls)],
         }
         base = url.rstrip("/")
