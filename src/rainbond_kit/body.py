@@ -86,8 +86,9 @@ def read_json(
     *,
     refuse: Callable[[str], HTTPError] = BadRequestError,
     force: bool = False,
+    empty: Any = None,
 ) -> Any:
-    """The request's JSON body, or ``None`` when it has none (an empty body).
+    """The request's JSON body, or ``empty`` when it has none (no bytes at all).
 
     Chunked bodies are read; the size limit applies (413 past ``MAX_CONTENT_LENGTH``).
 
@@ -102,7 +103,7 @@ def read_json(
     if streamed and req.environ["wsgi.input"].read(1):
         raise http_error(413, f"the body is larger than {limit} bytes")
     if not data:
-        return None
+        return empty
     if not force and not req.is_json:
         raise http_error(415, "the body must be JSON (Content-Type: application/json)")
     return loads_json(data, refuse=refuse)
@@ -118,8 +119,7 @@ class _Parser(FlaskParser):
     def _raw_load_json(self, req: Request) -> Any:
         if not is_json_request(req):
             return missing
-        body = read_json(req, refuse=_unprocessable, force=True)
-        return missing if body is None else body
+        return read_json(req, refuse=_unprocessable, force=True, empty=missing)
 
 
 #: the webargs parser of the generated resource routes
