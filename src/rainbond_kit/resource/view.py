@@ -225,7 +225,10 @@ class ResourceView(MethodView):
         return self._json(doc, status, headers)
 
     def _list_response(self, query: ListQuery, page: Page) -> Response:
-        url = None if self._list_endpoint is None else url_for(self._list_endpoint, _external=True)
+        linked = page.last_sort_values is not None or query.offset  # else no Link to build
+        url = None
+        if linked and self._list_endpoint is not None:
+            url = url_for(self._list_endpoint, _external=True)
         body, headers = list_body(query, page), list_headers(query, page, url)
         return self._json(body, headers=headers)
 
