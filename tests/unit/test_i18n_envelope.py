@@ -29,6 +29,7 @@ from rainbond_kit.errors import (
     UnauthorizedError,
 )
 from rainbond_kit.query import FieldSpec, Kind, QuerySpec, parse_list_query
+from tests.unit.compat_app import seed_app
 
 ZH_CN_WEIGHTED = "fr;q=1.0, zh-CN;q=0.8, en;q=0.5"
 EN_WEIGHTED = "zh-CN;q=0.3, en-US;q=0.9, fr;q=0.1"
@@ -378,3 +379,27 @@ def test_unknown_rainbond_lang_fails_at_start_up(
     """A language the kit does not speak is a ConfigurationError naming the key."""
     with pytest.raises(ConfigurationError, match=r"RAINBOND_LANG must be one of en, zh-CN"):
         make_client(RAINBOND_LANG=value)
+
+
+@pytest.mark.parametrize("accept", ["en", "zh-CN", "en-US;q=0.9, zh;q=0.1"])
+def test_compat_keeps_the_seed_s_chinese_messages(
+    monkeypatch: pytest.MonkeyPatch, accept: str
+) -> None:
+    """error_handler(app): the seed's messages whatever the language; unlisted statuses follow it."""
+    for app in seed_app(monkeypatch, MAX_CONTENT_LENGTH=8):
+
+        @app.post("/upload")
+        def upload() -> dict[str, int]:
+            return {"size": len(request.get_data())}
+
+        client = app.test_client()
+        headers = {"Accept-Language": accept}
+        assert client.get("/nowhere", headers=headers).get_json()["message"] == "资源不存在"
+        assert client.delete("/nowhere", headers=headers).get_json()["message"] == "资源不存在"
+        too_large = client.post("/upload", data=b"x" * 64, headers=headers).get_json()
+        expected = (
+            "发送的数据超过了大小限制。"
+            if accept == "zh-CN"
+            else ("The data value transmitted exceeds the capacity limit.")
+        )
+        assert too_large["message"] == expected
