@@ -275,7 +275,8 @@ def _without_language(body: dict[str, Any]) -> dict[str, Any]:
     return {
         k: v
         for k, v in body.items()
-        if k not in ("message", "errors", "server_time", "content_language")
+        # request_id is new on every request, in every language
+        if k not in ("message", "errors", "server_time", "request_id", "content_language")
     }
 
 
