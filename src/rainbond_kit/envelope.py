@@ -26,6 +26,7 @@ from flask import Response, current_app, has_request_context, json
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from rainbond_kit import platform_env
+from rainbond_kit.i18n import request_language, translate, translate_errors
 from rainbond_kit.observability.request_id import current_request_id
 
 __all__ = ["EnvelopeSchema", "build_envelope", "host_identity", "render_error", "server_time"]
@@ -133,7 +134,12 @@ def _message_for(error: HTTPException, data: Mapping[str, Any]) -> str:
 
 
 def render_error(error: HTTPException) -> Response:
-    """Render any werkzeug HTTP exception as the envelope (the ``Api`` error handler)."""
+    """Render any werkzeug HTTP exception as the envelope (the ``Api`` error handler).
+
+    The one place messages are localized: ``message`` and field-level ``errors`` in the
+    request's language (:func:`~rainbond_kit.i18n.request_language`); everything else is
+    the same in every language.
+    """
     if isinstance(error, InternalServerError) and error.original_exception is not None:
         log.error("unhandled error", exc_info=error.original_exception)
     observer = current_app.extensions.get(_ERROR_OBSERVER)
@@ -141,16 +147,18 @@ def render_error(error: HTTPException) -> Response:
         observer(error)  # auth failures, rate-limit refusals, Redis errors
     code = error.code or 500
     data: Mapping[str, Any] = getattr(error, "data", None) or {}
-    errors = data.get("errors", data.get("messages"))
+    language = request_language()
     body = build_envelope(
         code,
-        _message_for(error, data),
-        errors=errors,
+        translate(_message_for(error, data), language),
+        errors=translate_errors(data.get("errors", data.get("messages")), language),
         extra=data.get("extra"),
     )
     response = current_app.response_class(
         json.dumps(body, ensure_ascii=False), status=code, mimetype="application/json"
     )
+    response.headers["Content-Language"] = language
+    response.vary.add("Accept-Language")
     # Keep the exception's own headers (``Allow`` on 405, ``WWW-Authenticate`` ...).
     for name, value in error.get_headers():
         if name.lower() != "content-type":

@@ -16,6 +16,7 @@ from rainbond_kit.cors import configure_cors
 from rainbond_kit.embedded import is_development_server
 from rainbond_kit.extension_state import EXTENSION_KEY, KitState, get_state
 from rainbond_kit.health import blueprint as health_blueprint
+from rainbond_kit.i18n import init_i18n
 from rainbond_kit.logs import configure_logging
 from rainbond_kit.observability import init_observability
 from rainbond_kit.ratelimit import init_ratelimit, trusted_proxies
@@ -77,6 +78,7 @@ class RainbondKit:
         if app.config.get("MAX_CONTENT_LENGTH") is None:
             app.config["MAX_CONTENT_LENGTH"] = DEFAULT_MAX_CONTENT_LENGTH
 
+        init_i18n(app)
         configure_logging(app)
         container = Container(settings=settings)
         api = RainbondApi(app)

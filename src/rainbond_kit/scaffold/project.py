@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from rainbond_kit import __version__
 from rainbond_kit.errors import RainbondError
+from rainbond_kit.i18n import SUPPORTED, normalize
 from rainbond_kit.scaffold.vendor import VendorError, vendor_wheel
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ __all__ = [
     "ScaffoldError",
     "create_component",
     "kit_requirements",
+    "locale_language",
     "render",
     "template_files",
     "validate_name",
@@ -70,12 +72,35 @@ def _walk(node: Traversable, prefix: PurePosixPath) -> Iterator[tuple[PurePosixP
             yield path.with_name(child.name[: -len(SUFFIX)]), child.read_text(encoding="utf-8")
 
 
-def template_files() -> dict[PurePosixPath, str]:
-    """The component's files, relative path (without ``.tmpl``) -> template text."""
-    root = files("rainbond_kit.scaffold") / "templates" / "component"
+def template_files(language: str = "en") -> dict[PurePosixPath, str]:
+    """The component's files, relative path (without ``.tmpl``) -> template text.
+
+    ``language`` other than ``en`` replaces the files ``templates/localized/<language>/``
+    has (the README) with their translation.
+    """
+    if language not in SUPPORTED:
+        raise ScaffoldError(f"language must be one of {', '.join(SUPPORTED)}, got {language!r}")
+    templates = files("rainbond_kit.scaffold") / "templates"
+    root = templates / "component"
     if not root.is_dir():
         raise ScaffoldError("the scaffold templates are missing from this installation")
-    return dict(_walk(root, PurePosixPath()))
+    found = dict(_walk(root, PurePosixPath()))
+    localized = templates / "localized" / language
+    if language != "en" and localized.is_dir():
+        found.update(_walk(localized, PurePosixPath()))
+    return found
+
+
+def locale_language(environ: Mapping[str, str]) -> str:
+    """The README language the locale asks for (``LC_ALL``, ``LC_MESSAGES``, then ``LANG``).
+
+    ``zh_CN.UTF-8`` gives ``zh-CN``; anything else, or no locale, gives ``en``.
+    """
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name, "").strip()
+        if value:
+            return normalize(value) or "en"
+    return "en"
 
 
 def render(text: str, values: Mapping[str, str]) -> str:
@@ -120,16 +145,20 @@ def kit_requirements(kit_requirement: str | None) -> tuple[str, str]:
 
 
 def create_component(
-    name: str, parent: Path | str = ".", *, kit_requirement: str | None = None
+    name: str,
+    parent: Path | str = ".",
+    *,
+    kit_requirement: str | None = None,
+    language: str = "en",
 ) -> Path:
     """Create folder ``parent/name`` holding the rendered component; return its path.
 
     The running rainbond-kit goes into ``vendor/`` as a wheel that ``requirements.txt``
-    installs, unless ``kit_requirement`` gives another requirement line for it.
-    Never overwrites: an existing file or folder of that name is refused. If writing fails
+    installs, unless ``kit_requirement`` gives another requirement line for it. The README
+    is written in ``language`` (``en`` or ``zh-CN``). Never overwrites: an existing file or folder of that name is refused. If writing fails
     half-way, the partly written folder is removed.
 
-    :raises ScaffoldError: invalid name or requirement, existing target, missing or
+    :raises ScaffoldError: invalid name, requirement or language, existing target, missing or
         unwritable parent, or the running rainbond-kit cannot be packed as a wheel.
     """
     validate_name(name)
@@ -144,7 +173,7 @@ def create_component(
         "kit_requirement": runtime,
         "kit_dev_requirement": development,
     }
-    rendered = {path: render(text, values) for path, text in template_files().items()}
+    rendered = {path: render(text, values) for path, text in template_files(language).items()}
     try:
         target.mkdir()
     except FileExistsError:
