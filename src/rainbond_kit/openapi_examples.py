@@ -85,7 +85,7 @@ def field_example(field: ma.fields.Field[Any], name: str = "") -> Any:
     if choices and choices[0].choices:
         return next(iter(choices[0].choices))
     if isinstance(field, ma.fields.Enum):
-        member: enum.Enum = list(field.enum.__members__.values())[0]
+        member: enum.Enum = next(iter(field.enum.__members__.values()))
         return member.value if field.by_value else member.name
     if isinstance(field, ma.fields.Constant):
         return field.constant
