@@ -76,7 +76,7 @@ class Reads(MethodView):
     """``POST /api/v1/books/<id>/reads``: count one read of a book, atomically (``$inc``)."""
 
     def post(self, item_id: str) -> Response:
-        """Count one read of a book (atomic ``$inc`` of ``reads``)."""
+        """Count one read of a book (an atomic increment of its reads)."""
         repository: MongoRepository = get_container().repository(
             collection=Books.COLLECTION, soft_delete=Books.SOFT_DELETE
         )

@@ -92,14 +92,14 @@ class Demo(MethodView):
     )
     @_documented(DemoPageSchema)
     def get(self) -> Any:
-        """List books, seed style (compat ``find_paging``)."""
+        """List books, seed style (the compat API's find_paging)."""
         parameter = Parameter(request)
         return _db_books().find_paging(parameter)
 
     @blueprint.doc(operationId="createDemoBook", requestBody=_body(_BOOK))
     @_documented(NewIdSchema)
     def post(self) -> Any:
-        """Create a book, seed style; answers its ``new_id``."""
+        """Create a book, seed style; answers its new id."""
         parameter = Parameter(request)
         param = parameter.verification(
             checking=parameter.param_json, verify={"title": str, "author": str}
@@ -119,7 +119,7 @@ class Demo(MethodView):
     )
     @_documented(UpdateResultSchema)
     def put(self) -> Any:
-        """Update a book's title and author by ``id``, seed style."""
+        """Update a book's title and author by id, seed style."""
         parameter = Parameter(request)
         param = parameter.verification(
             checking=parameter.param_json, verify={"id": str, "title": str, "author": str}
@@ -142,7 +142,7 @@ class Demo(MethodView):
     )
     @_documented(DeleteResultSchema)
     def delete(self) -> Any:
-        """Delete a book by ``id``, seed style (a soft delete)."""
+        """Delete a book by id, seed style (a soft delete)."""
         parameter = Parameter(request)
         param = parameter.verification(checking=parameter.param_json, verify={"id": str})
         return _db_books().delete_docu(find_docu=param)
