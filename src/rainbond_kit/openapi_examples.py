@@ -134,6 +134,7 @@ def envelope_example(code: int, *, errors: Mapping[str, Any] | None = None) -> d
         "server_time": _SAMPLE_MILLIS,
         "host_name": "books-5d9c7f-x2k4p",
         "host_ip": "10.42.0.17",
+        "request_id": "6f1c0e2a9b8d4c7e8a1b2c3d4e5f6a7b",
     }
     if errors is None:
         errors = _ERRORS.get(code)
