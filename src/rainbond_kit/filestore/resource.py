@@ -188,20 +188,26 @@ class FileResource(ResourceView):
         ops = cls.OPERATIONS
         # list and read are the resource's own verbs; upload, delete and content are the files'
         listing = collection_verbs(blp, cls, out, name, ops & {"list"})
-        reading = item_verbs(blp, cls, out, name, ops & {"read"})
-        generated = {"list": listing.get("get"), "read": reading.get("get")}
+        upload, reading = (
+            _upload_verb(blp, cls, out, ops),
+            item_verbs(blp, cls, out, name, ops & {"read"}),
+        )
+        deleting = _delete_verb(blp, cls, ops)
+        content_get = _content_verb(blp, cls) if "content" in ops else None
+        generated = {"list": listing.get("get"), "upload": upload.get("post"), "read": reading.get("get"),
+                     "delete": deleting.get("delete"), "content": content_get}  # fmt: skip
         document_operations(cls, name, spec, {op: f for op, f in generated.items() if f})
-        verbs = {**listing, **_upload_verb(blp, cls, out, ops)}
+        verbs = {**listing, **upload}
         if verbs:
             root = base if blp.url_prefix else base or "/"
             add_view(blp, cls, f"{name}Collection", root, {**attrs, **verbs})
-        verbs = {**reading, **_delete_verb(blp, cls, ops)}
+        verbs = {**reading, **deleting}
         if verbs:
             add_view(blp, cls, f"{name}Item", f"{base}/<item_id>", {**attrs, **verbs})
         if "content" in ops:
             content = {
                 **attrs,
-                "get": _content_verb(blp, cls),
+                "get": content_get,
                 "decorators": [
                     *cls.decorators,
                     *access_decorators(cls, download=cls.DOWNLOAD_PERMISSION),

@@ -84,7 +84,8 @@ def _operation_texts(
     cls: type[ResourceView], name: str, spec: QuerySpec
 ) -> dict[str, dict[str, str]]:
     one, many = resource_nouns(cls, name)
-    a, these = f"a {_words(one)}", _words(many)
+    a = f"{'an' if _words(one)[:1] in tuple('aeiou') else 'a'} {_words(one)}"
+    these = _words(many)
     write = _fields_help(cls.UPDATE_SCHEMA or cls.SCHEMA)
     etag = (
         " Send `If-Match` with the `ETag` of your read to avoid lost updates." if cls.ETAG else ""
@@ -99,6 +100,11 @@ def _operation_texts(
         "create": {"operationId": f"create{one}", "summary": f"Create {a}",
                    "description": f"{_fields_help(cls.CREATE_SCHEMA or cls.SCHEMA)} "
                    "Answers 201 with the stored document and its `Location`."},
+        "upload": {"operationId": f"upload{one}", "summary": f"Upload {a}",
+                   "description": "A `multipart/form-data` upload: the file and its metadata "
+                   "fields. Answers 201 with the stored document and its `Location`."},
+        "content": {"operationId": f"download{one}", "summary": f"Download {a}",
+                    "description": f"The stored bytes of {a}."},
         "read": {"operationId": f"get{one}", "summary": f"Get {a}",
                  "description": f"One {_words(one)} by its `id` (24 hex digits)."},
         "replace": {"operationId": f"replace{one}", "summary": f"Replace {a}",
@@ -126,9 +132,9 @@ def _headers(cls: type[ResourceView], op: str) -> dict[str, dict[str, Any]]:
             {"type": "string"},
             False,
         )
-    if op == "create":
+    if op in ("create", "upload"):
         found["Location"] = ("the new document's URL", {"type": "string"}, True)
-    if cls.ETAG and op in ("create", "read", "replace", "update"):
+    if cls.ETAG and op in ("create", "upload", "read", "replace", "update"):
         found["ETag"] = (*_ETAG, True)
     if cls.RATE_LIMIT is not None:
         found.update({k: (d, s, False) for k, (d, s) in _RATE_HEADERS.items()})
