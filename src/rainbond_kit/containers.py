@@ -22,13 +22,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import pymongo
-import redis
 from dependency_injector import containers, providers
 from pymongo import monitoring
 from pymongo.database import Database
 from pymongo.uri_parser import parse_uri
 
 from rainbond_kit.data.repository import MongoRepository
+from rainbond_kit.redis_client import RedisClient, connect_redis
 from rainbond_kit.settings import MongoSettings, RedisSettings, Settings
 
 __all__ = [
@@ -74,15 +74,9 @@ def database(client: pymongo.MongoClient[dict[str, Any]], name: str) -> Database
     return client.get_database(name)
 
 
-def create_redis_client(settings: RedisSettings, closers: contextlib.ExitStack) -> redis.Redis:
-    """One client over one connection pool; strings decoded, bounded timeouts."""
-    client = redis.Redis.from_url(
-        settings.url,
-        decode_responses=True,
-        socket_timeout=settings.socket_timeout,
-        socket_connect_timeout=settings.socket_timeout,
-        health_check_interval=30,
-    )
+def create_redis_client(settings: RedisSettings, closers: contextlib.ExitStack) -> RedisClient:
+    """One pooled client (one server, Sentinel's master or a Cluster); strings decoded."""
+    client = connect_redis(settings)
     closers.callback(client.close)
     return client
 

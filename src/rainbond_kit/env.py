@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from rainbond_kit.errors import ConfigurationError
 
-__all__ = ["first", "flag", "integer", "number", "port", "text"]
+__all__ = ["addresses", "first", "flag", "integer", "number", "port", "text"]
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
@@ -77,3 +77,28 @@ def flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
     if raw in _FALSE:
         return False
     raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
+
+
+def addresses(env: Mapping[str, str], name: str, default_port: int) -> tuple[tuple[str, int], ...]:
+    """A comma-separated list of ``host:port`` (``host`` alone takes ``default_port``).
+
+    ``()`` when unset. IPv6 hosts go in brackets: ``[::1]:26379``.
+    """
+    raw = text(env, name)
+    found: list[tuple[str, int]] = []
+    for item in (part.strip() for part in raw.split(",")) if raw else ():
+        host, port_text = item, ""
+        if item.startswith("["):
+            host, _, rest = item[1:].partition("]")
+            port_text = rest[1:] if rest.startswith(":") else rest
+        elif ":" in item:
+            host, _, port_text = item.rpartition(":")
+        if not host or any(c in host for c in "/@?#[] ") or (port_text and not port_text.isdigit()):
+            raise ConfigurationError(
+                f"{name} must be a comma-separated list of host:port, got {item!r}"
+            )
+        number_ = int(port_text) if port_text else default_port
+        if not 1 <= number_ <= 65535:
+            raise ConfigurationError(f"{name}: port must be between 1 and 65535, got {item!r}")
+        found.append((host, number_))
+    return tuple(found)

@@ -1,7 +1,9 @@
 """Redis-backed rate limiting: per client and HTTP method, fixed or sliding window.
 
 State lives only in Redis, so several processes (gunicorn workers, replicas) share each
-client's budget. Both strategies run as one Lua script (atomic) on Redis' own clock.
+client's budget. Both strategies run as one Lua script (atomic) on Redis' own clock; each
+script touches one key, hash-tagged (``rainbond:ratelimit:{...}``), so it runs unchanged on a
+Redis Cluster.
 
 * ``@limit("100/minute")`` on a view (or in ``MethodView.decorators``);
 * an app-wide default: ``RAINBOND_RATELIMIT = "300/minute"`` then :func:`init_ratelimit`.
@@ -35,6 +37,7 @@ from rainbond_kit.data.store_errors import http_error_for
 from rainbond_kit.errors import ConfigurationError, TooManyRequestsError
 from rainbond_kit.extension_state import get_state
 from rainbond_kit.platform_env import TRUSTED_PROXIES, trusted_proxy_count
+from rainbond_kit.redis_client import RedisClient
 
 __all__ = ["Rate", "RateLimiter", "client_key", "exempt", "init_ratelimit", "limit", "parse_rate"]
 
@@ -131,7 +134,7 @@ class Verdict:
 class RateLimiter:
     """Checks hits against Redis with one atomic script call."""
 
-    def __init__(self, client: redis.Redis, strategy: Strategy = "sliding") -> None:
+    def __init__(self, client: RedisClient, strategy: Strategy = "sliding") -> None:
         if strategy not in ("fixed", "sliding"):
             raise ConfigurationError(
                 f"RAINBOND_RATELIMIT_STRATEGY must be fixed or sliding, got {strategy!r}"
@@ -143,7 +146,8 @@ class RateLimiter:
     def hit(self, key: str, rate: Rate) -> Verdict:
         """Count one hit on ``key``; raises redis errors as they come."""
         window_ms = rate.seconds * 1000
-        full_key = f"{KEY_PREFIX}:{self.strategy}:{rate.amount}:{rate.seconds}:{key}"
+        # One key per script call; the hash tag ({...}) pins it to one Cluster slot by design.
+        full_key = f"{KEY_PREFIX}:{{{self.strategy}:{rate.amount}:{rate.seconds}:{key}}}"
         if self.strategy == "sliding":
             allowed, count, reset, now = self._script(
                 keys=[full_key], args=[window_ms, rate.amount, uuid.uuid4().hex]

@@ -12,19 +12,21 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 from urllib.parse import quote_plus, urlsplit
 
 from pymongo.errors import ConfigurationError as _PyMongoConfigurationError
 from pymongo.errors import InvalidURI
 from pymongo.uri_parser import parse_uri
 
+from rainbond_kit.env import addresses as _addresses
 from rainbond_kit.env import first as _first
 from rainbond_kit.env import integer as _int
 from rainbond_kit.env import port as _port
 from rainbond_kit.errors import ConfigurationError
 from rainbond_kit.platform_env import DEFAULT_PORT, resolve_port
 
-__all__ = ["MongoSettings", "RedisSettings", "Settings", "redact_url"]
+__all__ = ["MongoSettings", "RedisMode", "RedisSettings", "Settings", "redact_url"]
 
 DEFAULT_DATABASE = "rainbond"
 #: Variables naming the whole MongoDB URI / Redis URL (the first set wins over the parts).
@@ -133,17 +135,40 @@ class MongoSettings:
         return redact_url(self.uri)
 
 
+#: How the Redis servers are reached.
+RedisMode = Literal["standalone", "sentinel", "cluster"]
+
+
 @dataclass(frozen=True)
 class RedisSettings:
-    """Where the Redis server is; ``configured`` is false when no variable named one."""
+    """Where Redis is; ``configured`` is false when no variable named one.
+
+    One server (``url``), a Sentinel-managed master (``sentinels`` + ``sentinel_master``) or a
+    Cluster (``cluster_nodes``). In the last two modes ``url`` still carries the data servers'
+    password and the database number (its host is the first address given, never dialled).
+    """
 
     url: str = "redis://127.0.0.1:6379/0"
     configured: bool = False
     socket_timeout: float = 2.0
+    sentinels: tuple[tuple[str, int], ...] = ()
+    sentinel_master: str = "mymaster"
+    sentinel_password: str | None = field(default=None, repr=False)
+    cluster_nodes: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def mode(self) -> RedisMode:
+        """``"cluster"``, ``"sentinel"`` or ``"standalone"``."""
+        if self.cluster_nodes:
+            return "cluster"
+        return "sentinel" if self.sentinels else "standalone"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> RedisSettings:
         """Build the settings from ``REDIS_*`` variables (see the README's table)."""
+        topology = cls._topology_from_env(env)
+        if topology is not None:
+            return topology
         url_var = _first(env, *REDIS_URL_VARIABLES)
         if url_var is not None:
             name, url = url_var
@@ -163,19 +188,77 @@ class RedisSettings:
         if any(c in host for c in "/@?#"):
             raise ConfigurationError(f"REDIS_HOST must be a host name or address, got {host!r}")
         port = _port(env, "REDIS_PORT", 6379)
-        db = _int(env, "REDIS_DB", 0)
-        password_var = _first(env, "REDIS_PASSWORD", "REDIS_PASS")
-        auth = f":{quote_plus(password_var[1])}@" if password_var else ""
         configured = any(
             env.get(n, "").strip()
             for n in ("REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD", "REDIS_PASS")
         )
-        return cls(f"redis://{auth}{host}:{port}/{db}", configured=configured)
+        return cls(_data_url(env, host, port), configured=configured)
+
+    @classmethod
+    def _topology_from_env(cls, env: Mapping[str, str]) -> RedisSettings | None:
+        """Sentinel (``REDIS_SENTINELS``) or Cluster (``REDIS_CLUSTER_NODES``) settings, if set.
+
+        Either wins over ``REDIS_HOST``/``REDIS_PORT`` (which Rainbond may inject anyway); a
+        ``REDIS_URL`` beside them is ambiguous and refused.
+        """
+        sentinels = _addresses(env, "REDIS_SENTINELS", 26379)
+        nodes = _addresses(env, "REDIS_CLUSTER_NODES", 6379)
+        master = _first(env, "REDIS_SENTINEL_MASTER")
+        sentinel_password = _first(env, "REDIS_SENTINEL_PASSWORD")
+        if not sentinels:
+            stray = master or sentinel_password
+            if stray is not None:
+                raise ConfigurationError(f"{stray[0]} is set but REDIS_SENTINELS is not")
+            if not nodes:
+                return None
+        if sentinels and nodes:
+            raise ConfigurationError("set REDIS_SENTINELS or REDIS_CLUSTER_NODES, not both")
+        name = "REDIS_SENTINELS" if sentinels else "REDIS_CLUSTER_NODES"
+        url_var = _first(env, *REDIS_URL_VARIABLES)
+        if url_var is not None:
+            raise ConfigurationError(
+                f"{url_var[0]} and {name} are both set: keep one (password and database"
+                " come from REDIS_PASSWORD and REDIS_DB)"
+            )
+        if nodes and _int(env, "REDIS_DB", 0) != 0:
+            raise ConfigurationError(
+                "REDIS_DB must be 0 (or unset) with REDIS_CLUSTER_NODES: a Redis Cluster has"
+                " only database 0"
+            )
+        if master is not None and any(c.isspace() for c in master[1]):
+            raise ConfigurationError(f"REDIS_SENTINEL_MASTER must be a name, got {master[1]!r}")
+        host, port = (sentinels or nodes)[0]
+        return cls(
+            _data_url(env, f"[{host}]" if ":" in host else host, port),
+            configured=True,
+            sentinels=sentinels,
+            sentinel_master=master[1] if master else "mymaster",
+            sentinel_password=sentinel_password[1] if sentinel_password else None,
+            cluster_nodes=nodes,
+        )
 
     @property
     def redacted_url(self) -> str:
-        """The URL with its password replaced by ``***`` (safe to log)."""
-        return redact_url(self.url)
+        """Where Redis is, its password replaced by ``***`` (safe to log)."""
+        if self.mode == "standalone":
+            return redact_url(self.url)
+        db = urlsplit(self.url).path.lstrip("/") or "0"
+        if self.mode == "cluster":
+            return "cluster " + _joined(self.cluster_nodes)
+        via = _joined(self.sentinels)
+        return f"sentinel master {self.sentinel_master!r} via {via}, database {db}"
+
+
+def _joined(addresses: tuple[tuple[str, int], ...]) -> str:
+    return ",".join(f"[{h}]:{p}" if ":" in h else f"{h}:{p}" for h, p in addresses)
+
+
+def _data_url(env: Mapping[str, str], host: str, port: int) -> str:
+    """``redis://[:password@]host:port/db`` from ``REDIS_PASSWORD``/``REDIS_PASS`` and ``REDIS_DB``."""
+    db = _int(env, "REDIS_DB", 0)
+    password_var = _first(env, "REDIS_PASSWORD", "REDIS_PASS")
+    auth = f":{quote_plus(password_var[1])}@" if password_var else ""
+    return f"redis://{auth}{host}:{port}/{db}"
 
 
 @dataclass(frozen=True)

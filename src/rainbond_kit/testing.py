@@ -25,7 +25,6 @@ from typing import Any
 
 import pymongo
 import pytest
-import redis
 from flask import Flask
 
 from rainbond_kit.auth.container import AuthContainer, get_auth_container
@@ -33,6 +32,7 @@ from rainbond_kit.containers import Container
 from rainbond_kit.embedded import RedisProcess, running_mongo
 from rainbond_kit.errors import ConfigurationError
 from rainbond_kit.extension_state import get_state
+from rainbond_kit.redis_client import RedisClient
 from rainbond_kit.settings import RedisSettings, Settings
 
 __all__ = [
@@ -60,8 +60,8 @@ def override(
     app: Flask,
     *,
     mongo_client: pymongo.MongoClient[Any] | None = None,
-    redis_client: redis.Redis | None = None,
-    auth_redis_client: redis.Redis | None = None,
+    redis_client: RedisClient | None = None,
+    auth_redis_client: RedisClient | None = None,
 ) -> Iterator[Container]:
     """Use these clients in ``app`` inside the block; yield the app's container.
 

@@ -11,6 +11,7 @@ from rainbond_kit.auth.settings import TokenSettings
 from rainbond_kit.auth.stores import redis_settings_for_db
 from rainbond_kit.auth.tokens import mint_token, session_id
 from rainbond_kit.errors import ConfigurationError
+from rainbond_kit.redis_client import connect_redis, key_prefix_for_db
 from rainbond_kit.settings import RedisSettings
 
 __all__ = ["token"]
@@ -38,13 +39,15 @@ def token(uid: str, user_name: str, real_name: str, expires: int | None, write_r
         lifetime = expires or settings.expiration
         minted = mint_token(settings.secret_key, uid, user_name, real_name, expires_in=lifetime)
         if write_redis:
-            target = redis_settings_for_db(RedisSettings.from_env(os.environ), settings.redis_db)
-            client = redis.Redis.from_url(target.url, socket_timeout=target.socket_timeout)
+            core = RedisSettings.from_env(os.environ)
+            target = redis_settings_for_db(core, settings.redis_db)
+            key = key_prefix_for_db(core, settings.redis_db, settings.redis_key_prefix) + uid
+            client = connect_redis(target)
             try:
-                client.set(uid, session_id(uid, user_name, real_name), ex=lifetime)
+                client.set(key, session_id(uid, user_name, real_name), ex=lifetime)
             finally:
                 client.close()
-            click.echo(f"logged in {user_name!r} at {target.redacted_url} key {uid!r}", err=True)
+            click.echo(f"logged in {user_name!r} at {target.redacted_url} key {key!r}", err=True)
     except (ConfigurationError, ValueError) as exc:
         raise click.UsageError(str(exc)) from None
     except redis.exceptions.RedisError as exc:

@@ -19,6 +19,7 @@ from rainbond_kit.auth.settings import AuthSettings
 from rainbond_kit.auth.stores import redis_settings_for_db
 from rainbond_kit.containers import create_redis_client, database, track
 from rainbond_kit.extension_state import get_state
+from rainbond_kit.redis_client import key_prefix_for_db
 from rainbond_kit.settings import Settings
 
 __all__ = ["AuthContainer", "get_auth_container"]
@@ -43,6 +44,13 @@ class AuthContainer(containers.DeclarativeContainer):
             redis_settings_for_db, core_settings.provided.redis, settings.provided.tokens.redis_db
         ),
         closers=closers,
+    )
+    #: Put before a uid to make its session key (a Cluster has no database REDIS_DB_PERMISSION).
+    session_prefix = providers.Callable(
+        key_prefix_for_db,
+        core_settings.provided.redis,
+        settings.provided.tokens.redis_db,
+        settings.provided.tokens.redis_key_prefix,
     )
     db = providers.ThreadSafeSingleton(
         database, client=mongo_client, name=settings.provided.mongo_db_name

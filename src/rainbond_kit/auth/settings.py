@@ -49,13 +49,21 @@ class TokenSettings:
     redis_db: int
     expiration: int = DEFAULT_EXPIRATION
     leeway: int = DEFAULT_LEEWAY
+    #: ``REDIS_PERMISSION_KEY_PREFIX``: put before a uid to make its session key; unset means
+    #: none on one server or Sentinel and ``db<REDIS_DB_PERMISSION>:`` on a Cluster.
+    redis_key_prefix: str | None = None
 
     def __repr__(self) -> str:  # never print the secret
-        return f"TokenSettings(secret_key='***', redis_db={self.redis_db}, expiration={self.expiration}, leeway={self.leeway})"
+        return (
+            f"TokenSettings(secret_key='***', redis_db={self.redis_db},"
+            f" expiration={self.expiration}, leeway={self.leeway},"
+            f" redis_key_prefix={self.redis_key_prefix!r})"
+        )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> TokenSettings:
-        """Read ``SECRET_KEY``, ``REDIS_DB_PERMISSION``, ``EXPIRATION``, ``RAINBOND_AUTH_LEEWAY``.
+        """Read ``SECRET_KEY``, ``REDIS_DB_PERMISSION``, ``EXPIRATION``, ``RAINBOND_AUTH_LEEWAY``,
+        ``REDIS_PERMISSION_KEY_PREFIX``.
 
         :raises ConfigurationError: a variable is missing or malformed; the message names it.
         """
@@ -75,6 +83,7 @@ class TokenSettings:
             redis_db=redis_db,
             expiration=integer(env, "EXPIRATION", DEFAULT_EXPIRATION),
             leeway=integer(env, "RAINBOND_AUTH_LEEWAY", DEFAULT_LEEWAY),
+            redis_key_prefix=env.get("REDIS_PERMISSION_KEY_PREFIX") or None,
         )
 
 
@@ -178,6 +187,7 @@ _KNOWN = frozenset(
         "MONGODB_AUTH_SOURCE",
         "MONGODB_AUTHSOURCE",
         "REDIS_DB",
+        "REDIS_PERMISSION_KEY_PREFIX",
         "RAINBOND_AUTH_DEBUG_USER",
         "RAINBOND_AUTH_CACHE_SECONDS",
         "RAINBOND_AUTH_LEEWAY",

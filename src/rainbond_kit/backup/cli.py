@@ -23,6 +23,7 @@ from rainbond_kit.backup.restore import restore_database
 from rainbond_kit.backup.runner import mongo_client, run_backup
 from rainbond_kit.backup.schedule import build_trigger, run_scheduled
 from rainbond_kit.errors import ConfigurationError, RainbondError
+from rainbond_kit.redis_client import connect_redis
 
 __all__ = ["backup", "restore"]
 
@@ -135,12 +136,8 @@ def _lock(config: BackupConfig, progress: Progress) -> BackupLock | None:
             "scheduler takes its own backups"
         )
         return None
-    client = redis.Redis.from_url(
-        config.redis.url,
-        socket_timeout=config.redis.socket_timeout,
-        socket_connect_timeout=config.redis.socket_timeout,
-    )
     try:
+        client = connect_redis(config.redis, decode_responses=False)
         client.ping()
     except redis.RedisError as exc:
         raise _Failure(f"cannot reach Redis {config.redis.redacted_url} ({exc})", 1) from None

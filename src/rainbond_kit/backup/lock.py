@@ -11,6 +11,10 @@ finished and released the lock, finds its trigger already taken and skips it too
 * ``rainbond-kit:backup:<db>:fence`` -- the fencing counter;
 * ``rainbond-kit:backup:<db>:last`` -- the last claimed trigger, epoch milliseconds.
 
+Every command (and the release script) touches one key, so the lock works unchanged on a
+Redis Cluster; on Sentinel it follows the master through a failover (a lock taken on a
+master that dies before replicating is lost with it: the fence then decides, as above).
+
 The token fences the one step that publishes a backup (renaming it into place): if the
 lock expired meanwhile and another replica holds it now, the run discards its copy
 (:class:`~rainbond_kit.backup.errors.LockLostError`) instead of publishing a second one.
@@ -28,6 +32,7 @@ import redis
 from apscheduler.triggers.base import BaseTrigger
 
 from rainbond_kit.backup.errors import BackupError, LockLostError
+from rainbond_kit.redis_client import RedisClient
 
 __all__ = ["BackupLock", "Claim", "latest_fire_time", "run_locked"]
 
@@ -63,7 +68,7 @@ def latest_fire_time(trigger: BaseTrigger, now: datetime) -> datetime:
 class BackupLock:
     """The backup lock of one database in one Redis."""
 
-    def __init__(self, client: redis.Redis, database: str, *, ttl_ms: int) -> None:
+    def __init__(self, client: RedisClient, database: str, *, ttl_ms: int) -> None:
         self._redis = client
         self.database = database
         prefix = f"rainbond-kit:backup:{database}:"

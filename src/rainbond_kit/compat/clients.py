@@ -22,14 +22,16 @@ from typing import Any
 
 import pymongo
 import redis
-from redis.connection import parse_url
+from redis.cluster import RedisCluster
 
 from rainbond_kit.containers import create_mongo_client
+from rainbond_kit.redis_client import connect_cluster, connection_pool
 from rainbond_kit.settings import MongoSettings, RedisSettings
 
-__all__ = ["close_pools", "renamed_env", "shared_mongo_client", "shared_pool"]
+__all__ = ["close_pools", "renamed_env", "shared_cluster", "shared_mongo_client", "shared_pool"]
 
 _pools: dict[tuple[Any, ...], redis.ConnectionPool] = {}
+_clusters: dict[tuple[Any, ...], RedisCluster] = {}
 _mongo_clients: dict[str, pymongo.MongoClient[dict[str, Any]]] = {}
 _mongo_closers = contextlib.ExitStack()
 _lock = threading.Lock()
@@ -56,39 +58,59 @@ def shared_mongo_client(settings: MongoSettings) -> pymongo.MongoClient[dict[str
         return client
 
 
+def _check_db(db: int) -> None:
+    if isinstance(db, bool) or not isinstance(db, int) or db < 0:
+        raise ValueError(f"db must be a non-negative integer, got {db!r}")
+
+
+def _identity(settings: RedisSettings, db: int, options: dict[str, Any]) -> tuple[Any, ...]:
+    return (settings, db, tuple(sorted((k, repr(v)) for k, v in options.items())))
+
+
 def shared_pool(settings: RedisSettings, db: int, **options: Any) -> redis.ConnectionPool:
-    """Return the pool for ``settings.url`` with database ``db`` (the URL's own is ignored).
+    """Return the pool for ``settings`` with database ``db`` (the URL's own is ignored).
+
+    One server or Sentinel's master (a Cluster has a pool per node: :func:`shared_cluster`).
 
     :param options: extra ``redis.ConnectionPool`` keyword arguments (``decode_responses``,
         ``max_connections`` ...); they are part of the pool's identity.
     :raises ValueError: ``db`` is negative.
     """
-    if isinstance(db, bool) or not isinstance(db, int) or db < 0:
-        raise ValueError(f"db must be a non-negative integer, got {db!r}")
-    key = (settings.url, db, tuple(sorted((k, repr(v)) for k, v in options.items())))
+    _check_db(db)
+    key = _identity(settings, db, options)
     with _lock:
         pool = _pools.get(key)
         if pool is None:
-            kwargs: dict[str, Any] = {
-                "socket_timeout": settings.socket_timeout,
-                "socket_connect_timeout": settings.socket_timeout,
-                "health_check_interval": 30,
-                **parse_url(settings.url),  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
-                **options,
-                "db": db,
-            }
-            pool = _pools[key] = redis.ConnectionPool(**kwargs)
+            pool = _pools[key] = connection_pool(settings, db, **options)
         return pool
+
+
+def shared_cluster(settings: RedisSettings, db: int, **options: Any) -> RedisCluster:
+    """Return the process's Cluster client for ``settings`` (``db`` must be 0).
+
+    :raises ConfigurationError: ``db`` is not 0 (a Cluster has only database 0).
+    """
+    _check_db(db)
+    key = _identity(settings, db, options)
+    with _lock:
+        client = _clusters.get(key)
+        if client is None:
+            client = _clusters[key] = connect_cluster(settings, db=db, **options)
+        return client
 
 
 def close_pools() -> None:
     """Disconnect and forget every shared pool and client (idempotent)."""
     with _lock:
         pools = list(_pools.values())
+        clusters = list(_clusters.values())
         _pools.clear()
+        _clusters.clear()
         _mongo_clients.clear()
     for pool in pools:
         pool.disconnect()
+    for cluster in clusters:
+        cluster.close()
     _mongo_closers.close()
 
 

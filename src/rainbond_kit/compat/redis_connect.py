@@ -4,7 +4,9 @@ Fixed: ``db`` is honoured (the original always used database 0); the server come
 the same variables as the rest of rainbond-kit (``REDIS_URL``, or ``REDIS_HOST``/
 ``REDIS_PORT``/``REDIS_PASSWORD``); instances share one pool per server and database;
 ``connect()`` no longer sends a probe ``GET`` before every command; an unreachable server
-is a 503 envelope ("Redis 连接失败") instead of a 500.
+is a 503 envelope ("Redis 连接失败") instead of a 500. ``REDIS_SENTINELS`` and
+``REDIS_CLUSTER_NODES`` work here too; a Cluster has only database 0, so ``db`` must be 0 there
+(a ``ConfigurationError`` otherwise).
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from typing import Any
 import redis
 import redis.exceptions
 
-from rainbond_kit.compat.clients import renamed_env, shared_pool
+from rainbond_kit.compat.clients import renamed_env, shared_cluster, shared_pool
 from rainbond_kit.data.store_errors import http_error_for
+from rainbond_kit.redis_client import RedisClient
 from rainbond_kit.settings import RedisSettings
 
 __all__ = ["RedisConnect"]
@@ -60,10 +63,21 @@ class RedisConnect:
         )
         settings = RedisSettings.from_env(os.environ if env is None else env)
         self.db = db
-        self.pool = shared_pool(settings, db, decode_responses=decode_responses, **kwargs)
-        self._client = redis.Redis(connection_pool=self.pool)
+        self._client: RedisClient
+        if settings.mode == "cluster":
+            self._client = shared_cluster(settings, db, decode_responses=decode_responses, **kwargs)
+        else:
+            pool = shared_pool(settings, db, decode_responses=decode_responses, **kwargs)
+            self._client = redis.Redis(connection_pool=pool)
 
-    def connect(self) -> redis.Redis:
+    @property
+    def pool(self) -> redis.ConnectionPool:
+        """The shared connection pool (one server or Sentinel; a Cluster has one per node)."""
+        if isinstance(self._client, redis.Redis):
+            return self._client.connection_pool
+        raise AttributeError("a Redis Cluster has one connection pool per node: use connect()")
+
+    def connect(self) -> RedisClient:
         """The client bound to this instance's database (no round trip)."""
         return self._client
 

@@ -19,6 +19,7 @@ import redis.exceptions
 
 from rainbond_kit.doctor.report import Check
 from rainbond_kit.errors import ConfigurationError
+from rainbond_kit.redis_client import connect_redis
 from rainbond_kit.resource import ResourceView
 from rainbond_kit.schemas import query_spec_from_schema
 from rainbond_kit.settings import MongoSettings, RedisSettings
@@ -88,20 +89,19 @@ def check_redis(env: Mapping[str, str]) -> Check:
         )
     if not settings.configured:
         return Check("redis", "ok", "not configured (optional: sessions, rate limits)")
-    client = redis.Redis.from_url(
-        settings.url,
-        socket_timeout=settings.socket_timeout,
-        socket_connect_timeout=settings.socket_timeout,
-    )
     start = time.monotonic()
+    client = connect_redis(settings)
     try:
-        version = client.info("server").get("redis_version", "?")
+        info: dict[str, Any] = client.info("server")
+        nested = [v for v in info.values() if isinstance(v, dict)]  # a Cluster's per-node answer
+        version = (nested[0] if nested else info).get("redis_version", "?")
     except redis.exceptions.RedisError as exc:
         return Check(
             "redis",
             "fail",
             f"{settings.redacted_url} not reachable after {_ms(start)} ms: {str(exc)[:200]}",
-            "check REDIS_URL (or REDIS_HOST/REDIS_PORT/REDIS_PASSWORD) and that Redis runs",
+            "check REDIS_URL (or REDIS_HOST/REDIS_PORT/REDIS_PASSWORD, REDIS_SENTINELS,"
+            " REDIS_CLUSTER_NODES) and that Redis runs",
         )
     finally:
         client.close()

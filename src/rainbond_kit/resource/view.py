@@ -30,7 +30,8 @@ from flask import Response, current_app, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from rainbond_kit.auth.context import current_row_filter
+from rainbond_kit.auth.context import current_row_filter, current_row_owner
+from rainbond_kit.body import ARGUMENTS_PARSER
 from rainbond_kit.data.documents import object_id
 from rainbond_kit.data.epoch import from_millis
 from rainbond_kit.data.fields import UPDATE_TIME
@@ -41,6 +42,7 @@ from rainbond_kit.query import ListQuery, QuerySpec
 from rainbond_kit.resource.listing import fetch_page, list_body, list_headers
 from rainbond_kit.resource.openapi import document_operations
 from rainbond_kit.resource.routes import (
+    access_decorators,
     add_view,
     collection_verbs,
     item_verbs,
@@ -94,6 +96,7 @@ class ResourceView(MethodView):
     _query_spec: ClassVar[QuerySpec]
     _output_fields: ClassVar[tuple[str, ...]]
     _item_endpoint: ClassVar[str]
+    _list_endpoint: ClassVar[str | None]
 
     # --- hooks ------------------------------------------------------------------------------
 
@@ -105,6 +108,18 @@ class ResourceView(MethodView):
         if self.PERMISSION is not None and self.ROW_LEVEL_FIELD is not None:
             return current_row_filter(*self.PERMISSION, user_field_name=self.ROW_LEVEL_FIELD)
         return None
+
+    def owner_fields(self) -> Mapping[str, Any]:
+        """Server-owned fields: stamped on every created document, never written by a caller.
+
+        Default with ``ROW_LEVEL_FIELD``: that field = the caller's user name and
+        ``group_list`` = their groups (also for ``is_all_data`` users and administrators).
+        A client's values for these fields are ignored on POST, PUT and PATCH, and PUT keeps
+        the stored ones.
+        """
+        if self.PERMISSION is not None and self.ROW_LEVEL_FIELD is not None:
+            return current_row_owner(user_field_name=self.ROW_LEVEL_FIELD)
+        return {}
 
     def before_insert(self, doc: dict[str, Any]) -> dict[str, Any]:
         """Transform a validated document before it is inserted."""
@@ -132,7 +147,9 @@ class ResourceView(MethodView):
         )
 
     def create_item(self, data: dict[str, Any]) -> dict[str, Any]:
-        doc = self.before_insert(dict(data))
+        owner = self.owner_fields()
+        doc = self.before_insert({k: v for k, v in data.items() if k not in owner})
+        doc.update(owner)
         scope = self.scope_filter()
         if scope:  # stamp plain equality conditions (owner, tenant) onto the new document
             doc.update(
@@ -148,8 +165,13 @@ class ResourceView(MethodView):
         return self._public(self._read(item_id))
 
     def write_item(self, item_id: str, data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
-        changes = self.before_update(dict(data), partial=partial)
-        self._read(item_id)  # 404 (or scope refusal) before writing
+        owner = self.owner_fields()
+        changes = self.before_update(
+            {k: v for k, v in data.items() if k not in owner}, partial=partial
+        )
+        current = self._read(item_id)  # 404 (or scope refusal) before writing
+        if not partial:  # a replacement keeps the stored owner fields
+            changes.update({k: current[k] for k in owner if k in current})
         doc = self.repository.update_by_id(
             item_id, changes, replace=not partial, expected_update_time=self._if_match()
         )
@@ -207,7 +229,11 @@ class ResourceView(MethodView):
         return self._json(doc, status, headers)
 
     def _list_response(self, query: ListQuery, page: Page) -> Response:
-        body, headers = list_body(query, page), list_headers(query, page)
+        linked = page.last_sort_values is not None or query.offset  # else no Link to build
+        url = None
+        if linked and self._list_endpoint is not None:
+            url = url_for(self._list_endpoint, _external=True)
+        body, headers = list_body(query, page), list_headers(query, page, url)
         return self._json(body, headers=headers)
 
     # --- registration -----------------------------------------------------------------------
@@ -216,6 +242,8 @@ class ResourceView(MethodView):
     def register(cls, blp: Blueprint, url: str = "/", *, name: str | None = None) -> None:
         """Add this resource's routes to ``blp``: ``url`` and ``url/<item_id>``."""
         name = name or cls.__name__
+        # the generated writes read their bodies through the kit's one JSON loader
+        blp.ARGUMENTS_PARSER = ARGUMENTS_PARSER
         out, spec, attrs = view_parts(cls, blp, name)
         base = url.rstrip("/")
         ops = cls.OPERATIONS
@@ -229,7 +257,12 @@ class ResourceView(MethodView):
         if collection_verbs_:
             add_view(blp, cls, f"{name}Collection", root, {**attrs, **collection_verbs_})
         if search_verbs:
-            add_view(blp, cls, f"{name}Search", f"{base}/search", {**attrs, **search_verbs})
+            search = {
+                **attrs,
+                "decorators": [*cls.decorators, *access_decorators(cls, read=True)],
+                **search_verbs,
+            }
+            add_view(blp, cls, f"{name}Search", f"{base}/search", search)
         if item_verbs_:
             add_view(blp, cls, f"{name}Item", f"{base}/<item_id>", {**attrs, **item_verbs_})
         register_hooks(blp, cls)
