@@ -30,11 +30,23 @@ PER_DEFAULTS: list[dict[str, Any]] = [
 class BookSchema(ma.Schema):
     """A book: ``title`` and ``author`` are required."""
 
-    title = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
-    author = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
-    year = ma.fields.Integer(validate=ma.validate.Range(min=0, max=3000))
+    title = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(min=1, max=200),
+        metadata={"example": "The Left Hand of Darkness"},  # Swagger UI's "Example Value"
+    )
+    author = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(min=1, max=100),
+        metadata={"example": "Ursula K. Le Guin"},
+    )
+    year = ma.fields.Integer(
+        validate=ma.validate.Range(min=0, max=3000), metadata={"example": 1969}
+    )
     tags = ma.fields.List(
-        ma.fields.String(validate=ma.validate.Length(max=50)), validate=ma.validate.Length(max=20)
+        ma.fields.String(validate=ma.validate.Length(max=50)),
+        validate=ma.validate.Length(max=20),
+        metadata={"example": ["science fiction"]},
     )
     #: how many times the book was read: only ``POST /<id>/reads`` changes it (atomically)
     reads = ma.fields.Integer(dump_only=True)
@@ -64,6 +76,7 @@ class Reads(MethodView):
     """``POST /api/v1/books/<id>/reads``: count one read of a book, atomically (``$inc``)."""
 
     def post(self, item_id: str) -> Response:
+        """Count one read of a book (an atomic increment of its reads)."""
         repository: MongoRepository = get_container().repository(
             collection=Books.COLLECTION, soft_delete=Books.SOFT_DELETE
         )
@@ -76,7 +89,9 @@ def make_blueprint(*, secured: bool = False) -> Blueprint:
     """The books blueprint; ``secured`` puts it behind the auth center."""
     blueprint = Blueprint("books", __name__, url_prefix="/api/v1/books", description="Books")
     (SecuredBooks if secured else Books).register(blueprint, name="Books")
-    post = blueprint.response(204, description="Counted")(Reads.post)
+    post = blueprint.doc(operationId="countBookRead")(
+        blueprint.response(204, description="Counted")(Reads.post)
+    )
     attrs: dict[str, Any] = {"post": error_responses(400, 404, 503, secured=secured)(post)}
     if secured:
         attrs["decorators"] = [permission_required(CENTER_NAME, PERMISSION_NAME)]

@@ -77,6 +77,7 @@ class Demo(MethodView):
     """GET pages through books, POST creates, PUT updates, DELETE removes (seed style)."""
 
     @blueprint.doc(
+        operationId="listDemoBooks",
         description="find_paging: $limit, $offset, $orderby, $start_date/$end_date, any field filter",
         parameters=[
             {
@@ -91,12 +92,14 @@ class Demo(MethodView):
     )
     @_documented(DemoPageSchema)
     def get(self) -> Any:
+        """List books, seed style (the compat API's find_paging)."""
         parameter = Parameter(request)
         return _db_books().find_paging(parameter)
 
-    @blueprint.doc(requestBody=_body(_BOOK))
+    @blueprint.doc(operationId="createDemoBook", requestBody=_body(_BOOK))
     @_documented(NewIdSchema)
     def post(self) -> Any:
+        """Create a book, seed style; answers its new id."""
         parameter = Parameter(request)
         param = parameter.verification(
             checking=parameter.param_json, verify={"title": str, "author": str}
@@ -105,16 +108,18 @@ class Demo(MethodView):
         return {"new_id": new_id}
 
     @blueprint.doc(
+        operationId="updateDemoBook",
         requestBody=_body(
             {
                 **_BOOK,
                 "properties": {**_BOOK["properties"], "id": _ID},
                 "required": ["id", "title", "author"],
             }
-        )
+        ),
     )
     @_documented(UpdateResultSchema)
     def put(self) -> Any:
+        """Update a book's title and author by id, seed style."""
         parameter = Parameter(request)
         param = parameter.verification(
             checking=parameter.param_json, verify={"id": str, "title": str, "author": str}
@@ -125,6 +130,7 @@ class Demo(MethodView):
         )
 
     @blueprint.doc(
+        operationId="deleteDemoBook",
         requestBody=_body(
             {
                 "type": "object",
@@ -132,10 +138,11 @@ class Demo(MethodView):
                 "required": ["id"],
                 "additionalProperties": False,
             }
-        )
+        ),
     )
     @_documented(DeleteResultSchema)
     def delete(self) -> Any:
+        """Delete a book by id, seed style (a soft delete)."""
         parameter = Parameter(request)
         param = parameter.verification(checking=parameter.param_json, verify={"id": str})
         return _db_books().delete_docu(find_docu=param)

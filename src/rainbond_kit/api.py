@@ -7,6 +7,7 @@ Rainbond clusters are often air-gapped, so ``/docs`` loads Swagger UI's assets f
 
 from __future__ import annotations
 
+import http
 import logging
 from pathlib import Path
 from typing import Any
@@ -14,22 +15,58 @@ from typing import Any
 import flask_swagger_ui
 from flask import Blueprint, Flask, Response, send_from_directory
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from rainbond_kit.data.store_errors import http_error_for
 from rainbond_kit.envelope import EnvelopeSchema, render_error
+from rainbond_kit.openapi_examples import envelope_example, example_attribute
 
-__all__ = ["SWAGGER_ASSETS", "RainbondApi"]
+__all__ = ["SWAGGER_ASSETS", "SWAGGER_UI_CONFIG", "RainbondApi"]
 
 log = logging.getLogger("rainbond_kit.errors")
 
 SWAGGER_ASSETS = Path(flask_swagger_ui.__file__).parent / "dist"
+#: Swagger UI options: the ``token`` survives a reload, operations have shareable links
+#: (``/docs#/books/listBooks``), "Try it out" is on and calls this same server.
+SWAGGER_UI_CONFIG: dict[str, Any] = {
+    "persistAuthorization": True,
+    "deepLinking": True,
+    "tryItOutEnabled": True,
+    "displayOperationId": True,
+    "displayRequestDuration": True,
+    "filter": True,
+}
 
 
 class RainbondApi(Api):  # type: ignore[misc]  # flask-smorest ships no type hints
     """flask-smorest ``Api`` whose errors (documented and real) are the rainbond envelope."""
 
     ERROR_SCHEMA = EnvelopeSchema
+
+    def _init_spec(self, *args: Any, **kwargs: Any) -> None:
+        """flask-smorest's spec, plus a valid ``example`` on every schema property."""
+        super()._init_spec(*args, **kwargs)
+        self.ma_plugin.converter.add_attribute_function(example_attribute)
+
+    def _register_responses(self) -> None:
+        """One response per status (the envelope, with an example of it) and ``DEFAULT_ERROR``."""
+        content_type = self.DEFAULT_RESPONSE_CONTENT_TYPE
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            if status >= 400:
+                response["example"] = envelope_example(status)
+            prepare_response(response, self.spec, content_type)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {
+            "description": "Default error response",
+            "schema": self.ERROR_SCHEMA,
+            "example": envelope_example(500),
+        }
+        prepare_response(response, self.spec, content_type)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
     def _register_error_handlers(self) -> None:
         self._app.register_error_handler(HTTPException, self.handle_http_exception)
@@ -73,4 +110,5 @@ def api_defaults(title: str, version: str) -> dict[str, Any]:
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "/docs",
         "OPENAPI_SWAGGER_UI_URL": "/docs/assets/",
+        "OPENAPI_SWAGGER_UI_CONFIG": SWAGGER_UI_CONFIG,
     }

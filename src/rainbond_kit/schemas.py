@@ -22,7 +22,6 @@ __all__ = [
     "list_response_schema",
     "output_schema",
     "patch_schema",
-    "query_parameters",
     "query_spec_from_schema",
 ]
 
@@ -34,14 +33,6 @@ _KINDS: tuple[tuple[type[ma.fields.Field[Any]], Kind], ...] = (
     (ma.fields.Date, Kind.DATETIME),
     (ma.fields.String, Kind.STRING),
 )
-_OPENAPI_TYPES = {
-    Kind.STRING: {"type": "string"},
-    Kind.INTEGER: {"type": "integer"},
-    Kind.NUMBER: {"type": "number"},
-    Kind.BOOLEAN: {"type": "boolean"},
-    Kind.DATETIME: {"type": "string", "description": "date (2020-10-1) or 10/13-digit timestamp"},
-    Kind.OBJECTID: {"type": "string", "pattern": "^[0-9a-fA-F]{24}$"},
-}
 
 
 def field_spec(field: ma.fields.Field[Any]) -> FieldSpec | None:
@@ -56,7 +47,8 @@ def field_spec(field: ma.fields.Field[Any]) -> FieldSpec | None:
 
 def _timestamp() -> ma.fields.Integer:
     return ma.fields.Integer(
-        dump_only=True, metadata={"description": "milliseconds since the Unix epoch"}
+        dump_only=True,
+        metadata={"description": "milliseconds since the Unix epoch", "example": 1769848200000},
     )
 
 
@@ -64,7 +56,10 @@ def _timestamp() -> ma.fields.Integer:
 def output_schema(schema: type[ma.Schema], name: str) -> type[ma.Schema]:
     """``schema`` plus the read-only ``id``, ``creation_time`` and ``update_time``."""
     fields: dict[str, Any] = {
-        "id": ma.fields.String(dump_only=True, metadata={"description": "24 hex digits"}),
+        "id": ma.fields.String(
+            dump_only=True,
+            metadata={"description": "24 hex digits", "example": "65b9a1f0c2d4e6a8b0c1d2e3"},
+        ),
         CREATION_TIME: _timestamp(),
         UPDATE_TIME: _timestamp(),
     }
@@ -138,36 +133,3 @@ def query_spec_from_schema(
         default_limit=default_limit,
         max_limit=max_limit,
     )
-
-
-def query_parameters(spec: QuerySpec) -> list[dict[str, Any]]:
-    """OpenAPI query parameters for the list operation, from the same spec that parses them."""
-    params: list[dict[str, Any]] = [
-        _param("$limit", {"type": "integer", "minimum": 1, "maximum": spec.max_limit,
-                          "default": spec.default_limit}, "page size"),
-        _param("$offset", {"type": "integer", "minimum": 0, "default": 0}, "documents to skip"),
-        _param("$after", {"type": "string"}, "the `next` cursor of the previous page"),
-        _param("$orderby", {"type": "string"},
-               f"`field desc,other asc`; sortable: {', '.join(sorted(spec.sortable))}"),
-        _param("$start_date", {"type": "string"}, "range start (with $end_date): 2020-10-1 or a timestamp"),
-        _param("$end_date", {"type": "string"}, "range end, inclusive of the whole day"),
-        _param("$date_type", {"type": "string", "enum": sorted(
-            n for n, s in spec.fields.items() if s.kind is Kind.DATETIME)},
-               "date field of the range (default update_time)"),
-        _param("$count", {"type": "string", "enum": ["exact", "estimated", "none"]}, "how to count"),
-        _param("$fields", {"type": "string"},
-               f"comma-separated projection; allowed: {', '.join(sorted(spec.projectable))}"),
-    ]  # fmt: skip
-    for name, fspec in sorted(spec.fields.items()):
-        params.append(_param(name, dict(_OPENAPI_TYPES[fspec.kind]), "filter (see description)"))
-    return params
-
-
-def _param(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {
-        "in": "query",
-        "name": name,
-        "required": False,
-        "schema": schema,
-        "description": description,
-    }

@@ -1,7 +1,7 @@
 """Schema fuzzing: schemathesis drives every operation of the sample app's own OpenAPI document.
 
-Checks on every response: no 5xx, status code / content type / body conform to the document
-(errors included: the envelope), and no stack trace, server path or driver message in a body.
+Checks on every response: no 5xx, status code / content type / body / documented headers
+conform to the document (errors included: the envelope), and no stack trace, server path or driver message in a body.
 ``RAINBOND_FUZZ_EXAMPLES`` sets the examples per operation (default 30; ``nox -s fuzz`` runs 500).
 """
 
@@ -23,6 +23,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -70,6 +71,7 @@ CHECKS = [
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
+    response_headers_conformance,
     no_leak,
 ]
 

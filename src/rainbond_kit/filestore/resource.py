@@ -47,6 +47,7 @@ from rainbond_kit.filestore.schemas import content_responses, file_schema, uploa
 from rainbond_kit.filestore.upload import UploadLimits, receive_upload, too_large
 from rainbond_kit.resource import ResourceView
 from rainbond_kit.resource.errordocs import resource_errors
+from rainbond_kit.resource.openapi import document_operations
 from rainbond_kit.resource.routes import (
     access_decorators,
     add_view,
@@ -186,20 +187,27 @@ class FileResource(ResourceView):
         base = url.rstrip("/")
         ops = cls.OPERATIONS
         # list and read are the resource's own verbs; upload, delete and content are the files'
-        verbs = {
-            **collection_verbs(blp, cls, out, spec, name, ops & {"list"}),
-            **_upload_verb(blp, cls, out, ops),
-        }
+        listing = collection_verbs(blp, cls, out, name, ops & {"list"})
+        upload, reading = (
+            _upload_verb(blp, cls, out, ops),
+            item_verbs(blp, cls, out, name, ops & {"read"}),
+        )
+        deleting = _delete_verb(blp, cls, ops)
+        content_get = _content_verb(blp, cls) if "content" in ops else None
+        generated = {"list": listing.get("get"), "upload": upload.get("post"), "read": reading.get("get"),
+                     "delete": deleting.get("delete"), "content": content_get}  # fmt: skip
+        document_operations(cls, name, spec, {op: f for op, f in generated.items() if f})
+        verbs = {**listing, **upload}
         if verbs:
             root = base if blp.url_prefix else base or "/"
             add_view(blp, cls, f"{name}Collection", root, {**attrs, **verbs})
-        verbs = {**item_verbs(blp, cls, out, name, ops & {"read"}), **_delete_verb(blp, cls, ops)}
+        verbs = {**reading, **deleting}
         if verbs:
             add_view(blp, cls, f"{name}Item", f"{base}/<item_id>", {**attrs, **verbs})
         if "content" in ops:
             content = {
                 **attrs,
-                "get": _content_verb(blp, cls),
+                "get": content_get,
                 "decorators": [
                     *cls.decorators,
                     *access_decorators(cls, download=cls.DOWNLOAD_PERMISSION),

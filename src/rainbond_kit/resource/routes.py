@@ -25,7 +25,6 @@ from rainbond_kit.schemas import (
     list_response_schema,
     output_schema,
     patch_schema,
-    query_parameters,
     query_spec_from_schema,
 )
 
@@ -138,13 +137,11 @@ def _args() -> dict[str, Any]:
 
 
 def collection_verbs(
-    blp: Blueprint, cls: type[ResourceView], out: type[ma.Schema], spec: QuerySpec, name: str,
-    ops: frozenset[str],
+    blp: Blueprint, cls: type[ResourceView], out: type[ma.Schema], name: str, ops: frozenset[str],
 ) -> dict[str, Callable[..., Any]]:  # fmt: skip
     verbs: dict[str, Callable[..., Any]] = {}
     if "list" in ops:
 
-        @blp.doc(parameters=query_parameters(spec), description=_LIST_HELP)
         @blp.response(200, list_response_schema(out, name))
         @resource_errors(cls, 400, 503)
         def get(self: ResourceView) -> Response:
@@ -168,13 +165,6 @@ def collection_verbs(
 def search_verb(
     blp: Blueprint, cls: type[ResourceView], out: type[ma.Schema], name: str
 ) -> Callable[..., Any]:
-    @blp.doc(
-        description="The list query language as a JSON object (same keys as the GET parameters).",
-        requestBody={
-            "required": False,
-            "content": {"application/json": {"schema": {"type": "object"}}},
-        },
-    )
     @blp.response(200, list_response_schema(out, name))
     @resource_errors(cls, 400, 415, 503)
     def post(self: ResourceView) -> Response:
@@ -230,15 +220,3 @@ def item_verbs(
 
         verbs["delete"] = delete
     return verbs
-
-
-_LIST_HELP = """List documents, a page at a time.
-
-Filters: `field=value` (text fields: literal *contains*, case-sensitive; typed fields: equals),
-`field[op]=value` with op in eq, ne, gt, gte, lt, lte, in, nin (comma-separated or repeated),
-contains, icontains, startswith. Only the documented fields can be filtered.
-Paging: `$limit` (at most the documented maximum; more is a 400), `$offset`, or `$after`
-with the `next` cursor of the previous page (constant cost however deep).
-`$orderby=field desc,other asc`; `$start_date`/`$end_date` (together) over `$date_type`.
-`$count=exact|estimated|none`; `$fields=a,b` projection.
-Headers: `X-Total-Count`, `Link` (rel next/prev)."""

@@ -40,6 +40,7 @@ from rainbond_kit.errors import NotFoundError, PreconditionFailedError
 from rainbond_kit.extension_state import get_container
 from rainbond_kit.query import ListQuery, QuerySpec
 from rainbond_kit.resource.listing import fetch_page, list_body, list_headers
+from rainbond_kit.resource.openapi import document_operations
 from rainbond_kit.resource.routes import (
     access_decorators,
     add_view,
@@ -87,6 +88,10 @@ class ResourceView(MethodView):
     ROW_LEVEL_FIELD: ClassVar[str | None] = None
     #: per-client rate limit of every operation, e.g. ``"100/minute"`` (needs Redis)
     RATE_LIMIT: ClassVar[str | None] = None
+    #: singular name in summaries and operationIds (default: the resource name minus its "s")
+    ITEM_NAME: ClassVar[str | None] = None
+    #: OpenAPI overrides per operation, e.g. ``{"list": {"summary": "..."}}``; see ``resource.openapi``
+    DOCS: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
 
     _query_spec: ClassVar[QuerySpec]
     _output_fields: ClassVar[tuple[str, ...]]
@@ -242,18 +247,36 @@ class ResourceView(MethodView):
         out, spec, attrs = view_parts(cls, blp, name)
         base = url.rstrip("/")
         ops = cls.OPERATIONS
-        collection_verbs_ = collection_verbs(blp, cls, out, spec, name, ops)
+        collection_verbs_ = collection_verbs(blp, cls, out, name, ops)
         item_verbs_ = item_verbs(blp, cls, out, name, ops)
+        search_verbs = {"post": search_verb(blp, cls, out, name)} if "search" in ops else {}
+        document_operations(
+            cls, name, spec, _by_operation(collection_verbs_, item_verbs_, search_verbs)
+        )
         root = base if blp.url_prefix else base or "/"
         if collection_verbs_:
             add_view(blp, cls, f"{name}Collection", root, {**attrs, **collection_verbs_})
-        if "search" in ops:
+        if search_verbs:
             search = {
                 **attrs,
                 "decorators": [*cls.decorators, *access_decorators(cls, read=True)],
-                "post": search_verb(blp, cls, out, name),
+                **search_verbs,
             }
             add_view(blp, cls, f"{name}Search", f"{base}/search", search)
         if item_verbs_:
             add_view(blp, cls, f"{name}Item", f"{base}/<item_id>", {**attrs, **item_verbs_})
         register_hooks(blp, cls)
+
+
+def _by_operation(
+    collection: Mapping[str, Any], item: Mapping[str, Any], search: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The generated verbs by operation name (``list``, ``create``, ``read``, ...)."""
+    names = (
+        (collection, {"get": "list", "post": "create"}),
+        (item, {"get": "read", "put": "replace", "patch": "update", "delete": "delete"}),
+        (search, {"post": "search"}),
+    )
+    return {
+        op: verbs[method] for verbs, ops in names for method, op in ops.items() if method in verbs
+    }

@@ -1,0 +1,183 @@
+"""How a generated resource describes itself in the OpenAPI document.
+
+``document_operations`` runs once in ``ResourceView.register`` on the freshly generated verbs
+and writes flask-smorest's doc attribute directly (no wrapper, nothing per request):
+
+- a summary and description per operation, from the resource's docstring and schema;
+- a stable, unique ``operationId`` (``listBooks``, ``createBook``, ``getBook``,
+  ``replaceBook``, ``updateBook``, ``deleteBook``, ``searchBooks``);
+- the list language as typed query parameters, ``/search``'s typed body (``querydocs``);
+- the response headers each operation sends (``X-Total-Count``, ``Link``, ``Location``,
+  ``ETag``, ``X-RateLimit-*``) and ``If-Match`` on ETag resources.
+
+``ResourceView.DOCS`` overrides any of it per operation, e.g.
+``DOCS = {"list": {"summary": "Browse the catalogue"}}``.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import marshmallow as ma
+
+from rainbond_kit.query import QuerySpec
+from rainbond_kit.resource.querydocs import LIST_HELP, list_parameters, search_body
+
+if TYPE_CHECKING:
+    from rainbond_kit.resource.view import ResourceView
+
+__all__ = ["document_operations", "resource_nouns"]
+
+_HEADER_INT = {"type": "integer", "minimum": 0}
+_RATE_HEADERS = {
+    "X-RateLimit-Limit": ("requests allowed per window", _HEADER_INT),
+    "X-RateLimit-Remaining": ("requests left in the current window", _HEADER_INT),
+    "X-RateLimit-Reset": ("when the window resets (Unix seconds)", _HEADER_INT),
+}
+_ETAG = ("the document's version; send it back in `If-Match`", {"type": "string"})
+_IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "Write only if the document is still at this version (an `ETag` from a read "
+    "or a write; `*` matches any); otherwise 412 and nothing is written.",
+}
+
+
+def resource_nouns(cls: type[ResourceView], name: str) -> tuple[str, str]:
+    """``(singular, plural)`` of a resource in CamelCase: ``ITEM_NAME`` or ``name`` minus its s."""
+    if cls.ITEM_NAME:
+        return cls.ITEM_NAME, name
+    if name.endswith("ies"):
+        return name[:-3] + "y", name
+    if name.endswith("s") and not name.endswith("ss"):
+        return name[:-1], name
+    return name, name
+
+
+def _words(camel: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", camel).lower()
+
+
+def _intro(cls: type[ResourceView]) -> str:
+    doc = (cls.__doc__ or "").strip()
+    return doc.split("\n\n", 1)[0].strip()
+
+
+def _fields_help(schema: type[ma.Schema]) -> str:
+    loaded = [(n, f) for n, f in schema().fields.items() if not f.dump_only]
+    required = [f"`{f.data_key or n}`" for n, f in loaded if f.required]
+    optional = [f"`{f.data_key or n}`" for n, f in loaded if not f.required]
+    parts = []
+    if required:
+        parts.append(f"Required: {', '.join(required)}.")
+    if optional:
+        parts.append(f"Optional: {', '.join(optional)}.")
+    return " ".join(parts)
+
+
+def _operation_texts(
+    cls: type[ResourceView], name: str, spec: QuerySpec
+) -> dict[str, dict[str, str]]:
+    one, many = resource_nouns(cls, name)
+    a = f"{'an' if _words(one)[:1] in tuple('aeiou') else 'a'} {_words(one)}"
+    these = _words(many)
+    write = _fields_help(cls.UPDATE_SCHEMA or cls.SCHEMA)
+    etag = (
+        " Send `If-Match` with the `ETag` of your read to avoid lost updates." if cls.ETAG else ""
+    )
+    filters = ", ".join(f"`{n}`" for n in sorted(spec.fields) if n not in spec.hidden)
+    return {
+        "list": {"operationId": f"list{many}", "summary": f"List {these}",
+                 "description": f"{LIST_HELP}\n\nFilterable: {filters}."},
+        "search": {"operationId": f"search{many}", "summary": f"Search {these} (query as a JSON body)",
+                   "description": "The list query language as one JSON object (the GET "
+                   "parameters' names); the same answer as the list. Use it for long filters."},
+        "create": {"operationId": f"create{one}", "summary": f"Create {a}",
+                   "description": f"{_fields_help(cls.CREATE_SCHEMA or cls.SCHEMA)} "
+                   "Answers 201 with the stored document and its `Location`."},
+        "upload": {"operationId": f"upload{one}", "summary": f"Upload {a}",
+                   "description": "A `multipart/form-data` upload: the file and its metadata "
+                   "fields. Answers 201 with the stored document and its `Location`."},
+        "content": {"operationId": f"download{one}", "summary": f"Download {a}",
+                    "description": f"The stored bytes of {a}."},
+        "read": {"operationId": f"get{one}", "summary": f"Get {a}",
+                 "description": f"One {_words(one)} by its `id` (24 hex digits)."},
+        "replace": {"operationId": f"replace{one}", "summary": f"Replace {a}",
+                    "description": f"Replace the client's fields of {a}. {write}{etag}"},
+        "update": {"operationId": f"update{one}", "summary": f"Update {a} (partial)",
+                   "description": f"Change only the fields sent; every field is optional.{etag}"},
+        "delete": {"operationId": f"delete{one}", "summary": f"Delete {a}",
+                   "description": ("Soft delete: the document is marked removed and disappears "
+                                   "from every read." if cls.SOFT_DELETE else
+                                   "Removes the document.") + etag},
+    }  # fmt: skip
+
+
+def _headers(cls: type[ResourceView], op: str) -> dict[str, dict[str, Any]]:
+    """The response headers ``op`` sends on success (only the always-sent ones are required)."""
+    found: dict[str, tuple[str, dict[str, Any], bool]] = {}
+    if op in ("list", "search"):
+        found["X-Total-Count"] = (
+            "matching documents (absent with `$count=none`)",
+            _HEADER_INT,
+            False,
+        )
+        found["Link"] = (
+            '`<url>; rel="next"`, `<url>; rel="prev"` (RFC 8288)',
+            {"type": "string"},
+            False,
+        )
+    if op in ("create", "upload"):
+        found["Location"] = ("the new document's URL", {"type": "string"}, True)
+    if cls.ETAG and op in ("create", "upload", "read", "replace", "update"):
+        found["ETag"] = (*_ETAG, True)
+    if cls.RATE_LIMIT is not None:
+        found.update({k: (d, s, False) for k, (d, s) in _RATE_HEADERS.items()})
+    return {
+        name: {"description": text, "schema": schema, "required": required}
+        for name, (text, schema, required) in found.items()
+    }  # fmt: skip
+
+
+def _merge(into: dict[str, Any], update: Mapping[str, Any]) -> None:
+    for key, value in update.items():
+        if isinstance(value, Mapping) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = copy.deepcopy(value)
+
+
+def document_operations(
+    cls: type[ResourceView], name: str, spec: QuerySpec, verbs: Mapping[str, Callable[..., Any]]
+) -> None:
+    """Write the documentation of each generated verb (``verbs``: operation name -> function)."""
+    texts = _operation_texts(cls, name, spec)
+    unknown = set(cls.DOCS) - texts.keys()
+    if unknown:
+        raise ValueError(f"{cls.__name__}.DOCS names unknown operations: {sorted(unknown)}")
+    for op, func in verbs.items():
+        doc = copy.deepcopy(func.__dict__.get("_apidoc", {}))
+        func.__dict__["_apidoc"] = doc
+        manual: dict[str, Any] = doc.setdefault("manual_doc", {})
+        manual.update(texts[op])
+        if op == "list":
+            manual["parameters"] = list_parameters(spec)
+        if op == "search":
+            manual["requestBody"] = {
+                "required": False,
+                "content": {"application/json": {"schema": search_body(spec)}},
+            }
+        if cls.ETAG and op in ("replace", "update", "delete"):
+            manual["parameters"] = [*manual.get("parameters", []), dict(_IF_MATCH)]
+        headers = _headers(cls, op)
+        for code, responses in doc.get("response", {}).get("responses", {}).items():
+            if 200 <= int(code) < 300:
+                for response in responses:
+                    if isinstance(response, dict):
+                        response["headers"] = {**headers, **response.get("headers", {})}
+        _merge(manual, cls.DOCS.get(op, {}))
