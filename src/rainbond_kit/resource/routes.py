@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import marshmallow as ma
 from flask import Response, request
 from flask_smorest import Blueprint
+from werkzeug.exceptions import UnsupportedMediaType
 
 from rainbond_kit.auth.decorators import permission_required
 from rainbond_kit.data.repository import MongoRepository
@@ -17,7 +19,12 @@ from rainbond_kit.extension_state import get_state
 from rainbond_kit.query import QuerySpec, parse_list_query
 from rainbond_kit.ratelimit import limit
 from rainbond_kit.resource.errordocs import resource_errors
-from rainbond_kit.schemas import list_response_schema, patch_schema, query_parameters
+from rainbond_kit.schemas import (
+    list_response_schema,
+    patch_schema,
+    query_parameters,
+    replace_schema,
+)
 
 if TYPE_CHECKING:
     from rainbond_kit.resource.view import ResourceView
@@ -62,6 +69,18 @@ def ensure_indexes(cls: type[ResourceView]) -> None:
             state.indexed.add(key)
 
 
+def json_body(func: Callable[..., Any]) -> Callable[..., Any]:
+    """415 before the body is parsed when a write's ``Content-Type`` is not JSON."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not request.is_json:
+            raise UnsupportedMediaType("the body must be JSON (Content-Type: application/json)")
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
 def _args() -> dict[str, Any]:
     return {k: v[0] if len(v) == 1 else v for k, v in request.args.to_dict(flat=False).items()}
 
@@ -84,9 +103,10 @@ def collection_verbs(
     if "create" in ops:
         create_schema = cls.CREATE_SCHEMA or cls.SCHEMA
 
+        @json_body
         @blp.arguments(create_schema)
         @blp.response(201, out)
-        @resource_errors(cls, 400, 409, 503)
+        @resource_errors(cls, 400, 409, 415, 503)
         def post(self: ResourceView, data: dict[str, Any]) -> Response:
             return self._item_response(self.create_item(data), 201)
 
@@ -111,7 +131,7 @@ def search_verb(
         if not isinstance(body, dict):
             raise BadRequestError("the search body must be a JSON object")
         query = parse_list_query(body, self._query_spec)
-        return self._list_response(query, self.list_items(query))
+        return self._list_response(query, self.search_items(query))
 
     verb: Callable[..., Any] = post
     return verb
@@ -125,27 +145,30 @@ def item_verbs(
     if "read" in ops:
 
         @blp.response(200, out)
+        @blp.doc(responses={"304": {"description": "Not Modified (If-None-Match)"}})
         @resource_errors(cls, 400, 404, 503)
         def get(self: ResourceView, item_id: str) -> Response:
-            return self._item_response(self.read_item(item_id))
+            return self._item_response(self.read_item(item_id), conditional=True)
 
         verbs["get"] = get
     if "replace" in ops:
 
-        @blp.arguments(update_schema)
+        @json_body
+        @blp.arguments(replace_schema(update_schema, name))
         @blp.response(200, out)
-        @resource_errors(cls, 400, 404, 409, 412, 503)
+        @resource_errors(cls, 400, 404, 409, 412, 415, 503)
         def put(self: ResourceView, data: dict[str, Any], item_id: str) -> Response:
-            return self._item_response(self.write_item(item_id, data, partial=False))
+            return self._item_response(self.replace_item(item_id, data))
 
         verbs["put"] = put
     if "update" in ops:
 
+        @json_body
         @blp.arguments(patch_schema(update_schema, name))
         @blp.response(200, out)
-        @resource_errors(cls, 400, 404, 409, 412, 503)
+        @resource_errors(cls, 400, 404, 409, 412, 415, 503)
         def patch(self: ResourceView, data: dict[str, Any], item_id: str) -> Response:
-            return self._item_response(self.write_item(item_id, data, partial=True))
+            return self._item_response(self.update_item(item_id, data))
 
         verbs["patch"] = patch
     if "delete" in ops:
