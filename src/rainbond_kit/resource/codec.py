@@ -71,6 +71,8 @@ class _Node:
     public: Convert | None  # None: the stored value is the response value
     #: client-owned (loadable) field
     loadable: bool = True
+    #: write-only (``load_only``) field: never returned
+    write_only: bool = False
     #: the codec of a single ``Nested`` field (a JSON Merge Patch recurses into it)
     child: Codec | None = None
 
@@ -134,7 +136,9 @@ def _node(name: str, fld: ma.fields.Field[Any]) -> _Node:
     child = None
     if isinstance(fld, ma.fields.Nested) and not fld.many:
         child = codec_for(fld.schema)
-    return _Node(name, fld.data_key or name, store, public, not fld.dump_only, child)
+    return _Node(
+        name, fld.data_key or name, store, public, not fld.dump_only, bool(fld.load_only), child
+    )
 
 
 def _converters(fld: ma.fields.Field[Any]) -> tuple[Convert, Convert | None]:

@@ -1,7 +1,9 @@
 """PUT and PATCH bodies -> the ``$set``/``$unset`` of one atomic update.
 
 * **PUT** replaces what the client owns: every loadable field of the schema is set from the
-  body or, when the body leaves it out, removed. Server-managed fields (``dump_only`` fields,
+  body or, when the body leaves it out, removed; a write-only (``load_only``) field the body
+  leaves out is kept (a client cannot read it back, so a returned item PUT back must not erase
+  it). Server-managed fields (``dump_only`` fields,
   ``creation_time``, the owner/tenant fields stamped from the scope, anything outside the
   schema) are kept.
 * **PATCH** is JSON Merge Patch (RFC 7396): members present are set, ``null`` removes a member,
@@ -24,7 +26,9 @@ Changes = tuple[dict[str, Any], set[str]]
 def replace_changes(codec: Codec, loaded: Mapping[str, Any]) -> Changes:
     """PUT: ``(sets, unsets)`` replacing the client-owned fields with ``loaded``."""
     sets = codec.store(loaded)
-    unsets = {a for a, n in codec.nodes.items() if n.loadable and a not in sets}
+    unsets = {
+        a for a, n in codec.nodes.items() if n.loadable and not n.write_only and a not in sets
+    }
     return sets, unsets
 
 
