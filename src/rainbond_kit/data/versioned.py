@@ -82,9 +82,13 @@ class VersionedWritesMixin:
         *,
         scope: Mapping[str, Any] | None = None,
         expected_version: int | None = None,
+        conditions: Mapping[str, Any] | None = None,
     ) -> Doc:
         """``$set`` ``sets`` and ``$unset`` ``unsets`` (dotted paths allowed) on one live
         document within ``scope``, atomically, if that changes anything; return its public form.
+
+        ``conditions`` (server-side) are ANDed into the write's filter; when they do not hold,
+        nothing is written and the current document is returned, as for a no-op.
 
         :raises NotFoundError: no live document with this id is in ``scope``.
         :raises PreconditionFailedError: its version is not ``expected_version``.
@@ -94,6 +98,8 @@ class VersionedWritesMixin:
         differs += [{path: {"$exists": True}} for path in unsets]
         if differs:
             parts = self._target(id, scope, expected_version)
+            if conditions:
+                parts.append(dict(conditions))
             update: Doc = {"$inc": {VERSION: 1}, "$max": {UPDATE_TIME: utcnow()}}
             if sets:
                 update["$set"] = dict(sets)

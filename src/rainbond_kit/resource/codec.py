@@ -87,6 +87,8 @@ class Codec:
     #: True when the response is the stored document restricted to ``dumped`` (no renames,
     #: no conversions): the read fast path
     identity: bool = True
+    #: attribute names of the required fields
+    required: frozenset[str] = frozenset()
 
     def store(self, loaded: Mapping[str, Any]) -> dict[str, Any]:
         """Loaded (attribute-keyed) values -> the stored document (keys not in the schema kept)."""
@@ -124,6 +126,8 @@ def codec_for(schema: type[ma.Schema] | ma.Schema) -> Codec:
     for name, fld in instance.fields.items():
         node = _node(name, fld)
         codec.nodes[name] = node
+        if fld.required:
+            codec.required |= {name}
         if not fld.load_only:
             codec.dumped = (*codec.dumped, name)
             if node.public is not None or node.key != name:

@@ -50,7 +50,7 @@ from rainbond_kit.resource.routes import (
     item_verbs,
     search_verb,
 )
-from rainbond_kit.resource.writes import merge_patch_changes, replace_changes
+from rainbond_kit.resource.writes import merge_patch, replace_changes
 from rainbond_kit.schemas import output_schema, query_spec_from_schema
 
 __all__ = ["ALL_OPERATIONS", "ResourceView"]
@@ -167,16 +167,36 @@ class ResourceView(MethodView):
 
     def write_item(self, item_id: str, data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
         changes = self.before_update(dict(data), partial=partial)
-        sets, unsets = (merge_patch_changes if partial else replace_changes)(self._codec, changes)
+        if not partial:
+            return self._public(self._write(item_id, *replace_changes(self._codec, changes)))
+        patch = merge_patch(self._codec, changes)
+        doc = self._write(item_id, patch.sets, patch.unsets, patch.conditions())
+        not_objects = patch.not_objects(doc)
+        if not_objects:  # nothing merged: members to merge into are not stored as objects
+            whole = patch.setting_whole(not_objects)
+            doc = self._write(
+                item_id, whole.sets, whole.unsets, whole.conditions(), version_of(doc)
+            )
+        return self._public(doc)
+
+    def _write(
+        self,
+        item_id: str,
+        sets: dict[str, Any],
+        unsets: set[str],
+        conditions: dict[str, Any] | None = None,
+        version: int | None = None,
+    ) -> dict[str, Any]:
+        """One conditional update; server-managed and scope-stamped fields are never written."""
         kept = {*self._stamped(), *_SERVER_MANAGED}
-        doc = self.repository.write_by_id(
+        return self.repository.write_by_id(
             item_id,
             {k: v for k, v in sets.items() if k.split(".", 1)[0] not in kept},
             {k for k in unsets if k.split(".", 1)[0] not in kept},
             scope=self.scope_filter(),
-            expected_version=self._if_match(),
+            expected_version=self._if_match() if version is None else version,
+            conditions=conditions,
         )
-        return self._public(doc)
 
     def delete_item(self, item_id: str) -> None:
         self.repository.delete_by_id(
