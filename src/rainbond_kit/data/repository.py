@@ -93,16 +93,18 @@ class MongoRepository(VersionedWritesMixin, PagingMixin):
 
     @staticmethod
     def _update_document(changes: Mapping[str, Any], now: dt.datetime) -> Doc:
-        """``{"a": 1}`` -> ``{"$set": {"a": 1, UPDATE_TIME: now}}``; operator documents kept."""
+        """``{"a": 1}`` -> ``{"$set": {"a": 1, UPDATE_TIME: now}, "$inc": {VERSION: 1}}``;
+        operator documents kept (the version still moves: every update changes the ETag)."""
         operators = [k for k in changes if k.startswith("$")]
         if operators and len(operators) != len(changes):
             raise ValueError("an update mixes operators and plain fields")
         if operators:
             update = {k: dict(v) for k, v in changes.items()}
             update.setdefault("$set", {})[UPDATE_TIME] = now
+            update.setdefault("$inc", {}).setdefault(VERSION, 1)
             return update
         fields = {k: v for k, v in changes.items() if not is_id(k) and k != CREATION_TIME}
-        return {"$set": {**fields, UPDATE_TIME: now}}
+        return {"$set": {**fields, UPDATE_TIME: now}, "$inc": {VERSION: 1}}
 
     # --- writes -------------------------------------------------------------------------
 
@@ -190,10 +192,8 @@ class MongoRepository(VersionedWritesMixin, PagingMixin):
                 else:
                     result = None
             else:
-                update = self._update_document(changes, now)
-                update.setdefault("$inc", {})[VERSION] = 1
                 result = self.collection.find_one_and_update(
-                    query, update, return_document=ReturnDocument.AFTER
+                    query, self._update_document(changes, now), return_document=ReturnDocument.AFTER
                 )
         if result is None:
             if expected_update_time is not None and self.exists({"_id": object_id(id)}):
