@@ -39,9 +39,9 @@ def port(env: Mapping[str, str], name: str, default: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise ConfigurationError(f"{name} must be a port number, got {raw!r}") from None
+        raise ConfigurationError(f"{name} must be a port number (1-65535), got {raw!r}") from None
     if not 1 <= value <= 65535:
-        raise ConfigurationError(f"{name} must be between 1 and 65535, got {value}")
+        raise ConfigurationError(f"{name} must be a port number (1-65535), got {value}")
     return value
 
 

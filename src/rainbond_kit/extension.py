@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable
 from types import ModuleType
 from typing import Any
@@ -18,8 +17,7 @@ from rainbond_kit.embedded import is_development_server
 from rainbond_kit.extension_state import EXTENSION_KEY, KitState, get_state
 from rainbond_kit.health import blueprint as health_blueprint
 from rainbond_kit.logs import configure_logging
-from rainbond_kit.platform_env import TRUSTED_PROXIES, trusted_proxy_count
-from rainbond_kit.ratelimit import init_ratelimit
+from rainbond_kit.ratelimit import init_ratelimit, trusted_proxies
 from rainbond_kit.settings import Settings
 
 __all__ = ["CONFIG_DEFAULTS", "RainbondKit"]
@@ -89,10 +87,11 @@ class RainbondKit:
             container=container,
             settings=settings,
             api=api,
-            redis_enabled=_redis_enabled(settings),
+            redis_enabled=settings.redis.configured,
         )
         init_ratelimit(app)
         _trust_proxies(app)
+        _warn_without_redis(settings)
         modules = [*self._wire, *app.config["RAINBOND_WIRE"]]
         if modules:
             container.wire(modules=modules)
@@ -113,17 +112,17 @@ class RainbondKit:
             feature.reset_singletons()
 
 
-def _redis_enabled(settings: Settings) -> bool:
+def _warn_without_redis(settings: Settings) -> None:
     """Configured Redis is on (an outage is a 503); without any Redis variable it is off.
 
-    Decided from the settings alone: the app factory does no network I/O.
+    Decided from the settings alone: the app factory does no network I/O. Logged only after
+    every key is validated, so a configuration error stays the only line printed.
     """
     if not settings.redis.configured:
         log.warning(
             "Redis is not configured (REDIS_URL or REDIS_HOST): Redis-backed features "
             "(auth sessions, rate limiting) are disabled"
         )
-    return settings.redis.configured
 
 
 def _trust_proxies(app: Flask) -> None:
@@ -132,8 +131,7 @@ def _trust_proxies(app: Flask) -> None:
     The same count the rate limits use: behind Rainbond's gateway set it to 1, so URLs
     (``Link`` headers) say ``https://`` and the client address is the caller's.
     """
-    raw = app.config.get("RAINBOND_TRUSTED_PROXIES")
-    hops = trusted_proxy_count(os.environ if raw in (None, "") else {TRUSTED_PROXIES: str(raw)})
+    hops = trusted_proxies(app)
     if hops > 0:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops

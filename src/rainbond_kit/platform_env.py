@@ -11,6 +11,7 @@ import os
 import socket
 from collections.abc import Mapping
 
+from rainbond_kit.env import first, port
 from rainbond_kit.errors import ConfigurationError
 
 __all__ = [
@@ -34,11 +35,7 @@ _POD_VARIABLES = ("_POD_NAME", "POD_NAME", "HOSTNAME")
 
 
 def _first(env: Mapping[str, str], names: tuple[str, ...]) -> tuple[str, str] | None:
-    for name in names:
-        value = env.get(name, "").strip()
-        if value:
-            return name, value
-    return None
+    return first(env, *names)
 
 
 def port_source(env: Mapping[str, str] | None = None) -> str | None:
@@ -52,17 +49,9 @@ def resolve_port(env: Mapping[str, str] | None = None, default: int = DEFAULT_PO
 
     :raises ConfigurationError: the variable found is not a port number; the message names it.
     """
-    found = _first(os.environ if env is None else env, PORT_VARIABLES)
-    if found is None:
-        return default
-    name, raw = found
-    try:
-        port = int(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be a port number (1-65535), got {raw!r}") from None
-    if not 1 <= port <= 65535:
-        raise ConfigurationError(f"{name} must be a port number (1-65535), got {port}")
-    return port
+    environ = os.environ if env is None else env
+    found = _first(environ, PORT_VARIABLES)
+    return default if found is None else port(environ, found[0], default)
 
 
 def service_name(env: Mapping[str, str] | None = None) -> str:

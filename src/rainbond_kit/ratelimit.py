@@ -30,11 +30,11 @@ import redis.exceptions
 from flask import Flask, Response, current_app, g, request
 from werkzeug.http import parse_list_header
 
-from rainbond_kit import env
 from rainbond_kit.caller import caller_key
 from rainbond_kit.data.store_errors import http_error_for
 from rainbond_kit.errors import ConfigurationError, TooManyRequestsError
 from rainbond_kit.extension_state import get_state
+from rainbond_kit.platform_env import TRUSTED_PROXIES, trusted_proxy_count
 
 __all__ = ["Rate", "RateLimiter", "client_key", "exempt", "init_ratelimit", "limit", "parse_rate"]
 
@@ -189,8 +189,7 @@ class _RateConfig:
             raise ConfigurationError(
                 f"RAINBOND_RATELIMIT_STRATEGY must be fixed or sliding, got {strategy!r}"
             )
-        name = "RAINBOND_TRUSTED_PROXIES"
-        trusted = env.integer({name: _setting(app, name)}, name, 0)
+        trusted = trusted_proxy_count({TRUSTED_PROXIES: _setting(app, TRUSTED_PROXIES)})
         try:
             rate = parse_rate(default) if default else None
         except ConfigurationError as exc:
@@ -201,6 +200,11 @@ class _RateConfig:
 def _config(app: Flask) -> _RateConfig:
     config: _RateConfig = app.extensions[_INSTALLED]
     return config
+
+
+def trusted_proxies(app: Flask) -> int:
+    """``RAINBOND_TRUSTED_PROXIES`` as validated by :func:`init_ratelimit` (rate limits, ProxyFix)."""
+    return _config(app).trusted_proxies
 
 
 def client_key() -> str:

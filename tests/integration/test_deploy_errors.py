@@ -35,7 +35,7 @@ COMPONENT_CASES = [
     (
         "bad MONGODB_PORT",
         {"MONGODB_HOST": "db", "MONGODB_PORT": "abc"},
-        "MONGODB_PORT must be a port number, got 'abc'",
+        "MONGODB_PORT must be a port number (1-65535), got 'abc'",
     ),
     (
         "user without password",

@@ -35,7 +35,7 @@ def test_malformed_port_exits_naming_the_variable() -> None:
         check=False,
     )
     assert result.returncode == 2
-    assert "MONGODB_PORT must be a port number, got 'abc'" in result.stderr
+    assert "MONGODB_PORT must be a port number (1-65535), got 'abc'" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -228,7 +228,10 @@ def test_python_app_py_refuses_a_malformed_variable(component_bin: Path, project
         check=False,
     )
     assert result.returncode == 2
-    assert "configuration error: MONGODB_PORT must be a port number, got 'abc'" in result.stderr
+    assert (
+        "configuration error: MONGODB_PORT must be a port number (1-65535), got 'abc'"
+        in result.stderr
+    )
     assert "Traceback" not in result.stderr
 
 

@@ -12,7 +12,9 @@ from rainbond_kit.errors import ConfigurationError
 
 @click.command("broken")
 def _broken() -> None:
-    raise ConfigurationError("MONGODB_PORT must be a port number, got 'abc'\n(second line)")
+    raise ConfigurationError(
+        "MONGODB_PORT must be a port number (1-65535), got 'abc'\n(second line)"
+    )
 
 
 def test_configuration_error_is_one_line_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -21,5 +23,5 @@ def test_configuration_error_is_one_line_exit_2(monkeypatch: pytest.MonkeyPatch)
     result = CliRunner().invoke(cli.main, ["broken"])
     assert result.exit_code == 2
     assert result.output == (
-        "configuration error: MONGODB_PORT must be a port number, got 'abc' (second line)\n"
+        "configuration error: MONGODB_PORT must be a port number (1-65535), got 'abc' (second line)\n"
     )

@@ -18,9 +18,10 @@ from rainbond_kit import ConfigurationError, RainbondKit, Settings
         (
             "RAINBOND_TRUSTED_PROXIES",
             "two",
-            "RAINBOND_TRUSTED_PROXIES must be an integer, got 'two'",
+            r"RAINBOND_TRUSTED_PROXIES must be the number of proxies in front \(0, or 1 behind "
+            r"Rainbond's gateway\), got 'two'",
         ),
-        ("RAINBOND_TRUSTED_PROXIES", "-1", "RAINBOND_TRUSTED_PROXIES must be >= 0, got '-1'"),
+        ("RAINBOND_TRUSTED_PROXIES", "-1", r"RAINBOND_TRUSTED_PROXIES must be .*, got '-1'"),
         ("RAINBOND_RATELIMIT_STRATEGY", "leaky", "must be fixed or sliding, got 'leaky'"),
         ("RAINBOND_RATELIMIT", "lots", "RAINBOND_RATELIMIT"),
     ],

@@ -62,10 +62,13 @@ def test_uri_wins_and_options_pass_through() -> None:
     [
         (
             {"MONGODB_HOST": "h", "MONGODB_PORT": "abc"},
-            "MONGODB_PORT must be a port number, got 'abc'",
+            "MONGODB_PORT must be a port number (1-65535), got 'abc'",
         ),
-        ({"MONGODB_HOST": "h", "MONGODB_PORT": "0"}, "MONGODB_PORT must be between 1 and 65535"),
-        ({"REDIS_PORT": "70000"}, "REDIS_PORT must be between 1 and 65535, got 70000"),
+        (
+            {"MONGODB_HOST": "h", "MONGODB_PORT": "0"},
+            "MONGODB_PORT must be a port number (1-65535), got 0",
+        ),
+        ({"REDIS_PORT": "70000"}, "REDIS_PORT must be a port number (1-65535), got 70000"),
         ({"PORT": "http"}, "PORT must be a port number"),
         ({"REDIS_DB": "-1"}, "REDIS_DB must be >= 0"),
         ({"REDIS_URL": "http://x"}, "REDIS_URL must be a URL starting with redis://"),
