@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from rainbond_kit import ConfigurationError
 from rainbond_kit.data.documents import to_public
 from rainbond_kit.resource.codec import check_storable, codec_for
-from rainbond_kit.resource.writes import merge_patch_changes, replace_changes
+from rainbond_kit.resource.writes import merge_patch, replace_changes
 from tests.integration.contract_support import FieldSpec, build_schema, documents, field_specs
 
 _BSON = CodecOptions(tz_aware=True)
@@ -71,11 +71,14 @@ def test_put_sets_and_removes_only_client_owned_fields() -> None:
 
 
 def test_merge_patch_recurses_into_nested_objects_and_null_removes() -> None:
-    sets, unsets = merge_patch_changes(
-        codec_for(Outer), {"inner": {"a": "x", "when": None}, "title": "t"}
-    )
-    assert sets == {"inner.a": "x", "title": "t"}
-    assert unsets == {"inner.when"}
+    patch = merge_patch(codec_for(Outer), {"inner": {"a": "x", "when": None}, "title": "t"})
+    assert patch.sets == {"inner.a": "x", "title": "t"}
+    assert patch.unsets == {"inner.when"}
+    assert patch.conditions() == {"inner": {"$type": "object"}}
+    assert patch.not_objects({"inner": None}) == ["inner"]
+    whole = patch.setting_whole(["inner"])
+    assert whole.sets == {"inner": {"a": "x"}, "title": "t"}
+    assert whole.conditions() == {}
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ from werkzeug.exceptions import UnprocessableEntity
 
 from rainbond_kit.resource.codec import Codec
 
-__all__ = ["MergePatch", "merge_patch", "merge_patch_changes", "replace_changes"]
+__all__ = ["MergePatch", "merge_patch", "replace_changes"]
 
 Changes = tuple[dict[str, Any], set[str]]
 
@@ -128,10 +128,3 @@ def replace_changes(codec: Codec, loaded: Mapping[str, Any]) -> Changes:
         a for a, n in codec.nodes.items() if n.loadable and not n.write_only and a not in sets
     }
     return sets, unsets
-
-
-def merge_patch_changes(codec: Codec, loaded: Mapping[str, Any]) -> Changes:
-    """PATCH: ``(sets, unsets)`` with dotted paths, per RFC 7396 over ``loaded`` (merging into
-    stored objects; see :func:`merge_patch` for the conditions)."""
-    patch = merge_patch(codec, loaded)
-    return patch.sets, patch.unsets
