@@ -132,16 +132,19 @@ class WsgiCaller:
         return body
 
 
-def cpu_per_call(call: Callable[[], Any], count: int) -> tuple[float, float]:
-    """Run ``call`` ``count`` times; return (process CPU µs per call, calls per wall second).
+def cpu_per_call(
+    call: Callable[[], Any], count: int, clock: Callable[[], float] = time.process_time
+) -> tuple[float, float]:
+    """Run ``call`` ``count`` times; return (CPU µs per call, calls per wall second).
 
-    ``time.process_time`` counts this process only: the app, Flask and the pymongo client,
-    not the database server (a separate process).
+    ``time.process_time`` (the default ``clock``) counts this process only: the app, Flask and
+    the pymongo client, not the database server (a separate process). ``time.thread_time``
+    also leaves out this process's background threads (pymongo's server monitors).
     """
-    wall0, cpu0 = time.perf_counter(), time.process_time()
+    wall0, cpu0 = time.perf_counter(), clock()
     for _ in range(count):
         call()
-    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    cpu, wall = clock() - cpu0, time.perf_counter() - wall0
     return cpu / count * 1e6, count / wall
 
 
@@ -150,7 +153,12 @@ def median(values: Sequence[float]) -> float:
 
 
 def measure_interleaved(
-    callers: Mapping[str, Callable[[], Any]], *, requests: int, rounds: int, warmup: int
+    callers: Mapping[str, Callable[[], Any]],
+    *,
+    requests: int,
+    rounds: int,
+    warmup: int,
+    clock: Callable[[], float] = time.process_time,
 ) -> dict[str, dict[str, Any]]:
     """Warm each caller up, then ``rounds`` rounds of ``requests`` calls each, interleaved.
 
@@ -166,7 +174,7 @@ def measure_interleaved(
         if n % 2:
             order.reverse()  # neither contender always runs first
         for name, call in order:
-            per_round[name].append(cpu_per_call(call, requests))
+            per_round[name].append(cpu_per_call(call, requests, clock))
     return {
         name: {
             "cpu_us": median([cpu for cpu, _ in figures]),

@@ -18,11 +18,13 @@ import contextlib
 import functools
 import os
 import weakref
+from collections.abc import Sequence
 from typing import Any
 
 import pymongo
 import redis
 from dependency_injector import containers, providers
+from pymongo import monitoring
 from pymongo.database import Database
 from pymongo.uri_parser import parse_uri
 
@@ -40,9 +42,14 @@ __all__ = [
 
 
 def create_mongo_client(
-    settings: MongoSettings, closers: contextlib.ExitStack
+    settings: MongoSettings,
+    closers: contextlib.ExitStack,
+    event_listeners: Sequence[monitoring._EventListener] = (),
 ) -> pymongo.MongoClient[dict[str, Any]]:
-    """One pooled, tz-aware client; URI options win over these defaults."""
+    """One pooled, tz-aware client; URI options win over these defaults.
+
+    :param event_listeners: pymongo monitoring listeners of this client only (metrics).
+    """
     uri_options = {k.lower() for k in parse_uri(settings.uri, warn=False)["options"]}
     defaults: dict[str, Any] = {
         "serverSelectionTimeoutMS": settings.server_selection_timeout_ms,
@@ -52,7 +59,11 @@ def create_mongo_client(
     }
     kwargs = {k: v for k, v in defaults.items() if k.lower() not in uri_options}
     client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
-        settings.uri, tz_aware=True, connect=False, **kwargs
+        settings.uri,
+        tz_aware=True,
+        connect=False,
+        event_listeners=list(event_listeners),
+        **kwargs,
     )
     closers.callback(client.close)
     return client

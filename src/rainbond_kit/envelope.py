@@ -22,18 +22,21 @@ from collections.abc import Mapping
 from typing import Any
 
 import marshmallow as ma
-from flask import Response, current_app, json
+from flask import Response, current_app, has_request_context, json
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from rainbond_kit import platform_env
+from rainbond_kit.observability.request_id import current_request_id
 
 __all__ = ["EnvelopeSchema", "build_envelope", "host_identity", "render_error", "server_time"]
 
 log = logging.getLogger("rainbond_kit.errors")
 
 _RESERVED = frozenset(
-    {"code", "status", "message", "errors", "server_time", "host_name", "host_ip"}
+    {"code", "status", "message", "errors", "server_time", "host_name", "host_ip", "request_id"}
 )
+#: ``app.extensions`` key of the metrics' error observer (set when metrics are on)
+_ERROR_OBSERVER = "rainbond_kit_error_observer"
 
 
 class EnvelopeSchema(ma.Schema):
@@ -50,6 +53,9 @@ class EnvelopeSchema(ma.Schema):
     )
     host_name = ma.fields.String(required=True, metadata={"description": "Serving host name"})
     host_ip = ma.fields.String(required=True, metadata={"description": "Serving host address"})
+    request_id = ma.fields.String(
+        metadata={"description": "The request's id (also the X-Request-ID header and in its logs)"}
+    )
 
     class Meta:
         unknown = ma.INCLUDE  # endpoints may add documented top-level keys
@@ -98,6 +104,8 @@ def build_envelope(
     }
     if errors is not None:
         body["errors"] = errors
+    if has_request_context():
+        body["request_id"] = current_request_id()
     if extra:
         body.update({k: v for k, v in extra.items() if k not in _RESERVED})
     return body
@@ -128,6 +136,9 @@ def render_error(error: HTTPException) -> Response:
     """Render any werkzeug HTTP exception as the envelope (the ``Api`` error handler)."""
     if isinstance(error, InternalServerError) and error.original_exception is not None:
         log.error("unhandled error", exc_info=error.original_exception)
+    observer = current_app.extensions.get(_ERROR_OBSERVER)
+    if observer is not None:
+        observer(error)  # auth failures, rate-limit refusals, Redis errors
     code = error.code or 500
     data: Mapping[str, Any] = getattr(error, "data", None) or {}
     errors = data.get("errors", data.get("messages"))

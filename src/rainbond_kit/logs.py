@@ -9,6 +9,8 @@ from flask import Flask
 from flask.logging import default_handler
 from pythonjsonlogger.json import JsonFormatter
 
+from rainbond_kit.observability.request_id import RequestContextFilter
+
 __all__ = ["configure_logging"]
 
 _MARK = "_rainbond_kit_json"
@@ -22,6 +24,7 @@ def _json_handler() -> logging.Handler:
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
         )
     )
+    handler.addFilter(RequestContextFilter())  # request_id (and trace_id) in request lines
     setattr(handler, _MARK, True)
     return handler
 

@@ -52,3 +52,17 @@ def test_side_by_side_benchmark_in_process_and_under_gunicorn(mongo_uri: str) ->
     for figures in served["results"].values():
         assert figures["requests"] > 0
         assert figures["errors"] == 0
+
+
+def test_metrics_benchmark_measures_on_and_off(mongo_uri: str) -> None:
+    """bench.metrics runs both apps on the same request and reports the cost in percent."""
+    from bench import metrics
+
+    result = metrics.run(
+        mongo_uri, docs=30, requests=3, rounds=1, warmup=1, database="smoke_metrics"
+    )
+    assert set(result["results"]) == {"metrics on", "metrics off", "metrics on + pool"}
+    assert all(figures["cpu_us"] > 0 for figures in result["results"].values())
+    assert result["target_percent"] == 5.0
+    http = metrics.run_http_only(requests=5, rounds=1, warmup=1)
+    assert set(http["results"]) == {"metrics on", "metrics off"}

@@ -58,7 +58,7 @@ def test_handle_abnormal_seed_example(app: Flask) -> None:
     assert response.status_code == 400
     assert response.mimetype == "application/json"
     body = response.get_json()
-    assert body.keys() == SEED_KEYS | {"status"}
+    assert body.keys() == SEED_KEYS | {"status", "request_id"}
     assert body["code"] == 400
     assert body["message"] == "异常信息~~~"
     assert abs(body["server_time"] - time.time_ns() // 1_000_000) < 5000
@@ -68,7 +68,7 @@ def test_handle_abnormal_seed_example(app: Flask) -> None:
 def test_handle_abnormal_other_is_merged_at_top_level(app: Flask) -> None:
     """other={'key1': 'value1', 'key2': {'a': 1}} adds exactly those keys at top level."""
     body = app.test_client().get("/other").get_json()
-    assert body.keys() == SEED_KEYS | {"status", "key1", "key2"}
+    assert body.keys() == SEED_KEYS | {"status", "request_id", "key1", "key2"}
     assert body["key1"] == "value1"
     assert body["key2"] == {"a": 1}
     assert body["message"] == "2333~~~"

@@ -1,0 +1,114 @@
+"""pymongo command and pool monitoring feeding the Prometheus metrics.
+
+The listeners are passed to each ``MongoClient`` the app's container builds
+(``event_listeners=``), never registered globally, so apps in one process (tests) do not
+observe each other's clients.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prometheus_client import Gauge
+from pymongo import monitoring
+
+from rainbond_kit.observability.metrics import (
+    INDEXES_READY,
+    MONGO_COMMANDS,
+    MONGO_FAILURES,
+    MONGO_POOL_CHECKED_OUT,
+    MONGO_POOL_CONNECTIONS,
+    MONGO_POOL_WAITING,
+    child,
+)
+
+__all__ = ["CommandMetrics", "PoolMetrics", "mongo_listeners"]
+
+#: commands whose first value is not a collection name but that name one in another field
+_COLLECTION_FIELD = {"getMore": "collection"}
+
+
+def _collection(command_name: str, command: Any) -> str:
+    value = command.get(_COLLECTION_FIELD.get(command_name, command_name))
+    return value if isinstance(value, str) else ""
+
+
+class CommandMetrics(monitoring.CommandListener):
+    """Command counts and durations per command and collection; index build state."""
+
+    def __init__(self) -> None:
+        # (connection, request id) -> collection; single dict operations are atomic
+        self._collections: dict[tuple[Any, int], str] = {}
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        key = (event.connection_id, event.request_id)
+        self._collections[key] = _collection(event.command_name, event.command)
+
+    def _finish(
+        self, event: monitoring.CommandSucceededEvent | monitoring.CommandFailedEvent
+    ) -> str:
+        collection = self._collections.pop((event.connection_id, event.request_id), "")
+        child(MONGO_COMMANDS, event.command_name, collection).observe(event.duration_micros / 1e6)
+        return collection
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        collection = self._finish(event)
+        if event.command_name == "createIndexes":
+            INDEXES_READY.labels(collection).set(1)
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        collection = self._finish(event)
+        child(MONGO_FAILURES, event.command_name, collection).inc()
+        if event.command_name == "createIndexes":
+            INDEXES_READY.labels(collection).set(0)
+
+
+def _pool(metric: Gauge, event: Any) -> Gauge:
+    host, port = event.address
+    gauge: Gauge = child(metric, f"{host}:{port}")
+    return gauge
+
+
+class PoolMetrics(monitoring.ConnectionPoolListener):
+    """Open connections, checked-out connections and waiting checkouts per server."""
+
+    def pool_created(self, event: monitoring.PoolCreatedEvent) -> None:
+        pass
+
+    def pool_ready(self, event: monitoring.PoolReadyEvent) -> None:
+        pass
+
+    def pool_cleared(self, event: monitoring.PoolClearedEvent) -> None:
+        pass
+
+    def pool_closed(self, event: monitoring.PoolClosedEvent) -> None:
+        pass
+
+    def connection_created(self, event: monitoring.ConnectionCreatedEvent) -> None:
+        _pool(MONGO_POOL_CONNECTIONS, event).inc()
+
+    def connection_ready(self, event: monitoring.ConnectionReadyEvent) -> None:
+        pass
+
+    def connection_closed(self, event: monitoring.ConnectionClosedEvent) -> None:
+        _pool(MONGO_POOL_CONNECTIONS, event).dec()
+
+    def connection_check_out_started(
+        self, event: monitoring.ConnectionCheckOutStartedEvent
+    ) -> None:
+        _pool(MONGO_POOL_WAITING, event).inc()
+
+    def connection_check_out_failed(self, event: monitoring.ConnectionCheckOutFailedEvent) -> None:
+        _pool(MONGO_POOL_WAITING, event).dec()
+
+    def connection_checked_out(self, event: monitoring.ConnectionCheckedOutEvent) -> None:
+        _pool(MONGO_POOL_WAITING, event).dec()
+        _pool(MONGO_POOL_CHECKED_OUT, event).inc()
+
+    def connection_checked_in(self, event: monitoring.ConnectionCheckedInEvent) -> None:
+        _pool(MONGO_POOL_CHECKED_OUT, event).dec()
+
+
+def mongo_listeners(*, pool: bool) -> list[monitoring._EventListener]:
+    """Fresh listeners for one app's clients; the pool listener only with ``pool``."""
+    return [CommandMetrics(), PoolMetrics()] if pool else [CommandMetrics()]
