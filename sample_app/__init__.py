@@ -34,7 +34,7 @@ def create_app(
     :param explicit_auth_off: with no auth variables set, demand ``RAINBOND_AUTH=off``.
     :raises ConfigurationError: a variable is malformed or the auth set is incomplete.
     """
-    from sample_app import books, demo
+    from sample_app import books, demo, files
 
     if auth is None:
         auth = auth_from_env(explicit_off=explicit_auth_off)
@@ -55,4 +55,5 @@ def create_app(
         document_token_security(api)
     api.register_blueprint(books.make_blueprint(secured=secured))
     api.register_blueprint(demo.make_blueprint(secured=secured))
+    api.register_blueprint(files.make_blueprint(secured=secured))
     return app

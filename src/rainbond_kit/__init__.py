@@ -27,6 +27,7 @@ from rainbond_kit.errors import (
 )
 from rainbond_kit.extension import RainbondKit
 from rainbond_kit.extension_state import get_api, get_container
+from rainbond_kit.filestore import FileResource
 from rainbond_kit.query import ListQuery, QuerySpec
 from rainbond_kit.ratelimit import exempt, limit
 from rainbond_kit.resource import ResourceView, error_responses
@@ -38,6 +39,7 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "Container",
+    "FileResource",
     "ForbiddenError",
     "HTTPError",
     "ListQuery",

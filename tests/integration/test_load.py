@@ -77,7 +77,7 @@ def gunicorn(mongo_uri: str, mongo_db_name: str, redis_url: str) -> Iterator[tup
                 ready = requests.get(f"{url}/readyz", timeout=5).status_code == 200
                 if ready and len(_children(process.pid)) == WORKERS:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # workers still booting
                 pass
             time.sleep(0.2)
         yield url, process.pid

@@ -12,9 +12,11 @@ from pathlib import Path
 
 from flask import Response
 
+from rainbond_kit.extension_state import get_container
 from rainbond_kit.files import send_download, stream_directory_zip, stream_file
+from rainbond_kit.filestore import send_bucket_file
 
-__all__ = ["download_directory", "download_file", "download_flow"]
+__all__ = ["download_directory", "download_file", "download_flow", "download_gridfs"]
 
 
 def download_file(file_path: str | os.PathLike[str], file_name: str) -> Response:
@@ -33,3 +35,15 @@ def download_directory(
     """Send ``dir_path`` as the zip ``zip_name``; ``save_zip`` also keeps it beside ``dir_path``."""
     save_to = Path(os.path.realpath(dir_path)).parent if save_zip else None
     return stream_directory_zip(dir_path, zip_name, save_to=save_to)
+
+
+def download_gridfs(
+    file_id: str, bucket: str = "fs", *, file_name: str | None = None, as_attachment: bool = True
+) -> Response:
+    """``download_file`` with GridFS as the source: the file ``file_id`` of ``bucket`` in the
+    app's database, so every replica can serve it (``Range``, ``ETag`` and 304 supported).
+    """
+    database = get_container().mongo_db()
+    return send_bucket_file(
+        database, bucket, file_id, download_name=file_name, attachment=as_attachment
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import marshmallow as ma
 from flask import Response, request
@@ -13,35 +13,104 @@ from flask_smorest import Blueprint
 from werkzeug.exceptions import UnsupportedMediaType
 
 from rainbond_kit.auth.decorators import permission_required
+from rainbond_kit.auth.openapi import document_token_security
 from rainbond_kit.data.repository import MongoRepository
 from rainbond_kit.errors import BadRequestError, ServiceUnavailableError
 from rainbond_kit.extension_state import get_state
 from rainbond_kit.query import QuerySpec, parse_list_query
 from rainbond_kit.ratelimit import limit
+from rainbond_kit.resource.codec import check_storable, codec_for
 from rainbond_kit.resource.errordocs import resource_errors
 from rainbond_kit.schemas import (
     list_response_schema,
+    output_schema,
     patch_schema,
     query_parameters,
+    query_spec_from_schema,
     replace_schema,
 )
 
 if TYPE_CHECKING:
     from rainbond_kit.resource.view import ResourceView
 
-__all__ = ["access_decorators", "collection_verbs", "ensure_indexes", "item_verbs", "search_verb"]
+__all__ = [
+    "ViewParts",
+    "access_decorators",
+    "add_view",
+    "collection_verbs",
+    "ensure_indexes",
+    "item_verbs",
+    "register_hooks",
+    "search_verb",
+    "view_parts",
+]
 
 log = logging.getLogger("rainbond_kit.resource")
 
 
-def access_decorators(cls: type[ResourceView]) -> list[Callable[..., Any]]:
+class ViewParts(NamedTuple):
+    """What every generated view of a resource shares (see :func:`view_parts`)."""
+
+    #: the output schema (``id`` + timestamps + the resource's fields)
+    out: type[ma.Schema]
+    #: what the list query may filter, sort and project
+    spec: QuerySpec
+    #: class attributes of each generated ``MethodView`` subclass
+    attrs: dict[str, Any]
+
+
+def view_parts(cls: type[ResourceView], blp: Blueprint, name: str) -> ViewParts:
+    """The output schema, query spec and view attributes ``cls.register`` builds its views from.
+
+    :raises ConfigurationError: a schema field has no exact BSON home (``check_storable``).
+    """
+    for checked in (cls.SCHEMA, cls.CREATE_SCHEMA, cls.UPDATE_SCHEMA):
+        if checked is not None:
+            check_storable(checked)
+    out = output_schema(cls.SCHEMA, name)
+    spec = query_spec_from_schema(
+        cls.SCHEMA,
+        filter_fields=cls.FILTER_FIELDS,
+        sort_fields=cls.SORT_FIELDS,
+        default_limit=cls.PAGE_SIZE,
+        max_limit=cls.MAX_PAGE_SIZE,
+    )
+    attrs: dict[str, Any] = {
+        "_query_spec": spec,
+        "_output_fields": ("id", *out().dump_fields),
+        "_codec": codec_for(cls.SCHEMA),
+        "_item_endpoint": f"{blp.name}.{name}Item",
+        "decorators": [*cls.decorators, *access_decorators(cls)],
+    }
+    return ViewParts(out, spec, attrs)
+
+
+def add_view(
+    blp: Blueprint, cls: type[ResourceView], endpoint: str, rule: str, members: dict[str, Any]
+) -> None:
+    """Route a ``MethodView`` subclass of ``cls`` named ``endpoint`` (``members``: its verbs
+    and :func:`view_parts` attributes) at ``rule``."""
+    blp.route(rule, endpoint=endpoint)(type(endpoint, (cls,), members))
+
+
+def register_hooks(blp: Blueprint, cls: type[ResourceView]) -> None:
+    """Index creation before the first request and the ``token`` scheme in the document."""
+    if cls.INDEXES:
+        blp.before_request(functools.partial(ensure_indexes, cls))
+    if cls.PERMISSION is not None:
+        blp.record_once(lambda state: document_token_security(get_state(state.app).api))
+
+
+def access_decorators(
+    cls: type[ResourceView], *, download: bool = False
+) -> list[Callable[..., Any]]:
     """Rate limit (inner) and permission check (outer, so it runs first and the limit can
-    count per user)."""
+    count per user); ``download=True``: GET/HEAD need the download code (16)."""
     found: list[Callable[..., Any]] = []
     if cls.RATE_LIMIT is not None:
         found.append(limit(cls.RATE_LIMIT, scope=f"resource:{cls.COLLECTION}"))
     if cls.PERMISSION is not None:
-        found.append(permission_required(*cls.PERMISSION))
+        found.append(permission_required(*cls.PERMISSION, download=download))
     return found
 
 

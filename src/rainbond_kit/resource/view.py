@@ -21,7 +21,6 @@ methods with ``hasattr``). Override an operation by defining its hook (``list_it
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -32,26 +31,25 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from rainbond_kit.auth.context import current_row_filter
-from rainbond_kit.auth.openapi import document_token_security
 from rainbond_kit.data.documents import object_id
 from rainbond_kit.data.fields import CREATION_TIME, REMOVE_TIME, UPDATE_TIME, VERSION
 from rainbond_kit.data.repository import MongoRepository, Page
 from rainbond_kit.data.versioned import version_of
 from rainbond_kit.errors import NotFoundError, PreconditionFailedError
-from rainbond_kit.extension_state import get_container, get_state
+from rainbond_kit.extension_state import get_container
 from rainbond_kit.query import ListQuery, QuerySpec
-from rainbond_kit.resource.codec import Codec, check_storable, codec_for
+from rainbond_kit.resource.codec import Codec
 from rainbond_kit.resource.listing import fetch_page, list_body, list_headers
 from rainbond_kit.resource.options import check_options
 from rainbond_kit.resource.routes import (
-    access_decorators,
+    add_view,
     collection_verbs,
-    ensure_indexes,
     item_verbs,
+    register_hooks,
     search_verb,
+    view_parts,
 )
 from rainbond_kit.resource.writes import merge_patch, replace_changes
-from rainbond_kit.schemas import output_schema, query_spec_from_schema
 
 __all__ = ["ALL_OPERATIONS", "ResourceView"]
 
@@ -279,41 +277,17 @@ class ResourceView(MethodView):
         """Add this resource's routes to ``blp``: ``url`` and ``url/<item_id>``."""
         name = name or cls.__name__
         check_options(cls, ALL_OPERATIONS)
-        schema = cls.SCHEMA
-        for checked in (schema, cls.CREATE_SCHEMA, cls.UPDATE_SCHEMA):
-            if checked is not None:
-                check_storable(checked)
-        out = output_schema(schema, name)
-        spec = query_spec_from_schema(
-            schema,
-            filter_fields=cls.FILTER_FIELDS,
-            sort_fields=cls.SORT_FIELDS,
-            default_limit=cls.PAGE_SIZE,
-            max_limit=cls.MAX_PAGE_SIZE,
-        )
-        attrs: dict[str, Any] = {
-            "_query_spec": spec,
-            "_output_fields": ("id", *out().dump_fields),
-            "_codec": codec_for(schema),
-            "_item_endpoint": f"{blp.name}.{name}Item",
-            "decorators": [*cls.decorators, *access_decorators(cls)],
-        }
+        out, spec, attrs = view_parts(cls, blp, name)
         base = url.rstrip("/")
         ops = cls.OPERATIONS
         collection_verbs_ = collection_verbs(blp, cls, out, spec, name, ops)
         item_verbs_ = item_verbs(blp, cls, out, name, ops)
+        root = base if blp.url_prefix else base or "/"
         if collection_verbs_:
-            view = type(f"{name}Collection", (cls,), {**attrs, **collection_verbs_})
-            blp.route(base if blp.url_prefix else base or "/", endpoint=f"{name}Collection")(view)
+            add_view(blp, cls, f"{name}Collection", root, {**attrs, **collection_verbs_})
         if "search" in ops:
-            search = type(
-                f"{name}Search", (cls,), {**attrs, "post": search_verb(blp, cls, out, name)}
-            )
-            blp.route(f"{base}/search", endpoint=f"{name}Search")(search)
+            search = {**attrs, "post": search_verb(blp, cls, out, name)}
+            add_view(blp, cls, f"{name}Search", f"{base}/search", search)
         if item_verbs_:
-            view = type(f"{name}Item", (cls,), {**attrs, **item_verbs_})
-            blp.route(f"{base}/<item_id>", endpoint=f"{name}Item")(view)
-        if cls.INDEXES:
-            blp.before_request(functools.partial(ensure_indexes, cls))
-        if cls.PERMISSION is not None:
-            blp.record_once(lambda state: document_token_security(get_state(state.app).api))
+            add_view(blp, cls, f"{name}Item", f"{base}/<item_id>", {**attrs, **item_verbs_})
+        register_hooks(blp, cls)
