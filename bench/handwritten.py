@@ -3,7 +3,7 @@
 ``GET /api/v1/books?author=<text>&$limit=20&$offset=5&$orderby=title asc`` returns the seed's
 body ``{"total", "items", "dummy_remove"}``: an escaped *contains* regex on ``author``,
 soft-deleted documents excluded, sorted (with ``_id`` as tie-breaker, as rainbond-kit does),
-skipped, limited, counted, and the soft-deleted matches counted for ``dummy_remove``; ``_id``
+skipped, limited, counted, and the soft-deleted documents counted (without the filter) for ``dummy_remove``; ``_id``
 becomes ``id`` and datetimes become epoch milliseconds. Bad numbers are a 400. Nothing else:
 no schema, no OpenAPI, no cursor, no Link header; this is the floor a framework is measured
 against.
@@ -81,7 +81,7 @@ def create_app(uri: str, database: str) -> Flask:
         cursor = books.find(live).sort(_sort()).skip(offset).limit(limit)
         items = [_public(d) for d in cursor]
         total = books.count_documents(live)
-        dummy = books.count_documents({**base, "remove_time": {"$exists": True}})
+        dummy = books.count_documents({"remove_time": {"$exists": True}})  # filter not applied
         return jsonify(total=total, items=items, dummy_remove=dummy)
 
     return app

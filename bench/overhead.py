@@ -49,7 +49,7 @@ def driver_only(collection: pymongo.collection.Collection[dict[str, Any]]) -> An
     def call() -> int:
         docs = list(collection.find(live).sort([("title", 1), ("_id", 1)]).skip(5).limit(20))
         collection.count_documents(live)
-        collection.count_documents({**base, "remove_time": {"$exists": True}})
+        collection.count_documents({"remove_time": {"$exists": True}})
         return len(docs)
 
     return call

@@ -150,7 +150,7 @@ def list_response_schema(item: type[ma.Schema], name: str) -> type[ma.Schema]:
         "dummy_remove": ma.fields.Integer(
             required=True,
             allow_none=True,
-            metadata={"description": "soft-deleted documents matching the filter"},
+            metadata={"description": "soft-deleted documents (the filter is not applied)"},
         ),
         "next": ma.fields.String(
             required=True,

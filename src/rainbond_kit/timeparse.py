@@ -75,7 +75,10 @@ def parse_date(text: str | int, *, end: bool = False) -> datetime:
         raise _bad_date(value) from None
     if moment.tzinfo is None:
         return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-14:00 lies after datetime.max in UTC
+        raise _bad_date(value) from None
 
 
 def seconds_between(start: int | str, end: int | str) -> float:

@@ -175,7 +175,7 @@ def test_readme_commands_install_from_the_vendored_wheel_and_pass_tests(
         ready = _wait_ready(proc, f"http://127.0.0.1:{port}/readyz")
     finally:
         proc.terminate()
-        _, stderr = proc.communicate(timeout=30)
+        _, stderr = proc.communicate(timeout=120)
     assert ready, stderr[-3000:]
     (test_command,) = _readme_block(readme, "Test it")
     output = _run(
@@ -204,7 +204,7 @@ def test_python_app_py_serves_with_an_embedded_mongo(
             status, item = _http("POST", f"http://127.0.0.1:{port}/api/v1/items", {"name": "pear"})
         finally:
             proc.send_signal(stop)
-            returncode = proc.wait(timeout=30)
+            returncode = proc.wait(timeout=120)  # generous: a loaded machine stops slowly
     output = log.read_text()
     assert ready, output[-3000:]
     assert (status, item["name"]) == (201, "pear")
@@ -246,7 +246,7 @@ def _http(method: str, url: str, body: Any = None) -> tuple[int, Any]:
         return exc.code, json.load(exc)
 
 
-def _wait_ready(proc: subprocess.Popen[str], url: str, timeout: float = 60) -> bool:
+def _wait_ready(proc: subprocess.Popen[str], url: str, timeout: float = 180) -> bool:
     deadline = time.monotonic() + timeout
     while proc.poll() is None and time.monotonic() < deadline:
         try:
@@ -291,7 +291,7 @@ def served(component_bin: Path, project: Path, mongo_uri: str, mongo_db_name: st
         yield base
     finally:
         proc.terminate()
-        stdout, stderr = proc.communicate(timeout=40)
+        stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 0, stderr[-3000:]
     assert "GET /readyz" in stdout  # access log on stdout, where Rainbond collects it
     assert f"Listening at: http://0.0.0.0:{port}" in stderr

@@ -123,10 +123,11 @@ def test_cursor_round_trip_and_keyset_filter() -> None:
     cursor = encode_cursor({"year": 5, "title": "t", "_id": oid, "x": when}, sort)
     values = decode_cursor(cursor, sort)
     assert values == (5, "t", oid)
+    after_text = ["object", "array", "binData", "objectId", *AFTER_ID]
     assert keyset_filter(sort, values) == {"$or": [
         {"$or": [{"year": {"$lt": 5}}, {"year": None}]},
-        {"year": 5, "title": {"$gt": "t"}},
-        {"year": 5, "title": "t", "_id": {"$gt": oid}},
+        {"year": 5, "$or": [{"title": {"$gt": "t"}}, {"title": {"$type": after_text}}]},
+        {"year": 5, "title": "t", "$or": [{"_id": {"$gt": oid}}, {"_id": {"$type": AFTER_ID}}]},
     ]}  # fmt: skip
     dated = (("update_time", 1), ("_id", 1))
     assert decode_cursor(encode_cursor({"update_time": when, "_id": oid}, dated), dated)[0] == when
@@ -134,14 +135,21 @@ def test_cursor_round_trip_and_keyset_filter() -> None:
         decode_cursor(cursor, (("_id", 1),))
 
 
+#: the ``$type`` names sorting after / before an ObjectId in MongoDB's cross-type order
+AFTER_ID = ["bool", "date", "timestamp", "regex", "maxKey"]
+BEFORE_ID = ["int", "long", "double", "decimal", "string", "symbol", "object", "array", "binData"]
+
+
 def test_null_sort_values_in_keyset() -> None:
     """Nulls sort first ascending: after a null comes any non-null; descending: nothing smaller."""
     sort = (("year", 1), ("_id", 1))
     oid = ObjectId()
+    after_id = {"$or": [{"_id": {"$gt": oid}}, {"_id": {"$type": AFTER_ID}}]}
     assert keyset_filter(sort, (None, oid)) == {
-        "$or": [{"year": {"$ne": None}}, {"year": None, "_id": {"$gt": oid}}]}  # fmt: skip
+        "$or": [{"year": {"$ne": None}}, {"year": None, **after_id}]}  # fmt: skip
+    before_id = [{"_id": {"$lt": oid}}, {"_id": {"$type": BEFORE_ID}}, {"_id": None}]
     assert keyset_filter((("year", -1), ("_id", -1)), (None, oid)) == {
-        "$or": [{"year": None, "$or": [{"_id": {"$lt": oid}}, {"_id": None}]}]}  # fmt: skip
+        "$or": [{"year": None, "$or": before_id}]}  # fmt: skip
 
 
 @pytest.mark.parametrize("tampered", ["", "e30", "eyJrIjpbXSwidiI6W3siJGd0IjoiIn1dfQ", "!!!"])

@@ -13,6 +13,7 @@ from rainbond_kit.auth.context import (
     current_identity,
     current_permission,
     current_row_filter,
+    current_row_owner,
     peek_identity,
 )
 from rainbond_kit.auth.decorators import (
@@ -44,6 +45,7 @@ __all__ = [
     "current_identity",
     "current_permission",
     "current_row_filter",
+    "current_row_owner",
     "decode_token",
     "document_token_security",
     "init_auth",

@@ -17,6 +17,7 @@ from rainbond_kit.auth.container import get_auth_container
 from rainbond_kit.auth.identity import Identity, token_from_request
 from rainbond_kit.auth.permissions import (
     ALL_CODES,
+    ROW_GROUP_FIELD,
     AuthRecord,
     Permission,
     load_record,
@@ -34,6 +35,7 @@ __all__ = [
     "current_identity",
     "current_permission",
     "current_row_filter",
+    "current_row_owner",
     "peek_identity",
 ]
 
@@ -137,3 +139,13 @@ def current_row_filter(
         admin_users=auth_settings().admin_users,
         user_field_name=user_field_name,
     )
+
+
+def current_row_owner(*, user_field_name: str = "creator") -> dict[str, Any]:
+    """The owner fields stamped on a document the caller creates under row-level rules.
+
+    ``user_field_name`` gets the caller's user name and ``group_list`` their groups, whatever
+    their ``is_all_data``: the creator (and their group) can always see what they create.
+    """
+    identity = authenticate()
+    return {user_field_name: identity.user_name, ROW_GROUP_FIELD: list(identity.groups)}

@@ -24,6 +24,7 @@ from rainbond_kit.errors import ForbiddenError
 __all__ = [
     "ALL_CODES",
     "NO_PERMISSION",
+    "ROW_GROUP_FIELD",
     "AuthRecord",
     "Code",
     "Permission",
@@ -44,6 +45,8 @@ class Code(enum.IntEnum):
 
 
 ALL_CODES: tuple[int, ...] = (0, 1, 2, 4, 8, 16, 32, 64)
+#: the document field holding the groups a row belongs to (the seed's name)
+ROW_GROUP_FIELD = "group_list"
 
 
 @dataclass(frozen=True)
@@ -153,7 +156,7 @@ def row_filter(
     if user_name in frozenset(admin_users):
         pass
     elif groups:
-        result["group_list"] = {"$elemMatch": {"$in": groups}}
+        result[ROW_GROUP_FIELD] = {"$elemMatch": {"$in": groups}}
     else:
         raise ForbiddenError("the user belongs to no group and cannot access data")
     if not is_all_data:

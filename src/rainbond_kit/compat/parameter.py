@@ -21,6 +21,7 @@ import marshmallow as ma
 from flask import Request
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict
 
+from rainbond_kit.body import InvalidJSONError, read_json
 from rainbond_kit.compat.typed_schema import (
     BLANK_MESSAGE,
     REQUIRED_MESSAGE,
@@ -41,14 +42,19 @@ class Parameter:
     def __init__(self, request: Request) -> None:
         self.request = request
         self.ip: str | None = request.remote_addr
-        self.method: str = request.method
+        # HEAD is GET without a body (Flask adds it to every GET route; the server drops the
+        # body): seed-style views that branch on ``method`` then answer it like GET
+        self.method: str = "GET" if request.method == "HEAD" else request.method
         self.headers: dict[str, str] = dict(request.headers)
         self.param_url: dict[str, str] = request.args.to_dict()
         # Form bodies are parsed first: reading the raw body would leave ``form`` empty.
         self.param_form: dict[str, str] = request.form.to_dict()
-        body = (
-            None if request.mimetype in _FORM_TYPES else request.get_json(force=True, silent=True)
-        )
+        body = None
+        if request.mimetype not in _FORM_TYPES:
+            try:  # the one body loader: hostile JSON is a 400; not JSON at all reads as {}
+                body = read_json(request, force=True)
+            except InvalidJSONError:
+                body = None
         self.param_json: Any = {} if body is None else body
 
     def get_content(self) -> dict[str, Any]:

@@ -7,10 +7,12 @@ the wire cursor from :attr:`Page.last_sort_values`.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from bson import Decimal128, ObjectId, Regex, Timestamp
 from pymongo.collection import Collection
 
 from rainbond_kit.data.documents import to_public
@@ -21,6 +23,7 @@ __all__ = ["CountMode", "Page", "PagingMixin", "keyset_filter"]
 Doc = dict[str, Any]
 #: ``exact`` counts matches; ``estimated`` uses the collection's metadata when unfiltered;
 #: ``none`` skips counting (``total`` and ``dummy_remove`` are then ``None``).
+#: ``dummy_remove`` counts the soft-deleted documents within the scope, whatever the filter.
 CountMode = Literal["exact", "estimated", "none"]
 Sort = tuple[tuple[str, int], ...]
 
@@ -40,19 +43,58 @@ class Page:
     has_more: bool
 
 
+#: MongoDB's cross-type sort order, as ``$type`` names, lowest first
+_BRACKETS: tuple[tuple[str, ...], ...] = (
+    ("minKey",), ("null",), ("int", "long", "double", "decimal"), ("string", "symbol"),
+    ("object",), ("array",), ("binData",), ("objectId",), ("bool",), ("date",),
+    ("timestamp",), ("regex",), ("maxKey",),
+)  # fmt: skip
+_BRACKET_OF: tuple[tuple[type, int], ...] = (
+    (bool, 8), (int, 2), (float, 2), (Decimal128, 2), (str, 3), (Mapping, 4), (list, 5),
+    (bytes, 6), (ObjectId, 7), (dt.datetime, 9), (Timestamp, 10), (Regex, 11),
+)  # fmt: skip
+
+
+def _bracket(value: Any) -> int:
+    """The position of ``value``'s type in MongoDB's cross-type sort order."""
+    for kind, rank in _BRACKET_OF:
+        if isinstance(value, kind):
+            return rank
+    raise TypeError(f"no sort position for {type(value).__name__}")
+
+
+def _after(name: str, direction: int, value: Any) -> dict[str, Any] | None:
+    """The condition 'field ``name`` sorts strictly after ``value``' (``None``: nothing does).
+
+    A comparison operator only matches values of its own type bracket (``$gt: 5`` never
+    matches a string), so the values of the brackets that sort after ``value``'s come in
+    with ``$type``: a walk over a field holding several BSON types sees every document.
+    Missing and null values sort first ascending and last descending.
+    """
+    if value is None:
+        return {name: {"$ne": None}} if direction == 1 else None
+    rank = _bracket(value)
+    if direction == 1:
+        later = [t for bracket in _BRACKETS[rank + 1 :] for t in bracket]
+        return {"$or": [{name: {"$gt": value}}, {name: {"$type": later}}]}
+    earlier = [t for bracket in _BRACKETS[2:rank] for t in bracket]
+    branches: list[dict[str, Any]] = [{name: {"$lt": value}}, {name: None}]
+    if earlier:
+        branches.insert(1, {name: {"$type": earlier}})
+    return {"$or": branches}
+
+
 def keyset_filter(sort: Sort, values: Sequence[Any]) -> dict[str, Any]:
     """The filter selecting documents strictly after ``values`` in ``sort`` order.
 
-    Missing or null values sort first ascending and last descending, as MongoDB sorts them.
+    Follows MongoDB's sort order across BSON types (numbers of every type compare by value).
     """
     branches: list[dict[str, Any]] = []
     for i, (name, direction) in enumerate(sort):
         prefix = {f: values[j] for j, (f, _) in enumerate(sort[:i])}
-        value = values[i]
-        if direction == 1:
-            branches.append({**prefix, name: {"$ne": None} if value is None else {"$gt": value}})
-        elif value is not None:
-            branches.append({**prefix, "$or": [{name: {"$lt": value}}, {name: None}]})
+        after = _after(name, direction, values[i])
+        if after is not None:
+            branches.append({**prefix, **after})
     return {"$or": branches} if branches else {STORED_ID: {"$exists": False}}
 
 
@@ -113,8 +155,8 @@ def _run_page(
     scope: Mapping[str, Any] | None,
 ) -> Page:
     base = repository.normalize(filter)
-    if scope:
-        scoped = repository.normalize(scope)
+    scoped = repository.normalize(scope) if scope else {}
+    if scoped:
         base = {"$and": [base, scoped]} if base else scoped
     live = repository.live(base)
     find_filter = {"$and": [live, keyset_filter(sort, after)]} if after is not None else live
@@ -135,8 +177,10 @@ def _run_page(
                 total = collection.estimated_document_count()
             else:
                 total = collection.count_documents(live)
+            # the client's filter is left out: it would make the count an oracle for the
+            # contents of deleted documents (a prefix filter recovers a deleted title)
             dummy = (
-                collection.count_documents({**base, REMOVE_TIME: {"$exists": True}})
+                collection.count_documents({**scoped, REMOVE_TIME: {"$exists": True}})
                 if repository.uses_soft_delete
                 else 0
             )

@@ -20,6 +20,7 @@ from rainbond_kit.errors import (
     ConflictError,
     HTTPError,
     ServiceUnavailableError,
+    http_error,
 )
 
 __all__ = ["STORE_ERRORS", "http_error_for", "store_errors"]
@@ -68,12 +69,18 @@ def http_error_for(
 def store_errors(store: str | None = None) -> Iterator[None]:
     """Raise the translated HTTP error for a driver error inside the block.
 
-    Text with a lone surrogate (``"\\ud800"`` in JSON) cannot become BSON: a 400 too.
+    Text with a lone surrogate (``"\\ud800"`` in JSON) cannot become BSON: a 400 too. A value
+    BSON cannot hold (an integer beyond 64 bits, a date outside years 1-9999 once in UTC) is
+    a 422.
     """
     try:
         yield
     except UnicodeEncodeError:
         raise BadRequestError("text must be valid Unicode (no lone surrogates)") from None
+    except OverflowError:
+        raise http_error(
+            422, "a value is out of range (64-bit integers, dates in years 1-9999 UTC)"
+        ) from None
     except STORE_ERRORS as exc:
         error = http_error_for(exc, store=store)
         assert error is not None  # every STORE_ERRORS subclass translates

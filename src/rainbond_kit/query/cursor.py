@@ -1,54 +1,69 @@
-"""Keyset cursors on the wire: the opaque ``$after``/``next`` values (base64url JSON)."""
+"""Keyset cursors on the wire: the opaque ``$after``/``next`` values.
+
+A cursor is base64url JSON ``{"k": [[field, direction], ...], "v": [value, ...]}`` whose
+values are MongoDB Extended JSON (canonical): every BSON type a sort field may hold
+(int32/int64/double/Decimal128, string, ObjectId, boolean, date, timestamp, binary, null)
+comes back as exactly that type, so the keyset filter continues at exactly that position.
+A cursor whose values are anything else (objects, lists, operators, integers beyond 64 bits,
+dates out of range, lone surrogates) is a 400.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import datetime as dt
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from bson import ObjectId
+import bson
+from bson import Binary, Decimal128, ObjectId, Timestamp, json_util
+from bson.codec_options import DatetimeConversion
+from bson.json_util import CANONICAL_JSON_OPTIONS
 
-from rainbond_kit.data.documents import object_id
-from rainbond_kit.data.epoch import from_millis, to_millis
 from rainbond_kit.errors import BadRequestError
 from rainbond_kit.query.spec import parameter_error as _bad
 
-__all__ = ["decode_cursor", "encode_cursor"]
+__all__ = ["CURSOR_TYPES", "decode_cursor", "encode_cursor"]
 
-
-def _encode_value(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return {"d": to_millis(value)}
-    if isinstance(value, ObjectId):
-        return {"o": str(value)}
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return {"s": str(value)}  # anything exotic compares as its text
-
-
-def _decode_value(value: Any) -> Any:
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if isinstance(value, dict) and len(value) == 1:
-        ((tag, inner),) = value.items()
-        if tag == "d" and isinstance(inner, int) and not isinstance(inner, bool):
-            return from_millis(inner)
-        if tag == "o" and isinstance(inner, str):
-            return object_id(inner)
-        if tag == "s" and isinstance(inner, str):
-            return inner
-    raise ValueError("bad cursor value")
+#: the value types a cursor may carry (what a sortable field may hold besides null)
+CURSOR_TYPES: tuple[type, ...] = (
+    bool, int, float, Decimal128, str, ObjectId, dt.datetime, Timestamp, Binary, bytes,
+)  # fmt: skip
+_OPTIONS = CANONICAL_JSON_OPTIONS.with_options(
+    tz_aware=True, tzinfo=dt.timezone.utc, datetime_conversion=DatetimeConversion.DATETIME
+)
+_INT64 = (-(2**63), 2**63 - 1)
+MAX_CURSOR_LENGTH = 4096
 
 
 def encode_cursor(doc: Mapping[str, Any], sort: Iterable[tuple[str, int]]) -> str:
-    """An opaque cursor pointing just after ``doc`` (a stored document) in ``sort`` order."""
+    """An opaque cursor pointing just after ``doc`` (a stored document) in ``sort`` order.
+
+    :raises BadRequestError: a sort value is an object or a list (no keyset position).
+    """
     keys = [[f, d] for f, d in sort]
-    payload = {"k": keys, "v": [_encode_value(doc.get(str(f))) for f, _ in keys]}
-    raw = json.dumps(payload, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    values = [doc.get(str(f)) for f, _ in keys]
+    for (name, _), value in zip(keys, values, strict=True):
+        if value is not None and not isinstance(value, CURSOR_TYPES):
+            raise _bad(f"$after: cannot page by {name!r}: it holds objects or lists", "$orderby")
+    raw = json_util.dumps({"k": keys, "v": values}, json_options=_OPTIONS, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _valid(value: Any) -> bool:
+    if value is None:
+        return True
+    if not isinstance(value, CURSOR_TYPES):
+        return False
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _INT64[0] <= value <= _INT64[1]
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+    return True
 
 
 def decode_cursor(text: str, sort: tuple[tuple[str, int], ...]) -> tuple[Any, ...]:
@@ -56,14 +71,19 @@ def decode_cursor(text: str, sort: tuple[tuple[str, int], ...]) -> tuple[Any, ..
 
     :raises BadRequestError: malformed, tampered, or made for another ``$orderby``.
     """
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        payload = json.loads(raw)
-        keys = [tuple(k) for k in payload["k"]]
-        values = tuple(_decode_value(v) for v in payload["v"])
-        valid = isinstance(payload, dict) and len(keys) == len(values)
-    except (ValueError, KeyError, TypeError, OverflowError, binascii.Error, BadRequestError):
-        valid = False
+    valid = False
+    if len(text) <= MAX_CURSOR_LENGTH:
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            payload = json_util.loads(raw.decode("utf-8"), json_options=_OPTIONS)
+            keys = [tuple(k) for k in payload["k"]]
+            values = tuple(payload["v"])
+            valid = len(keys) == len(values) and all(_valid(v) for v in values)
+        except (
+            ValueError, KeyError, TypeError, OverflowError, RecursionError, binascii.Error,
+            bson.errors.BSONError, BadRequestError,
+        ):  # fmt: skip
+            valid = False
     if not valid:
         raise _bad("$after: malformed cursor", "$after")
     if keys != [tuple(k) for k in sort]:

@@ -37,6 +37,7 @@ CONTROL_PARAMETERS = (
 )  # fmt: skip
 MAX_VALUE_LENGTH = 1000
 MAX_LIST_LENGTH = 100
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]{0,63})(?:\[([^\[\]]{0,20})\])?$")
 _INTEGER = re.compile(r"^[+-]?\d{1,18}$")
 _SCALAR_OPS = {"eq": "$eq", "ne": "$ne", "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
@@ -71,6 +72,8 @@ def _scalar(value: Any, name: str) -> Any:
 def _coerce(value: Any, spec: FieldSpec, name: str, *, end: bool = False) -> Any:
     """Coerce one client value to the field's kind (query-string values are strings)."""
     value = _scalar(value, name)
+    if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+        raise _bad(f"{name}: integer beyond the 64-bit range", name)
     kind = spec.kind
     if kind is Kind.ANY:
         if value is None or isinstance(value, str | int | float | bool):
@@ -118,36 +121,69 @@ def _date(text: str, name: str, *, end: bool = False) -> dt.datetime:
 
 
 def _as_list(value: Any, name: str) -> list[Any]:
-    items = value if isinstance(value, list) else str(value).split(",")
+    """A list operator's values: a list as given, a text split on commas."""
+    if isinstance(value, list):
+        items = value
+    else:
+        items = value.split(",") if isinstance(value, str) else [_scalar(value, name)]
     if len(items) > MAX_LIST_LENGTH:
         raise _bad(f"{name}: at most {MAX_LIST_LENGTH} values", name)
     return items
 
 
-def _condition(name: str, op: str | None, value: Any, spec: FieldSpec) -> dict[str, Any] | None:
-    """One field condition as ``{"$op": typed value}``; ``None`` means 'no condition'."""
-    text_kind = spec.kind in (Kind.STRING, Kind.ANY)
-    if op is None:
-        if isinstance(value, list):
-            op = "in"
-        elif spec.kind is Kind.STRING or (spec.kind is Kind.ANY and isinstance(value, str)):
-            op = "contains"
-        else:
-            op = "eq"
+def _values(value: Any, name: str) -> list[Any]:
+    """The values of one parameter: repeated (a list) or one."""
+    values = value if isinstance(value, list) else [value]
+    if len(values) > MAX_LIST_LENGTH:
+        raise _bad(f"{name}: at most {MAX_LIST_LENGTH} values", name)
+    return values
+
+
+def _default_op(spec: FieldSpec, value: Any) -> str:
+    if spec.kind is Kind.STRING or (spec.kind is Kind.ANY and isinstance(value, str)):
+        return "contains"
+    return "eq"
+
+
+def _text(op: str, value: Any, name: str) -> dict[str, Any] | None:
+    text = _coerce(value, FieldSpec(Kind.STRING), name)
+    if not text.strip():
+        return None  # the seed ignores blank text filters
+    pattern = ("^" if op == "startswith" else "") + re.escape(text)
+    return {"$regex": pattern, "$options": "i"} if op == "icontains" else {"$regex": pattern}
+
+
+def _condition(name: str, op: str | None, value: Any, spec: FieldSpec) -> list[dict[str, Any]]:
+    """One parameter as field conditions ``{"$op": typed value}``, *any* of which matches.
+
+    Repeated values mean "any of" (``eq`` -> ``$in``, text and range operators -> one
+    alternative each); ``ne`` and ``nin`` exclude every value ("none of"); an empty list
+    means "no condition".
+    """
+    values = _values(value, name)
+    if not values:
+        return []
+    if op is None:  # each value with its field's default operator
+        by_op: dict[str, list[Any]] = {}
+        for v in values:
+            by_op.setdefault(_default_op(spec, v), []).append(v)
+        return [c for o, vs in by_op.items() for c in _condition(name, o, vs, spec)]
     if op in _LIST_OPS:
-        return {_LIST_OPS[op]: [_coerce(v, spec, name) for v in _as_list(value, name)]}
+        items = _as_list(value, name)
+        return [{_LIST_OPS[op]: [_coerce(v, spec, name) for v in items]}]
     if op in _SCALAR_OPS:
-        if isinstance(value, list):
-            raise _bad(f"{name}[{op}]: expected one value", name)
-        return {_SCALAR_OPS[op]: _coerce(value, spec, name, end=op in ("lte", "gt"))}
+        end = op in ("lte", "gt")
+        typed = [_coerce(v, spec, name, end=end) for v in values]
+        if len(typed) > 1 and op in ("eq", "ne"):
+            return [{"$in" if op == "eq" else "$nin": typed}]
+        if op == "ne":
+            return [{"$ne": typed[0]}]
+        return [{_SCALAR_OPS[op]: v} for v in typed]
     if op in _TEXT_OPS:
-        if not text_kind:
+        if spec.kind not in (Kind.STRING, Kind.ANY):
             raise _bad(f"{name}[{op}]: text matching needs a string field", name)
-        text = _coerce(value, FieldSpec(Kind.STRING), name)
-        if not text.strip():
-            return None  # the seed ignores blank text filters
-        pattern = ("^" if op == "startswith" else "") + re.escape(text)
-        return {"$regex": pattern, "$options": "i"} if op == "icontains" else {"$regex": pattern}
+        found = [_text(op, v, name) for v in values]
+        return [c for c in found if c is not None]
     raise _bad(f"{name}: unknown operator {op!r}", name)
 
 
@@ -192,6 +228,8 @@ def _parse_sort(text: str | None, spec: QuerySpec) -> tuple[tuple[str, int], ...
                 f"$orderby: cannot sort by {name[:40]!r}; allowed: {', '.join(sorted(spec.sortable))}",
                 "$orderby",
             )
+        if any(key == spec.stored_name(name) for key, _ in keys):
+            raise _bad(f"$orderby: {name[:40]!r} is repeated", "$orderby")
         keys.append(
             (spec.stored_name(name), -1 if len(words) == 2 and words[1].lower() == "desc" else 1)
         )
@@ -265,9 +303,12 @@ def parse_list_query(params: Mapping[str, Any], spec: QuerySpec) -> ListQuery:
         name, op = match.group(1), match.group(2)
         if value is None and op is None:
             continue
-        cond = _condition(name, op, value, field_spec)
-        if cond is not None:
-            _add(conditions, extra, spec.stored_name(name), cond)
+        stored = spec.stored_name(name)
+        alternatives = _condition(name, op, value, field_spec)
+        if len(alternatives) == 1:
+            _add(conditions, extra, stored, alternatives[0])
+        elif alternatives:
+            extra.append({"$or": [{stored: c} for c in alternatives]})
 
     mongo_filter: dict[str, Any] = dict(conditions)
     if extra:

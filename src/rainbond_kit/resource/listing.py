@@ -6,8 +6,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import request
-
 from rainbond_kit.data.fields import stored_name
 from rainbond_kit.data.repository import MongoRepository, Page
 from rainbond_kit.query import ListQuery, encode_cursor
@@ -56,24 +54,43 @@ def list_body(query: ListQuery, page: Page, *, with_next: bool = True) -> dict[s
     return body
 
 
-def list_headers(query: ListQuery, page: Page) -> dict[str, str]:
-    """``X-Total-Count`` and ``Link`` (rel next/prev) for a list response."""
+def list_headers(query: ListQuery, page: Page, url: str | None) -> dict[str, str]:
+    """``X-Total-Count`` and ``Link`` (rel next/prev) for a list response.
+
+    :param url: the ``GET`` list URL the links point to (every query parameter repeated,
+        from a query string or a ``/search`` body); ``None``: no links.
+    """
     headers = {}
     if page.total is not None:
         headers["X-Total-Count"] = str(page.total)
-    links = _links(query, page)
+    links = _links(query, page, url) if url is not None else []
     if links:
         headers["Link"] = ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links)
     return headers
 
 
-def _links(query: ListQuery, page: Page) -> list[tuple[str, str]]:
+def _query_string_values(value: Any) -> list[str]:
+    """A parameter's values as query-string texts (a JSON body's lists repeat the key)."""
+    values = value if isinstance(value, list) else [value]
+    return [
+        ("true" if v else "false") if isinstance(v, bool) else str(v)
+        for v in values
+        if v is not None
+    ]
+
+
+def _links(query: ListQuery, page: Page, url: str) -> list[tuple[str, str]]:
     cursor = next_cursor(query, page)
     if cursor is None and not query.offset:
         return []
-    params = {k: v for k, v in request.args.items(multi=True) if k not in ("$offset", "$after")}
+    params = [
+        (key, text)
+        for key, value in query.params.items()
+        if key not in ("$offset", "$after")
+        for text in _query_string_values(value)
+    ]
     # the parameters every link repeats are encoded once; each link appends its own
-    common = f"{request.base_url}?{urlencode(params)}{'&' if params else ''}"
+    common = f"{url}?{urlencode(params)}{'&' if params else ''}"
     links: list[tuple[str, str]] = []
     if cursor is not None:
         if query.after is not None or not query.offset:

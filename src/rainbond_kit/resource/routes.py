@@ -14,6 +14,8 @@ from werkzeug.exceptions import UnsupportedMediaType
 
 from rainbond_kit.auth.decorators import permission_required
 from rainbond_kit.auth.openapi import document_token_security
+from rainbond_kit.auth.permissions import Code
+from rainbond_kit.body import read_json
 from rainbond_kit.data.repository import MongoRepository
 from rainbond_kit.errors import BadRequestError, ServiceUnavailableError
 from rainbond_kit.extension_state import get_state
@@ -80,6 +82,7 @@ def view_parts(cls: type[ResourceView], blp: Blueprint, name: str) -> ViewParts:
         "_output_fields": ("id", *out().dump_fields),
         "_codec": codec_for(cls.SCHEMA),
         "_item_endpoint": f"{blp.name}.{name}Item",
+        "_list_endpoint": f"{blp.name}.{name}Collection" if "list" in cls.OPERATIONS else None,
         "decorators": [*cls.decorators, *access_decorators(cls)],
     }
     return ViewParts(out, spec, attrs)
@@ -102,15 +105,17 @@ def register_hooks(blp: Blueprint, cls: type[ResourceView]) -> None:
 
 
 def access_decorators(
-    cls: type[ResourceView], *, download: bool = False
+    cls: type[ResourceView], *, download: bool = False, read: bool = False
 ) -> list[Callable[..., Any]]:
     """Rate limit (inner) and permission check (outer, so it runs first and the limit can
-    count per user); ``download=True``: GET/HEAD need the download code (16)."""
+    count per user); ``download=True``: GET/HEAD need the download code (16); ``read``:
+    every method needs the view code (``POST /search`` is a read)."""
     found: list[Callable[..., Any]] = []
     if cls.RATE_LIMIT is not None:
         found.append(limit(cls.RATE_LIMIT, scope=f"resource:{cls.COLLECTION}"))
     if cls.PERMISSION is not None:
-        found.append(permission_required(*cls.PERMISSION, download=download))
+        codes = Code.VIEW if read else None
+        found.append(permission_required(*cls.PERMISSION, codes=codes, download=download))
     return found
 
 
@@ -196,7 +201,8 @@ def search_verb(
     @blp.response(200, list_response_schema(out, name))
     @resource_errors(cls, 400, 415, 503)
     def post(self: ResourceView) -> Response:
-        body = request.get_json(silent=False) if request.content_length else {}
+        body = read_json()
+        body = {} if body is None else body
         if not isinstance(body, dict):
             raise BadRequestError("the search body must be a JSON object")
         query = parse_list_query(body, self._query_spec)

@@ -30,7 +30,8 @@ from flask import Response, current_app, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from rainbond_kit.auth.context import current_row_filter
+from rainbond_kit.auth.context import current_row_filter, current_row_owner
+from rainbond_kit.body import ARGUMENTS_PARSER
 from rainbond_kit.data.documents import object_id
 from rainbond_kit.data.fields import CREATION_TIME, REMOVE_TIME, UPDATE_TIME, VERSION
 from rainbond_kit.data.repository import MongoRepository, Page
@@ -42,6 +43,7 @@ from rainbond_kit.resource.codec import Codec
 from rainbond_kit.resource.listing import fetch_page, list_body, list_headers
 from rainbond_kit.resource.options import check_options
 from rainbond_kit.resource.routes import (
+    access_decorators,
     add_view,
     collection_verbs,
     item_verbs,
@@ -106,6 +108,7 @@ class ResourceView(MethodView):
     _output_fields: ClassVar[tuple[str, ...]]
     _item_endpoint: ClassVar[str]
     _codec: ClassVar[Codec]
+    _list_endpoint: ClassVar[str | None]
 
     # --- hooks ------------------------------------------------------------------------------
 
@@ -117,6 +120,18 @@ class ResourceView(MethodView):
         if self.PERMISSION is not None and self.ROW_LEVEL_FIELD is not None:
             return current_row_filter(*self.PERMISSION, user_field_name=self.ROW_LEVEL_FIELD)
         return None
+
+    def owner_fields(self) -> Mapping[str, Any]:
+        """Server-owned fields: stamped on every created document, never written by a caller.
+
+        Default with ``ROW_LEVEL_FIELD``: that field = the caller's user name and
+        ``group_list`` = their groups (also for ``is_all_data`` users and administrators).
+        A client's values for these fields are ignored on POST, PUT and PATCH, and PUT keeps
+        the stored ones.
+        """
+        if self.PERMISSION is not None and self.ROW_LEVEL_FIELD is not None:
+            return current_row_owner(user_field_name=self.ROW_LEVEL_FIELD)
+        return {}
 
     def before_insert(self, doc: dict[str, Any]) -> dict[str, Any]:
         """Transform a validated document before it is inserted."""
@@ -148,8 +163,12 @@ class ResourceView(MethodView):
         return self.list_items(query)
 
     def create_item(self, data: dict[str, Any]) -> dict[str, Any]:
-        doc = self._codec.store(self.before_insert(dict(data)))
-        doc.update(self._stamped())  # owner, tenant: plain equality conditions of the scope
+        owner = self.owner_fields()
+        doc = self._codec.store(
+            self.before_insert({k: v for k, v in data.items() if k not in owner})
+        )
+        doc.update(owner)
+        doc.update(self._stamped())  # tenant: plain equality conditions of the scope
         return self._public(self.repository.insert_one(doc))
 
     def read_item(self, item_id: str) -> dict[str, Any]:
@@ -164,7 +183,10 @@ class ResourceView(MethodView):
         return self.write_item(item_id, data, partial=True)
 
     def write_item(self, item_id: str, data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
-        changes = self.before_update(dict(data), partial=partial)
+        owner = self.owner_fields()
+        changes = self.before_update(
+            {k: v for k, v in data.items() if k not in owner}, partial=partial
+        )
         if not partial:
             return self._public(self._write(item_id, *replace_changes(self._codec, changes)))
         patch = merge_patch(self._codec, changes)
@@ -186,7 +208,7 @@ class ResourceView(MethodView):
         version: int | None = None,
     ) -> dict[str, Any]:
         """One conditional update; server-managed and scope-stamped fields are never written."""
-        kept = {*self._stamped(), *_SERVER_MANAGED}
+        kept = {*self._stamped(), *self.owner_fields(), *_SERVER_MANAGED}
         return self.repository.write_by_id(
             item_id,
             {k: v for k, v in sets.items() if k.split(".", 1)[0] not in kept},
@@ -267,7 +289,11 @@ class ResourceView(MethodView):
             page = dataclasses.replace(
                 page, items=[self._codec.public(d, _META) for d in page.items]
             )
-        body, headers = list_body(query, page), list_headers(query, page)
+        linked = page.last_sort_values is not None or query.offset  # else no Link to build
+        url = None
+        if linked and self._list_endpoint is not None:
+            url = url_for(self._list_endpoint, _external=True)
+        body, headers = list_body(query, page), list_headers(query, page, url)
         return self._json(body, headers=headers)
 
     # --- registration -----------------------------------------------------------------------
@@ -277,6 +303,8 @@ class ResourceView(MethodView):
         """Add this resource's routes to ``blp``: ``url`` and ``url/<item_id>``."""
         name = name or cls.__name__
         check_options(cls, ALL_OPERATIONS)
+        # the generated writes read their bodies through the kit's one JSON loader
+        blp.ARGUMENTS_PARSER = ARGUMENTS_PARSER
         out, spec, attrs = view_parts(cls, blp, name)
         base = url.rstrip("/")
         ops = cls.OPERATIONS
@@ -286,7 +314,11 @@ class ResourceView(MethodView):
         if collection_verbs_:
             add_view(blp, cls, f"{name}Collection", root, {**attrs, **collection_verbs_})
         if "search" in ops:
-            search = {**attrs, "post": search_verb(blp, cls, out, name)}
+            search = {
+                **attrs,
+                "decorators": [*cls.decorators, *access_decorators(cls, read=True)],
+                "post": search_verb(blp, cls, out, name),
+            }
             add_view(blp, cls, f"{name}Search", f"{base}/search", search)
         if item_verbs_:
             add_view(blp, cls, f"{name}Item", f"{base}/<item_id>", {**attrs, **item_verbs_})
