@@ -59,7 +59,10 @@ def _utc_millis(value: Any) -> Any:
         return value
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.timezone.utc)
-    value = value.astimezone(dt.timezone.utc)
+    try:
+        value = value.astimezone(dt.timezone.utc)
+    except OverflowError:  # past year 9999 in UTC: the store's encoder refuses it (a 422)
+        return value
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
