@@ -8,13 +8,16 @@ read from the schema's fields.
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import marshmallow as ma
 
 from rainbond_kit.data.fields import CREATION_TIME, TIMESTAMP_FIELDS, UPDATE_TIME
+from rainbond_kit.errors import ConfigurationError
 from rainbond_kit.query import FieldSpec, Kind, QuerySpec
 
 __all__ = [
@@ -23,14 +26,20 @@ __all__ = [
     "output_schema",
     "patch_schema",
     "query_spec_from_schema",
+    "replace_schema",
 ]
 
+#: first match wins; ``Date``, ``Time``, ``Enum`` and ``UUID`` are stored as the strings they
+#: dump to (see ``resource/codec.py``), so they filter as text
 _KINDS: tuple[tuple[type[ma.fields.Field[Any]], Kind], ...] = (
     (ma.fields.Boolean, Kind.BOOLEAN),
     (ma.fields.Integer, Kind.INTEGER),
+    (ma.fields.Decimal, Kind.NUMBER),
     (ma.fields.Number, Kind.NUMBER),
+    (ma.fields.Date, Kind.STRING),
+    (ma.fields.Time, Kind.STRING),
     (ma.fields.DateTime, Kind.DATETIME),
-    (ma.fields.Date, Kind.DATETIME),
+    (ma.fields.Enum, Kind.STRING),
     (ma.fields.String, Kind.STRING),
 )
 
@@ -66,11 +75,61 @@ def output_schema(schema: type[ma.Schema], name: str) -> type[ma.Schema]:
     return type(f"{name}ItemSchema", (schema,), fields)
 
 
+#: members of a returned item a client may send back in a PUT/PATCH body: ignored
+READ_ONLY = frozenset({"id", CREATION_TIME, UPDATE_TIME})
+
+
+def _read_only_keys(schema: type[ma.Schema]) -> frozenset[str]:
+    dump_only = {f.data_key or n for n, f in schema().fields.items() if f.dump_only}
+    return READ_ONLY | dump_only
+
+
+def _ignoring_read_only(
+    schema: type[ma.Schema], cls_name: str, fields: dict[str, Any]
+) -> type[ma.Schema]:
+    """A subclass of ``schema`` that drops read-only members (``id``, the timestamps and
+    ``dump_only`` fields) from the body before loading: a GET body can be PUT back."""
+    ignored = _read_only_keys(schema)
+
+    def drop_read_only(self: ma.Schema, data: Any, **kwargs: Any) -> Any:
+        if isinstance(data, dict) and not ignored.isdisjoint(data):
+            return {k: v for k, v in data.items() if k not in ignored}
+        return data
+
+    attrs: dict[str, Any] = {**fields, "_drop_read_only": ma.pre_load(drop_read_only)}
+    return type(cls_name, (schema,), attrs)
+
+
+@functools.cache
+def replace_schema(schema: type[ma.Schema], name: str) -> type[ma.Schema]:
+    """The PUT body: ``schema``, read-only members ignored."""
+    return _ignoring_read_only(schema, f"{name}ReplaceSchema", {})
+
+
+def _merge_patch_class(schema: type[ma.Schema], cls_name: str, top: bool) -> type[ma.Schema]:
+    """``schema`` where every optional field also accepts ``null`` (RFC 7396: remove it), and
+    nested schemas likewise; required members stay non-null (removing one is a 422)."""
+    fields: dict[str, Any] = {}
+    for attr, fld in schema().fields.items():
+        if fld.dump_only:
+            continue
+        patched = copy.copy(fld)
+        patched.allow_none = not fld.required or fld.allow_none
+        if isinstance(patched, ma.fields.Nested) and not patched.many:
+            inner = type(patched.schema)
+            patched.nested = _merge_patch_class(inner, f"{cls_name}{attr.title()}", False)
+            patched._schema = None
+        fields[attr] = patched
+    if top:
+        return _ignoring_read_only(schema, cls_name, fields)
+    return type(cls_name, (schema,), fields)
+
+
 @functools.cache
 def patch_schema(schema: type[ma.Schema], name: str) -> ma.Schema:
-    """``schema`` with every field optional (PATCH), under its own OpenAPI name."""
-    cls: type[ma.Schema] = type(f"{name}PatchSchema", (schema,), {})
-    return cls(partial=True)
+    """The PATCH body (JSON Merge Patch): every field optional, optional ones nullable,
+    read-only members ignored, under its own OpenAPI name."""
+    return _merge_patch_class(schema, f"{name}PatchSchema", True)(partial=True)
 
 
 @functools.cache
@@ -105,27 +164,36 @@ def query_spec_from_schema(
     default_limit: int = 10,
     max_limit: int = 100,
 ) -> QuerySpec:
-    """The allow-lists of the query language, read from ``schema``'s declared fields."""
-    declared = {
-        name: spec
-        for name, field in schema().fields.items()
-        if not field.load_only and (spec := field_spec(field)) is not None
-    }
+    """The allow-lists of the query language, read from ``schema``'s declared fields.
+
+    Clients use the documented names (``data_key``); ``FILTER_FIELDS``/``SORT_FIELDS`` may name
+    a field by attribute or ``data_key``.
+
+    :raises ConfigurationError: ``FILTER_FIELDS`` or ``SORT_FIELDS`` names an unknown field.
+    """
+    declared: dict[str, FieldSpec] = {}
+    public: dict[str, str] = {}  # attribute or data_key -> documented name
+    for name, field in schema().fields.items():
+        key = field.data_key or name
+        public[name] = public[key] = key
+        if not field.load_only and (spec := field_spec(field)) is not None:
+            declared[key] = replace(spec, stored=name if key != name else None)
     declared["id"] = FieldSpec(Kind.OBJECTID)
     for name in TIMESTAMP_FIELDS:
         declared.setdefault(name, FieldSpec(Kind.DATETIME))
+        public.setdefault(name, name)
+    public.setdefault("id", "id")
     if filter_fields is not None:
-        unknown = set(filter_fields) - declared.keys()
-        if unknown:
-            raise ValueError(f"FILTER_FIELDS not in the schema: {sorted(unknown)}")
-        keep = {*filter_fields, *TIMESTAMP_FIELDS, "id"}
-        declared = {n: s for n, s in declared.items() if n in keep}
+        keep = {*_documented(filter_fields, declared, public, "FILTER_FIELDS"), *TIMESTAMP_FIELDS}
+        declared = {n: s for n, s in declared.items() if n in keep or n == "id"}
     sortable = (
-        frozenset(sort_fields)
+        frozenset(_documented(sort_fields, declared, public, "SORT_FIELDS"))
         if sort_fields is not None
         else frozenset(n for n, s in declared.items() if not s.many)
     )
-    projectable = frozenset({*schema().dump_fields, "id", *TIMESTAMP_FIELDS})
+    projectable = frozenset(
+        {*(f.data_key or n for n, f in schema().dump_fields.items()), "id", *TIMESTAMP_FIELDS}
+    )
     return QuerySpec(
         fields=declared,
         sortable=sortable,
@@ -133,3 +201,17 @@ def query_spec_from_schema(
         default_limit=default_limit,
         max_limit=max_limit,
     )
+
+
+def _documented(
+    names: Sequence[str], declared: dict[str, FieldSpec], public: dict[str, str], option: str
+) -> list[str]:
+    if isinstance(names, str):
+        raise ConfigurationError(f"{option} must be a list of field names, not a string")
+    found = [public.get(n) for n in names]
+    unknown = [n for n, key in zip(names, found, strict=True) if key not in declared]
+    if unknown:
+        raise ConfigurationError(
+            f"{option} names fields the schema cannot filter or sort by: {sorted(unknown)}"
+        )
+    return [key for key in found if key is not None]

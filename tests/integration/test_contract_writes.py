@@ -240,3 +240,33 @@ def test_json_content_type_with_charset_is_accepted(client: FlaskClient) -> None
         headers={**TENANT, "Content-Type": f"{JSON}; charset=utf-8"},
     )
     assert answer.status_code == 201
+
+
+def test_patch_of_a_nested_member_that_is_not_stored_as_an_object(
+    client: FlaskClient, stored: pymongo.collection.Collection[dict[str, Any]]
+) -> None:
+    """RFC 7396 applies a nested patch to ``{}`` when the stored member is absent or null: the
+    member is set whole (422 naming a required member it would lack), never half-merged."""
+    created = _create(client, {"title": "t", "note": "n"}).get_json()
+    item = f"{NOTES}/{created['id']}"
+    partial = client.patch(item, json={"meta": {"b": 2}}, headers=TENANT)
+    assert partial.status_code == 422, partial.get_json()
+    assert "meta.a" in partial.get_json()["message"]
+    assert client.get(item, headers=TENANT).get_json() == created
+    stored.update_one({"_id": ObjectId(created["id"])}, {"$set": {"meta": None}})
+    whole = client.patch(item, json={"meta": {"a": "q", "b": None}}, headers=TENANT)
+    assert whole.status_code == 200, whole.get_json()
+    assert whole.get_json()["meta"] == {"a": "q"}
+    merged = client.patch(item, json={"meta": {"b": 5}}, headers=TENANT)
+    assert merged.get_json()["meta"] == {"a": "q", "b": 5}
+
+
+def test_merge_patch_content_type_is_accepted(client: FlaskClient) -> None:
+    created = _create(client).get_json()
+    answer = client.patch(
+        f"{NOTES}/{created['id']}",
+        data=json.dumps({"note": "m"}),
+        headers={**TENANT, "Content-Type": "application/merge-patch+json"},
+    )
+    assert answer.status_code == 200
+    assert answer.get_json()["note"] == "m"

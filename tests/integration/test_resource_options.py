@@ -181,11 +181,13 @@ def test_openapi_document_is_valid_and_complete(client: FlaskClient) -> None:
     assert out["id"]["readOnly"] is True
 
 
-def test_if_match_is_exact_far_in_the_future(client: FlaskClient, app: Flask) -> None:
-    """If-Match of a document written at 2243-01-01T00:00:00.001 matches its own ETag.
+def test_if_match_on_a_document_inserted_outside_the_resource(
+    client: FlaskClient, app: Flask
+) -> None:
+    """A document inserted behind the resource (no version yet) has ETag ``"0"``; a write with
+    it succeeds and moves the version; its ``update_time`` (far in the future) never moves back.
 
-    Regression: the ETag was parsed with a float division (``int(tag) / 1000``), which turned
-    that moment into .000999 and answered a spurious 412.
+    The ETag was ``update_time`` in milliseconds before issue 12; it is now the write version.
     """
     from rainbond_kit import get_container
 
@@ -195,10 +197,12 @@ def test_if_match_is_exact_far_in_the_future(client: FlaskClient, app: Flask) ->
         {"email": "far@x.io", "name": "far", "creation_time": moment, "update_time": moment}
     ).inserted_id
     etag = client.get(f"/users/{uid}").headers["ETag"]
-    assert etag == f'"{to_millis(moment)}"'
+    assert etag == '"0"'
     response = client.patch(f"/users/{uid}", json={"name": "near"}, headers={"If-Match": etag})
     assert response.status_code == 200
     assert response.get_json()["name"] == "near"
-    # a value past datetime's range names no current ETag: 412, not a 500
+    assert response.headers["ETag"] == '"1"'
+    assert response.get_json()["update_time"] == to_millis(moment)
+    # a value past any version names no current ETag: 412, not a 500
     huge = client.patch(f"/users/{uid}", json={"name": "x"}, headers={"If-Match": f'"{"9" * 31}"'})
     assert huge.status_code == 412

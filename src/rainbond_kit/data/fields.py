@@ -12,6 +12,7 @@ __all__ = [
     "STORED_ID",
     "TIMESTAMP_FIELDS",
     "UPDATE_TIME",
+    "VERSION",
     "is_id",
     "stored_name",
     "without_ids",
@@ -19,8 +20,11 @@ __all__ = [
 
 #: set once on insert (UTC BSON date)
 CREATION_TIME = "creation_time"
-#: set on every write; the ETag of a document
+#: set on every write, never moved backwards by a resource write
 UPDATE_TIME = "update_time"
+#: write counter, incremented in the same atomic update as every resource write (the ETag);
+#: absent means 0 (documents never written through a resource since insert)
+VERSION = "_version"
 #: present on soft-deleted documents only
 REMOVE_TIME = "remove_time"
 #: the public and the stored name of the primary key

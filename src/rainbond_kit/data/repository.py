@@ -3,6 +3,8 @@
 - Timestamps: ``creation_time`` on insert, ``update_time`` on every write, UTC BSON dates.
 - Documents leave in public form (:func:`rainbond_kit.data.documents.to_public`): ``id`` string,
   millisecond timestamps.
+- Resource writes (:meth:`write_by_id`, :meth:`delete_by_id`, in ``data/versioned.py``) are
+  single conditional updates with the scope and the expected version in their filter.
 - Soft delete (``remove_time``): soft-deleted documents are invisible to every read, count
   and update unless ``include_deleted=True`` is passed.
 - Filters passed by *server* code may use MongoDB operators; ``id`` maps to ``_id`` (strings
@@ -29,10 +31,11 @@ from pymongo.database import Database
 
 from rainbond_kit.data.documents import object_id, to_public
 from rainbond_kit.data.epoch import utcnow
-from rainbond_kit.data.fields import CREATION_TIME, REMOVE_TIME, UPDATE_TIME, is_id
+from rainbond_kit.data.fields import CREATION_TIME, REMOVE_TIME, UPDATE_TIME, VERSION, is_id
 from rainbond_kit.data.filters import live_filter, normalize_filter
 from rainbond_kit.data.paging import Page, PagingMixin
 from rainbond_kit.data.store_errors import store_errors
+from rainbond_kit.data.versioned import VersionedWritesMixin
 from rainbond_kit.errors import NotFoundError, PreconditionFailedError
 
 __all__ = ["MongoRepository", "Page", "UpdateCounts"]
@@ -50,7 +53,7 @@ class UpdateCounts:
     modified_count: int
 
 
-class MongoRepository(PagingMixin):
+class MongoRepository(VersionedWritesMixin, PagingMixin):
     """CRUD over one collection.
 
     :param database: the database (from the container's ``mongo_db``).
@@ -90,16 +93,18 @@ class MongoRepository(PagingMixin):
 
     @staticmethod
     def _update_document(changes: Mapping[str, Any], now: dt.datetime) -> Doc:
-        """``{"a": 1}`` -> ``{"$set": {"a": 1, UPDATE_TIME: now}}``; operator documents kept."""
+        """``{"a": 1}`` -> ``{"$set": {"a": 1, UPDATE_TIME: now}, "$inc": {VERSION: 1}}``;
+        operator documents kept (the version still moves: every update changes the ETag)."""
         operators = [k for k in changes if k.startswith("$")]
         if operators and len(operators) != len(changes):
             raise ValueError("an update mixes operators and plain fields")
         if operators:
             update = {k: dict(v) for k, v in changes.items()}
             update.setdefault("$set", {})[UPDATE_TIME] = now
+            update.setdefault("$inc", {}).setdefault(VERSION, 1)
             return update
         fields = {k: v for k, v in changes.items() if not is_id(k) and k != CREATION_TIME}
-        return {"$set": {**fields, UPDATE_TIME: now}}
+        return {"$set": {**fields, UPDATE_TIME: now}, "$inc": {VERSION: 1}}
 
     # --- writes -------------------------------------------------------------------------
 
@@ -175,11 +180,12 @@ class MongoRepository(PagingMixin):
         now = utcnow()
         with self.errors():
             if replace:
-                current = self.collection.find_one(query, {CREATION_TIME: 1})
+                current = self.collection.find_one(query, {CREATION_TIME: 1, VERSION: 1})
                 if current is not None:
                     body = {k: v for k, v in changes.items() if not is_id(k)}
                     body[CREATION_TIME] = current.get(CREATION_TIME, now)
                     body[UPDATE_TIME] = now
+                    body[VERSION] = current.get(VERSION, 0) + 1
                     result = self.collection.find_one_and_replace(
                         query, body, return_document=ReturnDocument.AFTER
                     )
@@ -231,25 +237,6 @@ class MongoRepository(PagingMixin):
                 else self.collection.update_one(query, update)
             )
         return result.modified_count
-
-    def delete_by_id(self, id: str, *, expected_update_time: dt.datetime | None = None) -> None:
-        """Delete one live document: soft when the repository uses soft delete.
-
-        :raises NotFoundError: no live document has this id.
-        :raises PreconditionFailedError: ``expected_update_time`` no longer matches.
-        """
-        query: Doc = {"_id": object_id(id)}
-        if expected_update_time is not None:
-            query[UPDATE_TIME] = expected_update_time
-        count = (
-            self.soft_delete(query)
-            if self.uses_soft_delete
-            else self.delete(query, include_deleted=False)
-        )
-        if not count:
-            if expected_update_time is not None and self.exists({"_id": query["_id"]}):
-                raise PreconditionFailedError("the document changed since it was read (ETag)")
-            raise NotFoundError(f"no document with id {id}")
 
     # --- reads --------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from typing import Any
 from bson import ObjectId
 
 from rainbond_kit.data.documents import object_id
-from rainbond_kit.data.fields import UPDATE_TIME, stored_name
+from rainbond_kit.data.fields import UPDATE_TIME
 from rainbond_kit.data.paging import CountMode
 from rainbond_kit.errors import BadRequestError
 from rainbond_kit.query.cursor import decode_cursor
@@ -38,7 +38,7 @@ CONTROL_PARAMETERS = (
 MAX_VALUE_LENGTH = 1000
 MAX_LIST_LENGTH = 100
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-_KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]{0,63})(?:\[([^\[\]]{0,20})\])?$")
+_KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]{0,63})(?:\[([^\[\]]{0,20})\])?$")
 _INTEGER = re.compile(r"^[+-]?\d{1,18}$")
 _SCALAR_OPS = {"eq": "$eq", "ne": "$ne", "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
 _LIST_OPS = {"in": "$in", "nin": "$nin"}
@@ -228,10 +228,10 @@ def _parse_sort(text: str | None, spec: QuerySpec) -> tuple[tuple[str, int], ...
                 f"$orderby: cannot sort by {name[:40]!r}; allowed: {', '.join(sorted(spec.sortable))}",
                 "$orderby",
             )
-        if any(key == stored_name(name) for key, _ in keys):
+        if any(key == spec.stored_name(name) for key, _ in keys):
             raise _bad(f"$orderby: {name[:40]!r} is repeated", "$orderby")
         keys.append(
-            (stored_name(name), -1 if len(words) == 2 and words[1].lower() == "desc" else 1)
+            (spec.stored_name(name), -1 if len(words) == 2 and words[1].lower() == "desc" else 1)
         )
     if not keys:
         return spec.default_sort
@@ -285,7 +285,7 @@ def parse_list_query(params: Mapping[str, Any], spec: QuerySpec) -> ListQuery:
         high = _date(end, "$end_date", end=True)
         if low > high:
             raise _bad("$start_date is after $end_date", "$start_date")
-        _add(conditions, extra, date_field, {"$gte": low, "$lte": high})
+        _add(conditions, extra, spec.stored_name(date_field), {"$gte": low, "$lte": high})
 
     for key, value in params.items():
         if not isinstance(key, str):
@@ -303,7 +303,7 @@ def parse_list_query(params: Mapping[str, Any], spec: QuerySpec) -> ListQuery:
         name, op = match.group(1), match.group(2)
         if value is None and op is None:
             continue
-        stored = stored_name(name)
+        stored = spec.stored_name(name)
         alternatives = _condition(name, op, value, field_spec)
         if len(alternatives) == 1:
             _add(conditions, extra, stored, alternatives[0])
@@ -324,4 +324,4 @@ def _parse_fields(text: str | None, spec: QuerySpec) -> tuple[str, ...] | None:
     unknown = [n for n in names if not spec.can_project(n)]
     if unknown:
         raise _bad(f"$fields: unknown field {unknown[0][:40]!r}", "$fields")
-    return names
+    return tuple(spec.stored_name(n) for n in names)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 
-from rainbond_kit.data.fields import REMOVE_TIME
+from rainbond_kit.data.fields import REMOVE_TIME, stored_name
 from rainbond_kit.errors import BadRequestError
 
 __all__ = ["FieldSpec", "Kind", "QuerySpec", "parameter_error"]
@@ -29,10 +29,12 @@ class Kind(Enum):
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """A filterable field: its value kind, and whether it stores a list of them."""
+    """A filterable field: its value kind, whether it stores a list of them, and its stored
+    name when that differs from the documented one (a marshmallow ``data_key``)."""
 
     kind: Kind
     many: bool = False
+    stored: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,11 @@ class QuerySpec:
         if spec is None and self._open(name):
             return FieldSpec(Kind.ANY)
         return spec if name not in self.hidden else None
+
+    def stored_name(self, name: str) -> str:
+        """The stored field of a documented name (``data_key`` -> attribute, ``id`` -> ``_id``)."""
+        spec = self.fields.get(name)
+        return spec.stored if spec is not None and spec.stored else stored_name(name)
 
     def can_sort(self, name: str) -> bool:
         return name in self.sortable or self._open(name)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import marshmallow as ma
 from flask import Response, request
 from flask_smorest import Blueprint
+from werkzeug.exceptions import UnsupportedMediaType
 
 from rainbond_kit.auth.decorators import permission_required
 from rainbond_kit.auth.openapi import document_token_security
@@ -20,12 +21,14 @@ from rainbond_kit.errors import BadRequestError, ServiceUnavailableError
 from rainbond_kit.extension_state import get_state
 from rainbond_kit.query import QuerySpec, parse_list_query
 from rainbond_kit.ratelimit import limit
+from rainbond_kit.resource.codec import check_storable, codec_for
 from rainbond_kit.resource.errordocs import resource_errors
 from rainbond_kit.schemas import (
     list_response_schema,
     output_schema,
     patch_schema,
     query_spec_from_schema,
+    replace_schema,
 )
 
 if TYPE_CHECKING:
@@ -58,7 +61,13 @@ class ViewParts(NamedTuple):
 
 
 def view_parts(cls: type[ResourceView], blp: Blueprint, name: str) -> ViewParts:
-    """The output schema, query spec and view attributes ``cls.register`` builds its views from."""
+    """The output schema, query spec and view attributes ``cls.register`` builds its views from.
+
+    :raises ConfigurationError: a schema field has no exact BSON home (``check_storable``).
+    """
+    for checked in (cls.SCHEMA, cls.CREATE_SCHEMA, cls.UPDATE_SCHEMA):
+        if checked is not None:
+            check_storable(checked)
     out = output_schema(cls.SCHEMA, name)
     spec = query_spec_from_schema(
         cls.SCHEMA,
@@ -70,6 +79,7 @@ def view_parts(cls: type[ResourceView], blp: Blueprint, name: str) -> ViewParts:
     attrs: dict[str, Any] = {
         "_query_spec": spec,
         "_output_fields": ("id", *out().dump_fields),
+        "_codec": codec_for(cls.SCHEMA),
         "_item_endpoint": f"{blp.name}.{name}Item",
         "_list_endpoint": f"{blp.name}.{name}Collection" if "list" in cls.OPERATIONS else None,
         "decorators": [*cls.decorators, *access_decorators(cls)],
@@ -132,6 +142,18 @@ def ensure_indexes(cls: type[ResourceView]) -> None:
             state.indexed.add(key)
 
 
+def json_body(func: Callable[..., Any]) -> Callable[..., Any]:
+    """415 before the body is parsed when a write's ``Content-Type`` is not JSON."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not request.is_json:
+            raise UnsupportedMediaType("the body must be JSON (Content-Type: application/json)")
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
 def _args() -> dict[str, Any]:
     return {k: v[0] if len(v) == 1 else v for k, v in request.args.to_dict(flat=False).items()}
 
@@ -152,9 +174,10 @@ def collection_verbs(
     if "create" in ops:
         create_schema = cls.CREATE_SCHEMA or cls.SCHEMA
 
+        @json_body
         @blp.arguments(create_schema)
         @blp.response(201, out)
-        @resource_errors(cls, 400, 409, 503)
+        @resource_errors(cls, 400, 409, 415, 503)
         def post(self: ResourceView, data: dict[str, Any]) -> Response:
             return self._item_response(self.create_item(data), 201)
 
@@ -173,7 +196,7 @@ def search_verb(
         if not isinstance(body, dict):
             raise BadRequestError("the search body must be a JSON object")
         query = parse_list_query(body, self._query_spec)
-        return self._list_response(query, self.list_items(query))
+        return self._list_response(query, self.search_items(query))
 
     verb: Callable[..., Any] = post
     return verb
@@ -187,27 +210,30 @@ def item_verbs(
     if "read" in ops:
 
         @blp.response(200, out)
+        @blp.doc(responses={"304": {"description": "Not Modified (If-None-Match)"}})
         @resource_errors(cls, 400, 404, 503)
         def get(self: ResourceView, item_id: str) -> Response:
-            return self._item_response(self.read_item(item_id))
+            return self._item_response(self.read_item(item_id), conditional=True)
 
         verbs["get"] = get
     if "replace" in ops:
 
-        @blp.arguments(update_schema)
+        @json_body
+        @blp.arguments(replace_schema(update_schema, name))
         @blp.response(200, out)
-        @resource_errors(cls, 400, 404, 409, 412, 503)
+        @resource_errors(cls, 400, 404, 409, 412, 415, 503)
         def put(self: ResourceView, data: dict[str, Any], item_id: str) -> Response:
-            return self._item_response(self.write_item(item_id, data, partial=False))
+            return self._item_response(self.replace_item(item_id, data))
 
         verbs["put"] = put
     if "update" in ops:
 
+        @json_body
         @blp.arguments(patch_schema(update_schema, name))
         @blp.response(200, out)
-        @resource_errors(cls, 400, 404, 409, 412, 503)
+        @resource_errors(cls, 400, 404, 409, 412, 415, 503)
         def patch(self: ResourceView, data: dict[str, Any], item_id: str) -> Response:
-            return self._item_response(self.write_item(item_id, data, partial=True))
+            return self._item_response(self.update_item(item_id, data))
 
         verbs["patch"] = patch
     if "delete" in ops:

@@ -20,7 +20,7 @@ methods with ``hasattr``). Override an operation by defining its hook (``list_it
 
 from __future__ import annotations
 
-import datetime as dt
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -33,14 +33,16 @@ from flask_smorest import Blueprint
 from rainbond_kit.auth.context import current_row_filter, current_row_owner
 from rainbond_kit.body import ARGUMENTS_PARSER
 from rainbond_kit.data.documents import object_id
-from rainbond_kit.data.epoch import from_millis
-from rainbond_kit.data.fields import UPDATE_TIME
+from rainbond_kit.data.fields import CREATION_TIME, REMOVE_TIME, UPDATE_TIME, VERSION
 from rainbond_kit.data.repository import MongoRepository, Page
+from rainbond_kit.data.versioned import version_of
 from rainbond_kit.errors import NotFoundError, PreconditionFailedError
 from rainbond_kit.extension_state import get_container
 from rainbond_kit.query import ListQuery, QuerySpec
+from rainbond_kit.resource.codec import Codec
 from rainbond_kit.resource.listing import fetch_page, list_body, list_headers
 from rainbond_kit.resource.openapi import document_operations
+from rainbond_kit.resource.options import check_options
 from rainbond_kit.resource.routes import (
     access_decorators,
     add_view,
@@ -50,10 +52,24 @@ from rainbond_kit.resource.routes import (
     search_verb,
     view_parts,
 )
+from rainbond_kit.resource.writes import merge_patch, replace_changes
 
 __all__ = ["ALL_OPERATIONS", "ResourceView"]
 
 ALL_OPERATIONS = frozenset({"list", "search", "create", "read", "replace", "update", "delete"})
+#: members of a response outside the schema, passed through
+_META = ("id", CREATION_TIME, UPDATE_TIME)
+#: stored fields no client write touches
+_SERVER_MANAGED = frozenset({"id", "_id", CREATION_TIME, UPDATE_TIME, REMOVE_TIME, VERSION})
+
+
+def _none_match(etag: str) -> bool:
+    """Whether ``If-None-Match`` lists ``etag`` (weak comparison, RFC 9110 13.1.2) or ``*``."""
+    header = request.headers.get("If-None-Match")
+    if header is None:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
+    return "*" in tags or etag in tags
 
 
 class ResourceView(MethodView):
@@ -96,6 +112,7 @@ class ResourceView(MethodView):
     _query_spec: ClassVar[QuerySpec]
     _output_fields: ClassVar[tuple[str, ...]]
     _item_endpoint: ClassVar[str]
+    _codec: ClassVar[Codec]
     _list_endpoint: ClassVar[str | None]
 
     # --- hooks ------------------------------------------------------------------------------
@@ -146,42 +163,78 @@ class ResourceView(MethodView):
             self.repository, query, scope=self.scope_filter(), projection=self._output_fields
         )
 
+    def search_items(self, query: ListQuery) -> Page:
+        """``POST /search``: the same query as a JSON body (default: :meth:`list_items`)."""
+        return self.list_items(query)
+
     def create_item(self, data: dict[str, Any]) -> dict[str, Any]:
         owner = self.owner_fields()
-        doc = self.before_insert({k: v for k, v in data.items() if k not in owner})
+        doc = self._codec.store(
+            self.before_insert({k: v for k, v in data.items() if k not in owner})
+        )
         doc.update(owner)
-        scope = self.scope_filter()
-        if scope:  # stamp plain equality conditions (owner, tenant) onto the new document
-            doc.update(
-                {
-                    k: v
-                    for k, v in scope.items()
-                    if not k.startswith("$") and not isinstance(v, Mapping)
-                }
-            )
+        doc.update(self._stamped())  # tenant: plain equality conditions of the scope
         return self._public(self.repository.insert_one(doc))
 
     def read_item(self, item_id: str) -> dict[str, Any]:
         return self._public(self._read(item_id))
+
+    def replace_item(self, item_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        """``PUT``: replace the client-owned fields (see :mod:`rainbond_kit.resource.writes`)."""
+        return self.write_item(item_id, data, partial=False)
+
+    def update_item(self, item_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        """``PATCH``: JSON Merge Patch (RFC 7396), applied atomically."""
+        return self.write_item(item_id, data, partial=True)
 
     def write_item(self, item_id: str, data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
         owner = self.owner_fields()
         changes = self.before_update(
             {k: v for k, v in data.items() if k not in owner}, partial=partial
         )
-        current = self._read(item_id)  # 404 (or scope refusal) before writing
-        if not partial:  # a replacement keeps the stored owner fields
-            changes.update({k: current[k] for k in owner if k in current})
-        doc = self.repository.update_by_id(
-            item_id, changes, replace=not partial, expected_update_time=self._if_match()
-        )
+        if not partial:
+            return self._public(self._write(item_id, *replace_changes(self._codec, changes)))
+        patch = merge_patch(self._codec, changes)
+        doc = self._write(item_id, patch.sets, patch.unsets, patch.conditions())
+        not_objects = patch.not_objects(doc)
+        if not_objects:  # nothing merged: members to merge into are not stored as objects
+            whole = patch.setting_whole(not_objects)
+            doc = self._write(
+                item_id, whole.sets, whole.unsets, whole.conditions(), version_of(doc)
+            )
         return self._public(doc)
 
+    def _write(
+        self,
+        item_id: str,
+        sets: dict[str, Any],
+        unsets: set[str],
+        conditions: dict[str, Any] | None = None,
+        version: int | None = None,
+    ) -> dict[str, Any]:
+        """One conditional update; server-managed and scope-stamped fields are never written."""
+        kept = {*self._stamped(), *self.owner_fields(), *_SERVER_MANAGED}
+        return self.repository.write_by_id(
+            item_id,
+            {k: v for k, v in sets.items() if k.split(".", 1)[0] not in kept},
+            {k for k in unsets if k.split(".", 1)[0] not in kept},
+            scope=self.scope_filter(),
+            expected_version=self._if_match() if version is None else version,
+            conditions=conditions,
+        )
+
     def delete_item(self, item_id: str) -> None:
-        self._read(item_id)
-        self.repository.delete_by_id(item_id, expected_update_time=self._if_match())
+        self.repository.delete_by_id(
+            item_id, scope=self.scope_filter(), expected_version=self._if_match()
+        )
 
     # --- internals --------------------------------------------------------------------------
+
+    def _stamped(self) -> dict[str, Any]:
+        scope = self.scope_filter() or {}
+        return {
+            k: v for k, v in scope.items() if not k.startswith("$") and not isinstance(v, Mapping)
+        }
 
     def _read(self, item_id: str) -> dict[str, Any]:
         scope = self.scope_filter()
@@ -193,22 +246,25 @@ class ResourceView(MethodView):
         return self.repository.get(item_id)
 
     def _public(self, doc: Mapping[str, Any]) -> dict[str, Any]:
-        keep = self._output_fields
-        return {k: v for k, v in doc.items() if k in keep}
+        """A stored document (repository form) -> the documented response, with its version
+        under ``_version`` for the ETag (removed by :meth:`_item_response`)."""
+        public = self._codec.public(doc, _META)
+        public[VERSION] = version_of(doc)
+        return public
 
-    def _if_match(self) -> dt.datetime | None:
+    def _if_match(self) -> int | None:
+        """The version ``If-Match`` names (``None``: no condition); 412 for anything else than
+        one strong ETag of this resource (``W/`` tags are refused, RFC 9110 13.1.1)."""
         if not self.ETAG:
             return None
         header = request.headers.get("If-Match")
         if header is None or header.strip() == "*":
             return None
-        tag = header.strip().removeprefix("W/").strip('"')
-        if not tag.isascii() or not tag.isdigit():
-            raise PreconditionFailedError("If-Match does not name a current ETag")
-        try:
-            return from_millis(int(tag))
-        except OverflowError:
-            raise PreconditionFailedError("If-Match does not name a current ETag") from None
+        tag = header.strip()
+        digits = tag[1:-1] if len(tag) > 2 and tag[0] == tag[-1] == '"' else ""
+        if not (digits.isascii() and digits.isdigit() and len(digits) <= 18):
+            raise PreconditionFailedError("If-Match does not name a current strong ETag")
+        return int(digits)
 
     def _json(
         self, body: Any, status: int = 200, headers: Mapping[str, str] | None = None
@@ -220,15 +276,24 @@ class ResourceView(MethodView):
         response.headers.update(headers or {})
         return response
 
-    def _item_response(self, doc: Mapping[str, Any], status: int = 200) -> Response:
+    def _item_response(
+        self, doc: Mapping[str, Any], status: int = 200, *, conditional: bool = False
+    ) -> Response:
+        body = {k: v for k, v in doc.items() if k != VERSION}
         headers: dict[str, str] = {}
-        if self.ETAG and UPDATE_TIME in doc:
-            headers["ETag"] = f'"{doc[UPDATE_TIME]}"'
+        if self.ETAG and isinstance(doc.get(VERSION), int):
+            headers["ETag"] = f'"{doc[VERSION]}"'
+            if conditional and _none_match(headers["ETag"]):
+                return Response(status=304, headers=headers)
         if status == 201:
             headers["Location"] = url_for(self._item_endpoint, item_id=doc["id"])
-        return self._json(doc, status, headers)
+        return self._json(body, status, headers)
 
     def _list_response(self, query: ListQuery, page: Page) -> Response:
+        if not self._codec.identity:
+            page = dataclasses.replace(
+                page, items=[self._codec.public(d, _META) for d in page.items]
+            )
         linked = page.last_sort_values is not None or query.offset  # else no Link to build
         url = None
         if linked and self._list_endpoint is not None:
@@ -242,6 +307,7 @@ class ResourceView(MethodView):
     def register(cls, blp: Blueprint, url: str = "/", *, name: str | None = None) -> None:
         """Add this resource's routes to ``blp``: ``url`` and ``url/<item_id>``."""
         name = name or cls.__name__
+        check_options(cls, ALL_OPERATIONS)
         # the generated writes read their bodies through the kit's one JSON loader
         blp.ARGUMENTS_PARSER = ARGUMENTS_PARSER
         out, spec, attrs = view_parts(cls, blp, name)

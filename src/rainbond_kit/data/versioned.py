@@ -1,0 +1,145 @@
+"""Conditional single-document writes: scope and version in the write's own filter.
+
+Each write is one ``find_one_and_update`` (or delete) whose filter ANDs the id, the live
+(not soft-deleted) condition, the caller's scope (row-level rules) and, for ``If-Match``, the
+expected version; it increments :data:`VERSION` and raises ``update_time`` with ``$max`` (a
+replica with a slow clock never moves it backwards). A write that would change nothing is not
+made: the document, its version and ``update_time`` stay as they are. Only when the write did
+not happen is the document read, to tell *no-op* from 404 from 412.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from pymongo import ReturnDocument
+from pymongo.collection import Collection
+
+from rainbond_kit.data.documents import object_id, to_public
+from rainbond_kit.data.epoch import utcnow
+from rainbond_kit.data.fields import REMOVE_TIME, STORED_ID, UPDATE_TIME, VERSION
+from rainbond_kit.data.filters import live_filter, normalize_filter
+from rainbond_kit.errors import NotFoundError, PreconditionFailedError
+
+__all__ = ["VersionedWritesMixin", "version_of"]
+
+Doc = dict[str, Any]
+
+
+def version_of(doc: Mapping[str, Any]) -> int:
+    """A document's write version (0 when it was never written through a resource)."""
+    value = doc.get(VERSION, 0)
+    return value if isinstance(value, int) else 0
+
+
+def _version_condition(expected: int) -> Doc:
+    return {VERSION: {"$exists": False}} if expected == 0 else {VERSION: expected}
+
+
+class _Repository(Protocol):
+    collection: Collection[Doc]
+    uses_soft_delete: bool
+
+    def errors(self) -> contextlib.AbstractContextManager[None]: ...
+
+
+class VersionedWritesMixin:
+    """``write_by_id`` and ``delete_by_id`` of :class:`MongoRepository`."""
+
+    def _target(
+        self, id: str, scope: Mapping[str, Any] | None, expected_version: int | None
+    ) -> list[Doc]:
+        parts: list[Doc] = [live_filter({STORED_ID: object_id(id)})]
+        if scope:
+            parts.append(normalize_filter(scope))
+        if expected_version is not None:
+            parts.append(_version_condition(expected_version))
+        return parts
+
+    def _missed(
+        self, id: str, scope: Mapping[str, Any] | None, expected_version: int | None
+    ) -> Doc:
+        """After a write that matched nothing: the current document (a no-op), else 404/412."""
+        repo: _Repository = self  # type: ignore[assignment]
+        query: Doc = live_filter({STORED_ID: object_id(id)})
+        if scope:
+            query = {"$and": [query, normalize_filter(scope)]}
+        with repo.errors():
+            current = repo.collection.find_one(query)
+        if current is None:
+            raise NotFoundError(f"no document with id {id}")
+        if expected_version is not None and version_of(current) != expected_version:
+            raise PreconditionFailedError("the document changed since it was read (ETag)")
+        return current
+
+    def write_by_id(
+        self,
+        id: str,
+        sets: Mapping[str, Any],
+        unsets: frozenset[str] | set[str] = frozenset(),
+        *,
+        scope: Mapping[str, Any] | None = None,
+        expected_version: int | None = None,
+        conditions: Mapping[str, Any] | None = None,
+    ) -> Doc:
+        """``$set`` ``sets`` and ``$unset`` ``unsets`` (dotted paths allowed) on one live
+        document within ``scope``, atomically, if that changes anything; return its public form.
+
+        ``conditions`` (server-side) are ANDed into the write's filter; when they do not hold,
+        nothing is written and the current document is returned, as for a no-op.
+
+        :raises NotFoundError: no live document with this id is in ``scope``.
+        :raises PreconditionFailedError: its version is not ``expected_version``.
+        """
+        repo: _Repository = self  # type: ignore[assignment]
+        differs: list[Doc] = [{path: {"$ne": value}} for path, value in sets.items()]
+        differs += [{path: {"$exists": True}} for path in unsets]
+        if differs:
+            parts = self._target(id, scope, expected_version)
+            if conditions:
+                parts.append(dict(conditions))
+            update: Doc = {"$inc": {VERSION: 1}, "$max": {UPDATE_TIME: utcnow()}}
+            if sets:
+                update["$set"] = dict(sets)
+            if unsets:
+                update["$unset"] = dict.fromkeys(unsets, "")
+            with repo.errors():
+                result = repo.collection.find_one_and_update(
+                    {"$and": [*parts, {"$or": differs}]},
+                    update,
+                    return_document=ReturnDocument.AFTER,
+                )
+            if result is not None:
+                return to_public(result)
+        return to_public(self._missed(id, scope, expected_version))
+
+    def delete_by_id(
+        self,
+        id: str,
+        *,
+        scope: Mapping[str, Any] | None = None,
+        expected_version: int | None = None,
+    ) -> None:
+        """Delete one live document within ``scope``: soft when the repository uses soft delete.
+
+        :raises NotFoundError: no live document with this id is in ``scope``.
+        :raises PreconditionFailedError: its version is not ``expected_version``.
+        """
+        repo: _Repository = self  # type: ignore[assignment]
+        query = {"$and": self._target(id, scope, expected_version)}
+        now = utcnow()
+        with repo.errors():
+            if repo.uses_soft_delete:
+                update = {
+                    "$set": {REMOVE_TIME: now},
+                    "$max": {UPDATE_TIME: now},
+                    "$inc": {VERSION: 1},
+                }
+                done = repo.collection.update_one(query, update).modified_count
+            else:
+                done = repo.collection.delete_one(query).deleted_count
+        if not done:
+            self._missed(id, scope, expected_version)
+            raise PreconditionFailedError("the document changed since it was read (ETag)")

@@ -1,0 +1,206 @@
+"""A resource schema's stored form and response form: schema = response = storage.
+
+A document is stored under the schema's attribute names with every field in its **dumped**
+(JSON) form, except ``DateTime`` (a BSON date, UTC, millisecond precision, so that it sorts and
+range-filters as a date) and ``Nested``/``List`` (recursed into). ``Enum``, ``UUID``, ``Date``
+and ``Time`` are therefore stored as the strings the schema documents (ISO dates and times sort
+as text in date order). A response is the stored document under the documented names
+(``data_key``), ``DateTime`` as ISO 8601 strings: for a loaded value ``v``,
+``Codec.public(stored(Codec.store(v))) == schema.dump(v)`` (a test asserts it over generated
+schemas), without running marshmallow on every read. Fields without an exact BSON home are
+refused by :func:`check_storable` when the resource is registered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import marshmallow as ma
+
+from rainbond_kit.data.epoch import from_millis
+from rainbond_kit.errors import ConfigurationError
+
+__all__ = ["Codec", "check_storable", "codec_for"]
+
+Convert = Callable[[Any], Any]
+
+#: field types refused at ``register()`` and why
+_REFUSED: tuple[tuple[type[ma.fields.Field[Any]], str], ...] = (
+    (ma.fields.Decimal, "Decimal has no exact BSON home here (use Float, Integer minor units "
+     "or String)"),
+    (ma.fields.TimeDelta, "TimeDelta is not supported (use Integer seconds)"),
+)  # fmt: skip
+
+
+def check_storable(schema: type[ma.Schema] | ma.Schema, where: str = "") -> None:
+    """Refuse (``ConfigurationError`` naming the field) fields that cannot be stored exactly."""
+    instance = schema() if isinstance(schema, type) else schema
+    for name, fld in instance.fields.items():
+        path = f"{where}{name}"
+        inner = _unwrap(fld)
+        for kind, why in _REFUSED:
+            if isinstance(inner, kind):
+                raise ConfigurationError(f"SCHEMA field {path!r}: {why}")
+        if isinstance(inner, ma.fields.Nested):
+            check_storable(inner.schema, f"{path}.")
+
+
+def _unwrap(fld: ma.fields.Field[Any]) -> ma.fields.Field[Any]:
+    while isinstance(fld, ma.fields.List):
+        fld = fld.inner
+    return fld
+
+
+def _utc_millis(value: Any) -> Any:
+    if not isinstance(value, dt.datetime):
+        return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    try:
+        value = value.astimezone(dt.timezone.utc)
+    except OverflowError:  # past year 9999 in UTC: the store's encoder refuses it (a 422)
+        return value
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+@dataclass
+class _Node:
+    attr: str
+    key: str
+    store: Convert
+    public: Convert | None  # None: the stored value is the response value
+    #: client-owned (loadable) field
+    loadable: bool = True
+    #: write-only (``load_only``) field: never returned
+    write_only: bool = False
+    #: the codec of a single ``Nested`` field (a JSON Merge Patch recurses into it)
+    child: Codec | None = None
+
+
+@dataclass
+class Codec:
+    """Stored form <-> response form of one schema (see the module docstring)."""
+
+    nodes: dict[str, _Node] = field(default_factory=dict)
+    #: attribute names in the response (dump fields), in schema order
+    dumped: tuple[str, ...] = ()
+    #: True when the response is the stored document restricted to ``dumped`` (no renames,
+    #: no conversions): the read fast path
+    identity: bool = True
+    #: attribute names of the required fields
+    required: frozenset[str] = frozenset()
+
+    def store(self, loaded: Mapping[str, Any]) -> dict[str, Any]:
+        """Loaded (attribute-keyed) values -> the stored document (keys not in the schema kept)."""
+        out: dict[str, Any] = {}
+        for attr, value in loaded.items():
+            node = self.nodes.get(attr)
+            out[attr] = value if node is None or value is None else node.store(value)
+        return out
+
+    def public(self, doc: Mapping[str, Any], keep: tuple[str, ...] = ()) -> dict[str, Any]:
+        """A stored document in the repository's public form -> the response.
+
+        ``keep`` names extra keys passed through unchanged (``id`` and the timestamps).
+        """
+        out = {k: doc[k] for k in keep if k in doc}
+        if self.identity:
+            for attr in self.dumped:
+                if attr in doc:
+                    out[attr] = doc[attr]
+            return out
+        for attr in self.dumped:
+            if attr in doc:
+                node = self.nodes[attr]
+                value = doc[attr]
+                out[node.key] = (
+                    value if node.public is None or value is None else node.public(value)
+                )
+        return out
+
+
+def codec_for(schema: type[ma.Schema] | ma.Schema) -> Codec:
+    """The codec of ``schema`` (built once per schema class at registration)."""
+    instance = schema() if isinstance(schema, type) else schema
+    codec = Codec()
+    for name, fld in instance.fields.items():
+        node = _node(name, fld)
+        codec.nodes[name] = node
+        if fld.required:
+            codec.required |= {name}
+        if not fld.load_only:
+            codec.dumped = (*codec.dumped, name)
+            if node.public is not None or node.key != name:
+                codec.identity = False
+    return codec
+
+
+def _node(name: str, fld: ma.fields.Field[Any]) -> _Node:
+    store, public = _converters(fld)
+    child = None
+    if isinstance(fld, ma.fields.Nested) and not fld.many:
+        child = codec_for(fld.schema)
+    return _Node(
+        name, fld.data_key or name, store, public, not fld.dump_only, bool(fld.load_only), child
+    )
+
+
+def _converters(fld: ma.fields.Field[Any]) -> tuple[Convert, Convert | None]:
+    if isinstance(fld, ma.fields.DateTime) and not isinstance(fld, ma.fields.Date | ma.fields.Time):
+        return _utc_millis, _datetime_public(fld)
+    if isinstance(fld, ma.fields.Nested):
+        child = codec_for(fld.schema)
+        many = bool(fld.many)
+        pure = child.identity and len(child.dumped) == len(child.nodes)
+        public = None if pure else _nested_public(child, many)
+        return _nested_store(child, many), public
+    if isinstance(fld, ma.fields.List):
+        inner_store, inner_public = _converters(fld.inner)
+        return _each(inner_store), None if inner_public is None else _each(inner_public)
+    return _dumped(fld), None
+
+
+def _datetime_public(fld: ma.fields.Field[Any]) -> Convert:
+    def public(value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = from_millis(value)
+        return fld._serialize(value, None, None)
+
+    return public
+
+
+def _dumped(fld: ma.fields.Field[Any]) -> Convert:
+    def store(value: Any) -> Any:
+        return fld._serialize(value, None, None)
+
+    return store
+
+
+def _each(convert: Convert) -> Convert:
+    def each(values: Any) -> Any:
+        if not isinstance(values, list):
+            return values
+        return [None if v is None else convert(v) for v in values]
+
+    return each
+
+
+def _nested_store(child: Codec, many: bool) -> Convert:
+    def store(value: Any) -> Any:
+        if many:
+            return [child.store(v) if isinstance(v, Mapping) else v for v in value]
+        return child.store(value) if isinstance(value, Mapping) else value
+
+    return store
+
+
+def _nested_public(child: Codec, many: bool) -> Convert:
+    def public(value: Any) -> Any:
+        if many and isinstance(value, list):
+            return [child.public(v) if isinstance(v, Mapping) else v for v in value]
+        return child.public(value) if isinstance(value, Mapping) else value
+
+    return public
