@@ -193,6 +193,21 @@ def test_etag_and_rate_limited_resources_document_their_headers(
     assert "429" in item["get"]["responses"]
 
 
+def test_conditional_reads_are_documented(
+    gadgets_spec: dict[str, Any], books_spec: dict[str, Any]
+) -> None:
+    """An ETag resource's read takes If-None-Match and documents its 304 (with the ETag)."""
+    read = gadgets_spec["paths"]["/gadgets/{item_id}"]["get"]
+    assert _params(read)["If-None-Match"]["in"] == "header"
+    assert read["responses"]["304"]["headers"]["ETag"]["schema"] == {"type": "string"}
+    assert "content" not in read["responses"]["304"]
+    for method in ("put", "patch", "delete"):
+        assert "If-None-Match" not in _params(gadgets_spec["paths"]["/gadgets/{item_id}"][method])
+    plain = books_spec["paths"]["/api/v1/books/{item_id}"]["get"]
+    assert "If-None-Match" not in _params(plain)
+    assert "304" not in plain["responses"]
+
+
 def test_docs_overrides_and_item_name(gadgets_spec: dict[str, Any]) -> None:
     """DOCS replaces per operation; ITEM_NAME names the singular; the docstring's first paragraph."""
     ops = _operations(gadgets_spec)

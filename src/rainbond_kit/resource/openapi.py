@@ -47,6 +47,15 @@ _IF_MATCH = {
     "or a write; `*` matches any); otherwise 412 and nothing is written.",
 }
 
+_IF_NONE_MATCH = {
+    "in": "header",
+    "name": "If-None-Match",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "The `ETag` of a copy you hold: when it is still current the answer is 304 "
+    "without a body.",
+}
+
 
 def resource_nouns(cls: type[ResourceView], name: str) -> tuple[str, str]:
     """``(singular, plural)`` of a resource in CamelCase: ``ITEM_NAME`` or ``name`` minus its s."""
@@ -174,6 +183,12 @@ def document_operations(
             }
         if cls.ETAG and op in ("replace", "update", "delete"):
             manual["parameters"] = [*manual.get("parameters", []), dict(_IF_MATCH)]
+        if cls.ETAG and op == "read":
+            manual["parameters"] = [*manual.get("parameters", []), dict(_IF_NONE_MATCH)]
+            manual.setdefault("responses", {})["304"] = {
+                "description": "Not Modified: `If-None-Match` names the current version.",
+                "headers": {"ETag": {"description": _ETAG[0], "schema": _ETAG[1]}},
+            }
         headers = _headers(cls, op)
         for code, responses in doc.get("response", {}).get("responses", {}).items():
             if 200 <= int(code) < 300:

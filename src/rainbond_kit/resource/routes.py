@@ -210,7 +210,6 @@ def item_verbs(
     if "read" in ops:
 
         @blp.response(200, out)
-        @blp.doc(responses={"304": {"description": "Not Modified (If-None-Match)"}})
         @resource_errors(cls, 400, 404, 503)
         def get(self: ResourceView, item_id: str) -> Response:
             return self._item_response(self.read_item(item_id), conditional=True)
