@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,18 +14,6 @@ from sample_app import create_app
 from rainbond_kit import RainbondKit, Settings, get_container
 
 URL = "/api/v1/books"
-
-
-@pytest.fixture
-def app(rainbond_settings: Settings) -> Iterator[Flask]:
-    app = create_app(rainbond_settings, {"TESTING": True})
-    yield app
-    RainbondKit.shutdown(app)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 @pytest.fixture

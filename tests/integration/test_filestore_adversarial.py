@@ -3,35 +3,19 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pymongo
-import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sample_app import create_app
 
-from rainbond_kit import RainbondKit, Settings
 from tests.integration._filestore_support import URL, multipart, text_of
 from tests.integration._served import served
 
 Client = pymongo.MongoClient[dict[str, Any]]
-
-
-@pytest.fixture
-def app(rainbond_settings: Settings) -> Iterator[Flask]:
-    app = create_app(rainbond_settings, {"TESTING": True})
-    yield app
-    RainbondKit.shutdown(app)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 BODY, CONTENT_TYPE = multipart(text_of(3000), fields=(("book_id", "5f1d7c0a9b1e8a0001a1b2c3"),))

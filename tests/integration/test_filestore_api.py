@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import marshmallow as ma
 import pymongo
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_smorest import Blueprint
-from sample_app import create_app
 
-from rainbond_kit import FileResource, RainbondKit, Settings, get_api
+from rainbond_kit import FileResource, get_api
 from tests.conftest import KitAppFactory
 from tests.integration._filestore_support import BOOK_ID, URL, multipart, text_of
 from tests.integration.auth_support import (  # noqa: F401 - fixture
@@ -28,18 +25,6 @@ from tests.integration.auth_support import (  # noqa: F401 - fixture
 Client = pymongo.MongoClient[dict[str, Any]]
 OTHER_BOOK = "5f1d7c0a9b1e8a0001a1b2c4"
 G1 = (("group_list", "g1"),)
-
-
-@pytest.fixture
-def app(rainbond_settings: Settings) -> Iterator[Flask]:
-    app = create_app(rainbond_settings, {"TESTING": True})
-    yield app
-    RainbondKit.shutdown(app)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def _upload(client: FlaskClient, url: str, content: bytes, **kwargs: Any) -> dict[str, Any]:

@@ -7,34 +7,19 @@ one valid input beside the rejections.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from typing import Any
 
 import pymongo
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from flask_smorest import Blueprint
-from sample_app import create_app
 
-from rainbond_kit import FileResource, RainbondKit, Settings, get_api
+from rainbond_kit import FileResource, Settings, get_api
 from tests.integration._filestore_support import BOOK_ID, URL, multipart, text_of
 
 Client = pymongo.MongoClient[dict[str, Any]]
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64)
 EXE = b"MZ\x90\x00\x03\x00\x00\x00" + bytes(64)
-
-
-@pytest.fixture
-def app(rainbond_settings: Settings) -> Iterator[Flask]:
-    app = create_app(rainbond_settings, {"TESTING": True})
-    yield app
-    RainbondKit.shutdown(app)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 class SmallFiles(FileResource):

@@ -3,31 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from typing import Any
 
 import pymongo
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
-from sample_app import create_app
 
-from rainbond_kit import RainbondKit, Settings
 from tests.integration._filestore_support import BOOK_ID, CHUNK, URL, multipart, text_of
 
 Client = pymongo.MongoClient[dict[str, Any]]
-
-
-@pytest.fixture
-def app(rainbond_settings: Settings) -> Iterator[Flask]:
-    app = create_app(rainbond_settings, {"TESTING": True})
-    yield app
-    RainbondKit.shutdown(app)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def upload(client: FlaskClient, content: bytes, **kwargs: Any) -> dict[str, Any]:
