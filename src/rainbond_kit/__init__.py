@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from rainbond_kit.containers import Container
 from rainbond_kit.data.documents import object_id, to_public, to_public_list
+from rainbond_kit.data.indexes import IndexBoard, IndexEntry, unique_live
 from rainbond_kit.data.repository import MongoRepository, Page
 from rainbond_kit.embedded import ensure_mongo
 from rainbond_kit.errors import (
@@ -28,6 +29,7 @@ from rainbond_kit.errors import (
 from rainbond_kit.extension import RainbondKit
 from rainbond_kit.extension_state import get_api, get_container
 from rainbond_kit.filestore import FileResource
+from rainbond_kit.indexing import index_board, wait_for_indexes
 from rainbond_kit.query import ListQuery, QuerySpec
 from rainbond_kit.ratelimit import exempt, limit
 from rainbond_kit.resource import ResourceView, error_responses
@@ -42,6 +44,8 @@ __all__ = [
     "FileResource",
     "ForbiddenError",
     "HTTPError",
+    "IndexBoard",
+    "IndexEntry",
     "ListQuery",
     "MongoRepository",
     "NotFoundError",
@@ -61,12 +65,15 @@ __all__ = [
     "exempt",
     "get_api",
     "get_container",
+    "index_board",
     "limit",
     "object_id",
     "parse_date",
     "seconds_between",
     "to_public",
     "to_public_list",
+    "unique_live",
+    "wait_for_indexes",
 ]
 
 __version__ = "0.1.0"

@@ -13,10 +13,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from rainbond_kit.api import RainbondApi, api_defaults, register_swagger_assets
 from rainbond_kit.containers import Container, shutdown, track
 from rainbond_kit.cors import configure_cors
+from rainbond_kit.data.index_builder import IndexBuilder
+from rainbond_kit.data.indexes import IndexBoard
 from rainbond_kit.embedded import is_development_server
 from rainbond_kit.extension_state import EXTENSION_KEY, KitState, get_state
 from rainbond_kit.health import blueprint as health_blueprint
 from rainbond_kit.i18n import init_i18n
+from rainbond_kit.indexing import start_index_builder
 from rainbond_kit.logs import configure_logging
 from rainbond_kit.observability import init_observability
 from rainbond_kit.ratelimit import init_ratelimit, trusted_proxies
@@ -91,7 +94,9 @@ class RainbondKit:
             settings=settings,
             api=api,
             redis_enabled=settings.redis.configured,
+            indexes=IndexBuilder(IndexBoard(), container.mongo_db),
         )
+        app.before_request(start_index_builder)
         init_ratelimit(app)
         init_observability(app, container)
         _trust_proxies(app)
@@ -109,8 +114,10 @@ class RainbondKit:
 
     @staticmethod
     def shutdown(app: Flask) -> None:
-        """Close the app's MongoDB and Redis clients (also runs at interpreter exit)."""
+        """Stop the index builder; close the app's MongoDB and Redis clients (also runs at
+        interpreter exit)."""
         state = get_state(app)
+        state.indexes.stop()
         shutdown(state.container)
         for feature in state.features.values():  # e.g. the auth providers, over the same clients
             feature.reset_singletons()

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 from dependency_injector import containers
 from flask import Flask, current_app
 
+from rainbond_kit.data.index_builder import IndexBuilder
+
 if TYPE_CHECKING:
     from rainbond_kit.api import RainbondApi
     from rainbond_kit.containers import Container
@@ -27,11 +29,12 @@ class KitState:
     settings: Settings
     api: RainbondApi
     redis_enabled: bool
-    #: resources whose declared indexes exist (created before their first request)
-    indexed: set[str] = field(default_factory=set)
+    #: builds the registered resources' declared indexes in the background; its ``board``
+    #: says where each one stands (see :mod:`rainbond_kit.indexing`)
+    indexes: IndexBuilder
     #: containers a feature adds over the core's clients (``"auth"``)
     features: dict[str, containers.Container] = field(default_factory=dict)
-    #: guards one-time work done on a request thread (index creation, feature containers)
+    #: guards one-time work done on a request thread (feature containers)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, current_app, jsonify
 
 from rainbond_kit.errors import ServiceUnavailableError
 from rainbond_kit.extension_state import get_state
+from rainbond_kit.indexing import index_summary
 
 __all__ = ["blueprint", "check_stores"]
 
@@ -46,16 +47,21 @@ def check_stores() -> dict[str, str]:
 
 @blueprint.get("/healthz")
 def healthz() -> Response:
-    """Liveness: 200 while the process serves requests."""
+    """Liveness: 200 while the process serves requests (no store I/O, no index work)."""
     return jsonify(status="ok")
 
 
 @blueprint.get("/readyz")
 def readyz() -> Response:
-    """Readiness: 200 when every configured store answers, else 503 naming the ones down."""
+    """Readiness: 200 when every configured store answers, else 503 naming the ones down.
+
+    ``indexes`` counts the declared indexes by state (``built``, ``pending``, ``conflict``,
+    ``error``) from memory; it informs, it never makes the answer 503.
+    """
     checks = check_stores()
+    indexes = index_summary()
     down = sorted(name for name, result in checks.items() if result == "down")
     if down:
-        extra: dict[str, Any] = {"checks": checks}
+        extra: dict[str, Any] = {"checks": checks, "indexes": indexes}
         raise ServiceUnavailableError(f"unavailable: {', '.join(down)}", extra=extra)
-    return jsonify(status="ok", checks=checks)
+    return jsonify(status="ok", checks=checks, indexes=indexes)

@@ -48,11 +48,14 @@ __all__ = [
 
 
 def _reset_dependents(app: Flask, container: Container, auth: AuthContainer) -> None:
-    """Drop every singleton built over the store clients, and the created-indexes record."""
+    """Stop the index builder (it restarts on the next request, over the current clients);
+    drop every singleton built over the store clients; every declared index pending again."""
+    indexes = get_state(app).indexes
+    indexes.stop()
     container.mongo_db.reset()
     auth.db.reset()
     auth.cache.reset()
-    get_state(app).indexed.clear()
+    indexes.board.reset()
 
 
 @contextlib.contextmanager
@@ -66,7 +69,7 @@ def override(
     """Use these clients in ``app`` inside the block; yield the app's container.
 
     Everything built over the replaced clients (the default database, the auth center's
-    database, the permission cache, the rate limiter, the created-indexes record) is reset on
+    database, the permission cache, the rate limiter, the index builder and its record) is reset on
     entry and again on exit, so nothing built over a fake outlives the block nor anything
     built before it leaks in. ``redis_client`` also serves the auth center's sessions unless
     ``auth_redis_client`` is given, and switches the Redis-backed features on.

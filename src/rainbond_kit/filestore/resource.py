@@ -214,7 +214,7 @@ class FileResource(ResourceView):
                 ],
             }
             add_view(blp, cls, f"{name}Content", f"{base}/<item_id>/content", content)
-        register_hooks(blp, cls)
+        register_hooks(blp, cls, spec)
 
 
 def _boundary() -> bytes:

@@ -1,9 +1,8 @@
-"""The routes ``ResourceView.register`` generates: verbs, access decorators, index creation."""
+"""The routes ``ResourceView.register`` generates: verbs, access decorators, declared indexes."""
 
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -16,12 +15,13 @@ from rainbond_kit.auth.decorators import permission_required
 from rainbond_kit.auth.openapi import document_token_security
 from rainbond_kit.auth.permissions import Code
 from rainbond_kit.body import read_json
-from rainbond_kit.data.repository import MongoRepository
-from rainbond_kit.errors import BadRequestError, ServiceUnavailableError
+from rainbond_kit.errors import BadRequestError
 from rainbond_kit.extension_state import get_state
+from rainbond_kit.indexing import declare_indexes
 from rainbond_kit.query import QuerySpec, parse_list_query
 from rainbond_kit.ratelimit import limit
 from rainbond_kit.resource.codec import check_storable, codec_for
+from rainbond_kit.resource.sort_support import indexed_sorts_only, stored_names
 from rainbond_kit.resource.errordocs import resource_errors
 from rainbond_kit.schemas import (
     list_response_schema,
@@ -39,15 +39,11 @@ __all__ = [
     "access_decorators",
     "add_view",
     "collection_verbs",
-    "ensure_indexes",
     "item_verbs",
     "register_hooks",
     "search_verb",
     "view_parts",
 ]
-
-log = logging.getLogger("rainbond_kit.resource")
-
 
 class ViewParts(NamedTuple):
     """What every generated view of a resource shares (see :func:`view_parts`)."""
@@ -76,6 +72,8 @@ def view_parts(cls: type[ResourceView], blp: Blueprint, name: str) -> ViewParts:
         default_limit=cls.PAGE_SIZE,
         max_limit=cls.MAX_PAGE_SIZE,
     )
+    if cls.INDEXED_SORTS_ONLY:
+        spec = indexed_sorts_only(cls, spec)
     attrs: dict[str, Any] = {
         "_query_spec": spec,
         "_output_fields": ("id", *out().dump_fields),
@@ -95,10 +93,16 @@ def add_view(
     blp.route(rule, endpoint=endpoint)(type(endpoint, (cls,), members))
 
 
-def register_hooks(blp: Blueprint, cls: type[ResourceView]) -> None:
-    """Index creation before the first request and the ``token`` scheme in the document."""
-    if cls.INDEXES:
-        blp.before_request(functools.partial(ensure_indexes, cls))
+def register_hooks(blp: Blueprint, cls: type[ResourceView], spec: QuerySpec | None = None) -> None:
+    """Declared indexes (and sortable fields) on the app's index board, built in the
+    background (:mod:`rainbond_kit.indexing`); the ``token`` scheme in the document."""
+    if cls.INDEXES or spec is not None:
+        sortable, stored = (spec.sortable, stored_names(spec)) if spec else (frozenset(), {})
+        blp.record_once(
+            lambda state: declare_indexes(
+                state.app, cls.COLLECTION, cls.INDEXES, sortable=sortable, stored=stored
+            )
+        )
     if cls.PERMISSION is not None:
         blp.record_once(lambda state: document_token_security(get_state(state.app).api))
 
@@ -116,30 +120,6 @@ def access_decorators(
         codes = Code.VIEW if read else None
         found.append(permission_required(*cls.PERMISSION, codes=codes, download=download))
     return found
-
-
-def ensure_indexes(cls: type[ResourceView]) -> None:
-    """Create ``cls``'s declared indexes before its first request (no store I/O at registration).
-
-    Runs once per app and container clients (a test override starts over); if MongoDB is down
-    it is retried on the next request.
-    """
-    state = get_state()
-    key = f"{cls.__module__}.{cls.__qualname__}"
-    if key in state.indexed:
-        return
-    with state.lock:
-        if key in state.indexed:
-            return
-        repository: MongoRepository = state.container.repository(
-            collection=cls.COLLECTION, soft_delete=cls.SOFT_DELETE, indexes=cls.INDEXES
-        )
-        try:
-            repository.ensure_indexes()
-        except ServiceUnavailableError:
-            log.warning("indexes of %s not created yet: mongodb unavailable", cls.COLLECTION)
-        else:
-            state.indexed.add(key)
 
 
 def json_body(func: Callable[..., Any]) -> Callable[..., Any]:

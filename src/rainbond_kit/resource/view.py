@@ -87,8 +87,14 @@ class ResourceView(MethodView):
     SORT_FIELDS: ClassVar[Sequence[str] | None] = None
     #: ``DELETE`` sets ``remove_time`` instead of removing the document
     SOFT_DELETE: ClassVar[bool] = True
-    #: indexes created before the resource's first request (idempotent)
+    #: indexes built in the background after the process's first request (idempotent; see
+    #: ``rainbond_kit.indexing``); ``unique_live("field")`` for uniqueness among live documents
     INDEXES: ClassVar[Sequence[pymongo.IndexModel]] = ()
+    #: only fields a declared index starts with (and ``id``) are sortable
+    INDEXED_SORTS_ONLY: ClassVar[bool] = False
+    #: fields of the shard key, added to the filter of every PUT/PATCH/DELETE (MongoDB < 7.0
+    #: needs it in ``findAndModify``); values from the scope stamp, else the stored document
+    SHARD_KEY: ClassVar[Sequence[str]] = ()
     #: default and maximum ``$limit``; over the maximum is a 400
     PAGE_SIZE: ClassVar[int] = 10
     MAX_PAGE_SIZE: ClassVar[int] = 100
@@ -331,7 +337,7 @@ class ResourceView(MethodView):
             add_view(blp, cls, f"{name}Search", f"{base}/search", search)
         if item_verbs_:
             add_view(blp, cls, f"{name}Item", f"{base}/<item_id>", {**attrs, **item_verbs_})
-        register_hooks(blp, cls)
+        register_hooks(blp, cls, spec)
 
 
 def _by_operation(
