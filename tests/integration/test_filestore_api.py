@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_smorest import Blueprint
 
-from rainbond_kit import FileResource, get_api
+from rainbond_kit import FileResource, get_api, wait_for_indexes
 from tests.conftest import KitAppFactory
 from tests.integration._filestore_support import BOOK_ID, URL, multipart, text_of
 from tests.integration.auth_support import (  # noqa: F401 - fixture
@@ -119,15 +119,17 @@ class IndexedFiles(FileResource):
     INDEXES = (pymongo.IndexModel([("sha256", pymongo.ASCENDING)], name="by_sha256"),)
 
 
-def test_declared_indexes_are_created_before_the_first_request(
+def test_declared_indexes_are_built_after_the_first_request(
     make_kit_app: KitAppFactory, rainbond_env: dict[str, str], mongo_client: Client,
     mongo_db_name: str,
 ) -> None:  # fmt: skip
     """INDEXES of a file resource land on <BUCKET>.files, as a resource's on its collection."""
-    client = _app_with(make_kit_app, rainbond_env, (IndexedFiles, "/indexed")).test_client()
+    app = _app_with(make_kit_app, rainbond_env, (IndexedFiles, "/indexed"))
+    client = app.test_client()
     files = mongo_client[mongo_db_name]["indexed.files"]
     assert "by_sha256" not in files.index_information()  # registration does no store I/O
     assert client.get("/indexed").get_json()["total"] == 0
+    assert wait_for_indexes(app, timeout=60)
     assert files.index_information()["by_sha256"]["key"] == [("sha256", 1)]
 
 

@@ -16,7 +16,11 @@ def test_both_up(rainbond_env: dict[str, str], make_kit_app: KitAppFactory) -> N
     assert client.get("/healthz").status_code == 200
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "checks": {"mongodb": "ok", "redis": "ok"}}
+    assert response.get_json() == {
+        "status": "ok",
+        "checks": {"mongodb": "ok", "redis": "ok"},
+        "indexes": {},
+    }
 
 
 @pytest.fixture

@@ -78,10 +78,12 @@ def client(app: Flask) -> FlaskClient:
 
 
 def test_unique_index_created_and_duplicate_is_409(client: FlaskClient, app: Flask) -> None:
-    """Declared indexes exist after the first request; a duplicate email is a 409 envelope."""
-    from rainbond_kit import get_container
+    """Declared indexes are built in the background after the first request; a duplicate
+    email is then a 409 envelope."""
+    from rainbond_kit import get_container, wait_for_indexes
 
     assert client.get("/users").status_code == 200
+    assert wait_for_indexes(app, timeout=60)
     names = {i["name"] for i in get_container(app).mongo_db()["users"].list_indexes()}
     assert "email_unique" in names
     assert client.post("/users", json={"email": "a@x.io", "name": "a"}).status_code == 201

@@ -21,7 +21,14 @@ from bson import ObjectId
 from flask import Flask
 from flask_smorest import Blueprint
 
-from rainbond_kit import Container, RainbondKit, Settings, get_api, get_container
+from rainbond_kit import (
+    Container,
+    RainbondKit,
+    Settings,
+    get_api,
+    get_container,
+    wait_for_indexes,
+)
 from rainbond_kit.auth import AuthSettings, init_auth, mint_token
 from rainbond_kit.resource import ResourceView
 from rainbond_kit.testing import override
@@ -127,6 +134,7 @@ def test_override_reaches_indexes_auth_and_rate_limits(
         assert client.get("/books", headers={"token": token}).status_code == 200
         limited = client.get("/books", headers={"token": token})
         assert limited.status_code == 429
+        assert wait_for_indexes(app, timeout=60)
     names = {i["name"] for i in mongo["unit"]["books"].list_indexes()}
     assert "title_unique" in names
     assert mongo["unit"]["books"].count_documents({}) == 1
@@ -143,6 +151,7 @@ def test_override_without_auth_answers_and_is_undone(app: Flask) -> None:
         assert container is get_container(app)
         body = client.get("/plain").get_json()
         assert [item["title"] for item in body["items"]] == ["kept"]
+        assert wait_for_indexes(app, timeout=60)
         assert {i["name"] for i in mongo["unit"]["plain"].list_indexes()} >= {"title_idx"}
     assert client.get("/plain").status_code == 503
 
@@ -157,6 +166,7 @@ def test_two_overrides_in_a_row_do_not_share_state(app: Flask) -> None:
         assert client.get("/plain").get_json()["total"] == 1
     with override(app, mongo_client=second):
         assert client.get("/plain").get_json()["total"] == 0
+        assert wait_for_indexes(app, timeout=60)
     assert {i["name"] for i in second["unit"]["plain"].list_indexes()} >= {"title_idx"}
 
 
