@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "token": "rainbond_kit.auth.cli:token",
     "new": "rainbond_kit.scaffold.cli:new",
     "doctor": "rainbond_kit.doctor.cli:doctor",
+    "indexes": "rainbond_kit.index_cli:indexes",
 }
 
 

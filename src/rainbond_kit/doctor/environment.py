@@ -23,6 +23,7 @@ from rainbond_kit.platform_env import (
 from rainbond_kit.settings import redact_url
 
 __all__ = [
+    "app_target",
     "check_auth",
     "check_port",
     "check_procfile",
@@ -142,7 +143,7 @@ def procfile_command(folder: Path) -> list[str] | None:
     return []
 
 
-def _app_target(words: list[str]) -> tuple[str | None, str | None]:
+def app_target(words: list[str]) -> tuple[str | None, str | None]:
     """``(module:attr, config file)`` of a gunicorn command line."""
     target = config = None
     args = iter(words[1:])
@@ -174,7 +175,7 @@ def check_procfile(folder: Path) -> Check:
         )
     if program != "gunicorn":
         return Check("procfile", "ok", f"web: {shlex.join(words)}")
-    target, config = _app_target(words)
+    target, config = app_target(words)
     if config and not (folder / config).is_file():
         return Check(
             "procfile",

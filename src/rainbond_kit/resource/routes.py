@@ -21,8 +21,8 @@ from rainbond_kit.indexing import declare_indexes
 from rainbond_kit.query import QuerySpec, parse_list_query
 from rainbond_kit.ratelimit import limit
 from rainbond_kit.resource.codec import check_storable, codec_for
-from rainbond_kit.resource.sort_support import indexed_sorts_only, stored_names
 from rainbond_kit.resource.errordocs import resource_errors
+from rainbond_kit.resource.sort_support import indexed_sorts_only, stored_names
 from rainbond_kit.schemas import (
     list_response_schema,
     output_schema,
@@ -44,6 +44,7 @@ __all__ = [
     "search_verb",
     "view_parts",
 ]
+
 
 class ViewParts(NamedTuple):
     """What every generated view of a resource shares (see :func:`view_parts`)."""
