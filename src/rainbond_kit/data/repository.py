@@ -35,7 +35,7 @@ from rainbond_kit.data.fields import CREATION_TIME, REMOVE_TIME, UPDATE_TIME, VE
 from rainbond_kit.data.filters import live_filter, normalize_filter
 from rainbond_kit.data.paging import Page, PagingMixin
 from rainbond_kit.data.store_errors import store_errors
-from rainbond_kit.data.versioned import VersionedWritesMixin
+from rainbond_kit.data.versioned import VersionedWritesMixin, primary
 from rainbond_kit.errors import NotFoundError, PreconditionFailedError
 
 __all__ = ["MongoRepository", "Page", "UpdateCounts"]
@@ -180,7 +180,7 @@ class MongoRepository(VersionedWritesMixin, PagingMixin):
         now = utcnow()
         with self.errors():
             if replace:
-                current = self.collection.find_one(query, {CREATION_TIME: 1, VERSION: 1})
+                current = primary(self.collection).find_one(query, {CREATION_TIME: 1, VERSION: 1})
                 if current is not None:
                     body = {k: v for k, v in changes.items() if not is_id(k)}
                     body[CREATION_TIME] = current.get(CREATION_TIME, now)
@@ -196,10 +196,15 @@ class MongoRepository(VersionedWritesMixin, PagingMixin):
                     query, self._update_document(changes, now), return_document=ReturnDocument.AFTER
                 )
         if result is None:
-            if expected_update_time is not None and self.exists({"_id": object_id(id)}):
+            if expected_update_time is not None and self._exists_on_primary(id):
                 raise PreconditionFailedError("the document changed since it was read (ETag)")
             raise NotFoundError(f"no document with id {id}")
         return to_public(result)
+
+    def _exists_on_primary(self, id: str) -> bool:
+        with self.errors():
+            found = primary(self.collection).find_one(self.live({"_id": object_id(id)}), {"_id": 1})
+        return found is not None
 
     def delete(
         self, filter: Mapping[str, Any], *, many: bool = False, include_deleted: bool = True
@@ -321,7 +326,8 @@ class MongoRepository(VersionedWritesMixin, PagingMixin):
             return self.collection.distinct(field, self.live(filter, include_deleted))
 
     def ensure_indexes(self) -> None:
-        """Create the declared indexes (idempotent)."""
+        """Create the declared indexes now (idempotent); apps build them in the background
+        instead (:mod:`rainbond_kit.data.index_builder`)."""
         if self.indexes:
             with self.errors():
                 self.collection.create_indexes(list(self.indexes))

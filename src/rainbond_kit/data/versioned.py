@@ -11,10 +11,10 @@ not happen is the document read, to tell *no-op* from 404 from 412.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from pymongo import ReturnDocument
+from pymongo import ReadPreference, ReturnDocument
 from pymongo.collection import Collection
 
 from rainbond_kit.data.documents import object_id, to_public
@@ -23,9 +23,16 @@ from rainbond_kit.data.fields import REMOVE_TIME, STORED_ID, UPDATE_TIME, VERSIO
 from rainbond_kit.data.filters import live_filter, normalize_filter
 from rainbond_kit.errors import NotFoundError, PreconditionFailedError
 
-__all__ = ["VersionedWritesMixin", "version_of"]
+__all__ = ["VersionedWritesMixin", "primary", "version_of"]
 
 Doc = dict[str, Any]
+
+
+def primary(collection: Collection[Doc]) -> Collection[Doc]:
+    """``collection`` reading from the primary whatever ``readPreference`` the URI sets: the
+    kit's reads before and after a write must see the latest committed state (a secondary
+    may lag, turning a fresh document into a 404 or a current version into a 412)."""
+    return collection.with_options(read_preference=ReadPreference.PRIMARY)
 
 
 def version_of(doc: Mapping[str, Any]) -> int:
@@ -49,9 +56,15 @@ class VersionedWritesMixin:
     """``write_by_id`` and ``delete_by_id`` of :class:`MongoRepository`."""
 
     def _target(
-        self, id: str, scope: Mapping[str, Any] | None, expected_version: int | None
+        self,
+        id: str,
+        scope: Mapping[str, Any] | None,
+        expected_version: int | None,
+        shard_key: Mapping[str, Any] | None = None,
     ) -> list[Doc]:
         parts: list[Doc] = [live_filter({STORED_ID: object_id(id)})]
+        if shard_key:
+            parts.append(dict(shard_key))
         if scope:
             parts.append(normalize_filter(scope))
         if expected_version is not None:
@@ -67,12 +80,23 @@ class VersionedWritesMixin:
         if scope:
             query = {"$and": [query, normalize_filter(scope)]}
         with repo.errors():
-            current = repo.collection.find_one(query)
+            current = primary(repo.collection).find_one(query)
         if current is None:
             raise NotFoundError(f"no document with id {id}")
         if expected_version is not None and version_of(current) != expected_version:
             raise PreconditionFailedError("the document changed since it was read (ETag)")
         return current
+
+    def stored_values(self, id: str, fields: Sequence[str]) -> Doc | None:
+        """``fields`` of the live document ``id`` as stored (absent ones ``None``), read from
+        the primary; ``None`` when there is no such document (the shard key of a write)."""
+        repo: _Repository = self  # type: ignore[assignment]
+        projection = dict.fromkeys(fields, 1)
+        with repo.errors():
+            doc = primary(repo.collection).find_one(
+                live_filter({STORED_ID: object_id(id)}), projection
+            )
+        return None if doc is None else {f: doc.get(f) for f in fields}
 
     def write_by_id(
         self,
@@ -83,12 +107,15 @@ class VersionedWritesMixin:
         scope: Mapping[str, Any] | None = None,
         expected_version: int | None = None,
         conditions: Mapping[str, Any] | None = None,
+        shard_key: Mapping[str, Any] | None = None,
     ) -> Doc:
         """``$set`` ``sets`` and ``$unset`` ``unsets`` (dotted paths allowed) on one live
         document within ``scope``, atomically, if that changes anything; return its public form.
 
         ``conditions`` (server-side) are ANDed into the write's filter; when they do not hold,
         nothing is written and the current document is returned, as for a no-op.
+        ``shard_key`` (field -> current value) is ANDed in too: a sharded cluster before
+        MongoDB 7.0 needs it in a ``findAndModify`` filter.
 
         :raises NotFoundError: no live document with this id is in ``scope``.
         :raises PreconditionFailedError: its version is not ``expected_version``.
@@ -97,7 +124,7 @@ class VersionedWritesMixin:
         differs: list[Doc] = [{path: {"$ne": value}} for path, value in sets.items()]
         differs += [{path: {"$exists": True}} for path in unsets]
         if differs:
-            parts = self._target(id, scope, expected_version)
+            parts = self._target(id, scope, expected_version, shard_key)
             if conditions:
                 parts.append(dict(conditions))
             update: Doc = {"$inc": {VERSION: 1}, "$max": {UPDATE_TIME: utcnow()}}
@@ -121,6 +148,7 @@ class VersionedWritesMixin:
         *,
         scope: Mapping[str, Any] | None = None,
         expected_version: int | None = None,
+        shard_key: Mapping[str, Any] | None = None,
     ) -> None:
         """Delete one live document within ``scope``: soft when the repository uses soft delete.
 
@@ -128,7 +156,7 @@ class VersionedWritesMixin:
         :raises PreconditionFailedError: its version is not ``expected_version``.
         """
         repo: _Repository = self  # type: ignore[assignment]
-        query = {"$and": self._target(id, scope, expected_version)}
+        query = {"$and": self._target(id, scope, expected_version, shard_key)}
         now = utcnow()
         with repo.errors():
             if repo.uses_soft_delete:

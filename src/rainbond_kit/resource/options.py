@@ -39,6 +39,11 @@ def check_options(cls: type[ResourceView], known_operations: Set[str]) -> None:
             f"{name}.PAGE_SIZE ({cls.PAGE_SIZE}) is over MAX_PAGE_SIZE ({cls.MAX_PAGE_SIZE}): "
             "every plain list would be a 400"
         )
+    shard_key = cls.SHARD_KEY
+    if isinstance(shard_key, str) or not all(isinstance(f, str) and f for f in shard_key):
+        raise ConfigurationError(f"{name}.SHARD_KEY must be a tuple of field names, got {shard_key!r}")  # fmt: skip
+    if not isinstance(cls.INDEXED_SORTS_ONLY, bool):
+        raise ConfigurationError(f"{name}.INDEXED_SORTS_ONLY must be True or False")
     if cls.ROW_LEVEL_FIELD is not None and cls.PERMISSION is None:
         raise ConfigurationError(
             f"{name}.ROW_LEVEL_FIELD needs PERMISSION (row-level rules come from the auth center)"

@@ -52,6 +52,7 @@ from rainbond_kit.resource.routes import (
     search_verb,
     view_parts,
 )
+from rainbond_kit.resource.sharding import shard_filter
 from rainbond_kit.resource.writes import merge_patch, replace_changes
 
 __all__ = ["ALL_OPERATIONS", "ResourceView"]
@@ -227,11 +228,15 @@ class ResourceView(MethodView):
             scope=self.scope_filter(),
             expected_version=self._if_match() if version is None else version,
             conditions=conditions,
+            shard_key=shard_filter(self, item_id, self._stamped()),
         )
 
     def delete_item(self, item_id: str) -> None:
         self.repository.delete_by_id(
-            item_id, scope=self.scope_filter(), expected_version=self._if_match()
+            item_id,
+            scope=self.scope_filter(),
+            expected_version=self._if_match(),
+            shard_key=shard_filter(self, item_id, self._stamped()),
         )
 
     # --- internals --------------------------------------------------------------------------
