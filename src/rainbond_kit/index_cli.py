@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import logging
 import sys
 import time
 from collections.abc import Iterator
@@ -135,6 +136,7 @@ def indexes(target: str | None, check: bool, timeout: float, directory: Path) ->
     board = state.indexes.board
     database = state.container.mongo_db()
     lines: list[str] = []
+    logging.getLogger("rainbond_kit.indexes").disabled = True  # the lines below say it once
     try:
         if check:
             lines, warnings = check_lines(board, database)

@@ -44,11 +44,11 @@ def build_pending(
         if stopping is not None and stopping.is_set():
             return
         status, detail = build_index(database[entry.collection], model)
-        board.record(entry.collection, entry.name, status, detail)
         if status == "built":
             log.info("%s built", entry.describe())
         else:
             log.error("%s not built (%s): %s", entry.describe(), status, detail)
+        board.record(entry.collection, entry.name, status, detail)
 
 
 class IndexBuilder:

@@ -17,6 +17,7 @@ import pymongo.errors
 import redis
 import redis.exceptions
 
+from rainbond_kit.data.indexes import supported_sorts
 from rainbond_kit.doctor.report import Check
 from rainbond_kit.errors import ConfigurationError
 from rainbond_kit.redis_client import connect_redis
@@ -183,10 +184,8 @@ def check_indexes(
             checks.append(
                 Check(f"indexes {name}", "ok", f"{len(resource.indexes)} declared, all present")
             )
-        leading = {keys[0][0] for keys in [*existing, *resource.indexes] if keys}
-        unsupported = sorted(
-            f for f in resource.sortable if ("_id" if f == "id" else f) not in leading
-        )
+        indexed = supported_sorts(resource.sortable, {}, [*existing, *resource.indexes])
+        unsupported = sorted(resource.sortable - indexed)
         if unsupported:
             checks.append(
                 Check(
