@@ -259,7 +259,7 @@ def test_two_processes_starting_together_build_once(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-        )  # fmt: skip
+        )
         for _ in range(2)
     ]
     for proc in procs:

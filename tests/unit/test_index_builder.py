@@ -59,7 +59,7 @@ def _failure(code: int, message: str) -> pymongo.errors.OperationFailure:
         (
             pymongo.errors.DuplicateKeyError(
                 "E11000 duplicate key error", 11000, {"errmsg": 'E11000 dup key: { email: "a" }'}
-            ),  # fmt: skip
+            ),
             "conflict",
             'existing documents violate it: E11000 dup key: { email: "a" }',
         ),
@@ -67,7 +67,7 @@ def _failure(code: int, message: str) -> pymongo.errors.OperationFailure:
             _failure(11000, "E11000 in build"),
             "conflict",
             "existing documents violate it: E11000 in build",
-        ),  # fmt: skip
+        ),
         (_failure(13, "not authorized"), "error", "MongoDB refused it (code 13): not authorized"),
         (pymongo.errors.ConfigurationError("bad"), "error", "ConfigurationError: bad"),
         (None, "built", ""),
