@@ -92,7 +92,9 @@ def check_lines(board: IndexBoard, database: Database[Any]) -> tuple[list[str], 
     for collection, (sortable, stored) in sorted(board.sortable().items()):
         found = existing.setdefault(collection, _existing(database, collection))
         declared = [e.keys for e in board.entries() if e.collection == collection]
-        unsupported = sorted(sortable - supported_sorts(sortable, stored, [*found.values(), *declared]))  # fmt: skip
+        unsupported = sorted(
+            sortable - supported_sorts(sortable, stored, [*found.values(), *declared])
+        )
         warnings += [
             f"warning: sort by {field} on {collection} has no index starting with it"
             " (sorting scans the collection)"
@@ -126,10 +128,25 @@ def _build(board: IndexBoard, database: Database[Any], timeout: float) -> list[I
         " a Rainbond init step before the app's replicas start."
     ),
 )
-@click.option("--app", "target", metavar="MODULE:APP", default=None, help="The Flask app (default: the Procfile's gunicorn target).")  # fmt: skip
+@click.option(
+    "--app",
+    "target",
+    metavar="MODULE:APP",
+    default=None,
+    help="The Flask app (default: the Procfile's gunicorn target).",
+)
 @click.option("--check", is_flag=True, help="Only inspect: create nothing.")
-@click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds to wait for MongoDB.")  # fmt: skip
-@click.option("--directory", "-d", type=click.Path(file_okay=False, exists=True, path_type=Path), default=Path(), show_default="current directory", help="The component's folder.")  # fmt: skip
+@click.option(
+    "--timeout", type=float, default=60.0, show_default=True, help="Seconds to wait for MongoDB."
+)
+@click.option(
+    "--directory",
+    "-d",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=Path(),
+    show_default="current directory",
+    help="The component's folder.",
+)
 def indexes(target: str | None, check: bool, timeout: float, directory: Path) -> None:
     app = load_app(target, directory.resolve())
     state = get_state(app)
@@ -143,7 +160,9 @@ def indexes(target: str | None, check: bool, timeout: float, directory: Path) ->
             lines += warnings
             failed = any(not line.startswith("warning:") for line in lines)
         else:
-            lines = [f"{e.status}: {e.describe()}: {e.detail}" for e in _build(board, database, timeout)]  # fmt: skip
+            lines = [
+                f"{e.status}: {e.describe()}: {e.detail}" for e in _build(board, database, timeout)
+            ]
             failed = bool(lines)
     except (StoreDown, pymongo.errors.PyMongoError) as exc:
         where = state.settings.mongo.redacted_uri

@@ -132,7 +132,10 @@ def build_index(collection: Collection[Any], model: pymongo.IndexModel) -> tuple
         if exc.code == _DUPLICATE_KEY:
             return "conflict", f"existing documents violate it: {_first_line(exc)}"
         if exc.code in CONFLICT_CODES:
-            return "conflict", f"an index of that name exists with other keys or options: {_first_line(exc)}"  # fmt: skip
+            return (
+                "conflict",
+                f"an index of that name exists with other keys or options: {_first_line(exc)}",
+            )
         return "error", f"MongoDB refused it (code {exc.code}): {_first_line(exc)}"
     except pymongo.errors.PyMongoError as exc:
         return "error", f"{type(exc).__name__}: {_first_line(exc)}"

@@ -41,7 +41,9 @@ def check_options(cls: type[ResourceView], known_operations: Set[str]) -> None:
         )
     shard_key = cls.SHARD_KEY
     if isinstance(shard_key, str) or not all(isinstance(f, str) and f for f in shard_key):
-        raise ConfigurationError(f"{name}.SHARD_KEY must be a tuple of field names, got {shard_key!r}")  # fmt: skip
+        raise ConfigurationError(
+            f"{name}.SHARD_KEY must be a tuple of field names, got {shard_key!r}"
+        )
     if not isinstance(cls.INDEXED_SORTS_ONLY, bool):
         raise ConfigurationError(f"{name}.INDEXED_SORTS_ONLY must be True or False")
     if cls.ROW_LEVEL_FIELD is not None and cls.PERMISSION is None:
