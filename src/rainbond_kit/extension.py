@@ -96,7 +96,7 @@ class RainbondKit:
             redis_enabled=settings.redis.configured,
             indexes=IndexBuilder(IndexBoard(), container.mongo_db),
         )
-        app.before_request(start_index_builder)
+        app.teardown_request(start_index_builder)
         init_ratelimit(app)
         init_observability(app, container)
         _trust_proxies(app)

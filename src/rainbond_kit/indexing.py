@@ -1,7 +1,7 @@
 """Declared indexes per app: declaring them, starting their builder, reading their state.
 
 Resources declare their ``INDEXES`` when their blueprint is registered on an app
-(:func:`declare_indexes`; no I/O). Every request of a process calls
+(:func:`declare_indexes`; no I/O). The end of every request of a process calls
 :func:`start_index_builder`, which starts the app's background builder once per process and
 returns at once (see :mod:`rainbond_kit.data.index_builder`): a gunicorn master importing the
 app with ``--preload`` opens no connection; each worker builds after its fork. Probes and
@@ -40,8 +40,13 @@ def declare_indexes(
     get_state(app).indexes.board.declare(collection, models, sortable=sortable, stored=stored)
 
 
-def start_index_builder() -> None:
-    """``before_request`` hook: start the app's index builder in this process (never blocks)."""
+def start_index_builder(_: BaseException | None = None) -> None:
+    """``teardown_request`` hook: start the app's index builder in this process (never blocks).
+
+    After the request rather than before it: the first request's own write has created its
+    collection by then (SecantusDB, the development server, stalls when a collection is
+    created implicitly by an insert while ``createIndexes`` creates it).
+    """
     get_state().indexes.start()
 
 
