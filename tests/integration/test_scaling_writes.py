@@ -149,5 +149,7 @@ def test_shard_key_must_be_field_names(value: Any) -> None:
     class Wrong(TenantDocs):
         SHARD_KEY = value
 
-    with pytest.raises(ConfigurationError, match="Wrong.SHARD_KEY must be a tuple of field names"):
+    with pytest.raises(
+        ConfigurationError, match=r"Wrong\.SHARD_KEY must be a tuple of field names"
+    ):
         Wrong.register(Blueprint("wrong", __name__))
