@@ -34,7 +34,7 @@ def create_app(
     :param explicit_auth_off: with no auth variables set, demand ``RAINBOND_AUTH=off``.
     :raises ConfigurationError: a variable is malformed or the auth set is incomplete.
     """
-    from sample_app import books, demo, files
+    from sample_app import books, demo, files, orders
 
     if auth is None:
         auth = auth_from_env(explicit_off=explicit_auth_off)
@@ -51,9 +51,10 @@ def create_app(
     api = get_api(app)
     secured = auth is not None
     if auth is not None:
-        init_auth(app, auth, per_defaults=books.PER_DEFAULTS)
+        init_auth(app, auth, per_defaults=[*books.PER_DEFAULTS, *orders.PER_DEFAULTS])
         document_token_security(api)
     api.register_blueprint(books.make_blueprint(secured=secured))
     api.register_blueprint(demo.make_blueprint(secured=secured))
     api.register_blueprint(files.make_blueprint(secured=secured))
+    api.register_blueprint(orders.make_blueprint(secured=secured))
     return app

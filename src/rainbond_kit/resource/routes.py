@@ -104,16 +104,21 @@ def register_hooks(blp: Blueprint, cls: type[ResourceView]) -> None:
 
 
 def access_decorators(
-    cls: type[ResourceView], *, download: bool = False, read: bool = False
+    cls: type[ResourceView],
+    *,
+    download: bool = False,
+    read: bool = False,
+    codes: int | None = None,
 ) -> list[Callable[..., Any]]:
     """Rate limit (inner) and permission check (outer, so it runs first and the limit can
     count per user); ``download=True``: GET/HEAD need the download code (16); ``read``:
-    every method needs the view code (``POST /search`` is a read)."""
+    every method needs the view code (``POST /search`` is a read); ``codes``: this code
+    (an action's), else the method's."""
     found: list[Callable[..., Any]] = []
     if cls.RATE_LIMIT is not None:
         found.append(limit(cls.RATE_LIMIT, scope=f"resource:{cls.COLLECTION}"))
     if cls.PERMISSION is not None:
-        codes = Code.VIEW if read else None
+        codes = Code.VIEW if read else codes
         found.append(permission_required(*cls.PERMISSION, codes=codes, download=download))
     return found
 

@@ -15,7 +15,7 @@
 ``PATCH``, ``DELETE``); the verbs are generated there, decorated with flask-smorest from the
 same schemas, so ``ResourceView`` itself defines no verb (``MethodView`` decides the served
 methods with ``hasattr``). Override an operation by defining its hook (``list_items``,
-``create_item``, ...), switch one off with ``OPERATIONS``.
+``create_item``, ...), switch one off with ``OPERATIONS``. More endpoints: :mod:`.actions`; status rules: :mod:`.transitions`.
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ from rainbond_kit.data.versioned import version_of
 from rainbond_kit.errors import NotFoundError, PreconditionFailedError
 from rainbond_kit.extension_state import get_container
 from rainbond_kit.query import ListQuery, QuerySpec
-from rainbond_kit.resource.codec import Codec
+from rainbond_kit.resource.actions import register_actions
+from rainbond_kit.resource.codec import Codec, codec_for
 from rainbond_kit.resource.listing import fetch_page, list_body, list_headers
 from rainbond_kit.resource.openapi import document_operations
 from rainbond_kit.resource.options import check_options
@@ -52,6 +53,13 @@ from rainbond_kit.resource.routes import (
     search_verb,
     view_parts,
 )
+from rainbond_kit.resource.transitions import (
+    check_transitions_option,
+    check_write,
+    transition,
+    update_hook,
+    write_current,
+)
 from rainbond_kit.resource.writes import merge_patch, replace_changes
 
 __all__ = ["ALL_OPERATIONS", "ResourceView"]
@@ -61,6 +69,7 @@ ALL_OPERATIONS = frozenset({"list", "search", "create", "read", "replace", "upda
 _META = ("id", CREATION_TIME, UPDATE_TIME)
 #: stored fields no client write touches
 _SERVER_MANAGED = frozenset({"id", "_id", CREATION_TIME, UPDATE_TIME, REMOVE_TIME, VERSION})
+Doc = dict[str, Any]
 
 
 def _none_match(etag: str) -> bool:
@@ -108,12 +117,23 @@ class ResourceView(MethodView):
     ITEM_NAME: ClassVar[str | None] = None
     #: OpenAPI overrides per operation, e.g. ``{"list": {"summary": "..."}}``; see ``resource.openapi``
     DOCS: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
+    #: legal moves of a status field, e.g. ``{"status": {"pending": ["paid"], "paid": ["shipped"]}}``;
+    #: any other change is a 409 (see :mod:`rainbond_kit.resource.transitions`)
+    TRANSITIONS: ClassVar[Mapping[str, Mapping[Any, Sequence[Any]]]] = {}
 
     _query_spec: ClassVar[QuerySpec]
     _output_fields: ClassVar[tuple[str, ...]]
     _item_endpoint: ClassVar[str]
     _codec: ClassVar[Codec]
     _list_endpoint: ClassVar[str | None]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A class that declares ``SCHEMA`` gets its codec now, so ``read_item()`` and the
+        other operations work on any subclass, registered or not."""
+        super().__init_subclass__(**kwargs)
+        if "SCHEMA" in cls.__dict__ and "_codec" not in cls.__dict__:
+            cls._codec = codec_for(cls.SCHEMA)
+            cls._output_fields = ("id", CREATION_TIME, UPDATE_TIME, *cls._codec.dumped)
 
     # --- hooks ------------------------------------------------------------------------------
 
@@ -143,7 +163,12 @@ class ResourceView(MethodView):
         return doc
 
     def before_update(self, changes: dict[str, Any], *, partial: bool) -> dict[str, Any]:
-        """Transform validated changes before a PUT (``partial=False``) or PATCH."""
+        """Transform validated changes before a PUT (``partial=False``) or PATCH.
+
+        An override may also declare the keyword-only parameters ``item_id`` and ``current``
+        (the stored document as this caller may see it, read under the scope); the write is
+        then conditioned on that document's version (412 if it changed meanwhile).
+        """
         return changes
 
     # --- services ---------------------------------------------------------------------------
@@ -155,6 +180,23 @@ class ResourceView(MethodView):
             collection=self.COLLECTION, soft_delete=self.SOFT_DELETE, indexes=self.INDEXES
         )
         return repository
+
+    @property
+    def codec(self) -> Codec:
+        """The schema's stored form <-> response form (:class:`~rainbond_kit.resource.codec.Codec`)."""
+        return self._codec
+
+    def read_current(self, item_id: str) -> dict[str, Any]:
+        """The stored document (repository form, with its version) under the scope; 404 if none."""
+        return self._read(item_id)
+
+    def write_current(self, doc: Mapping[str, Any], sets: Mapping[str, Any], **kw: Any) -> Doc:
+        """Write ``sets`` to ``doc`` if unchanged since read: :func:`.transitions.write_current`."""
+        return write_current(self, doc, sets, **kw)
+
+    def transition(self, doc: Mapping[str, Any], field: str, to: Any, **sets: Any) -> Doc:
+        """Move ``doc``'s ``field`` to ``to`` if ``TRANSITIONS`` allow it (409), atomically."""
+        return transition(self, doc, field, to, **sets)
 
     # --- operations (override to customise) -------------------------------------------------
 
@@ -189,13 +231,19 @@ class ResourceView(MethodView):
 
     def write_item(self, item_id: str, data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
         owner = self.owner_fields()
-        changes = self.before_update(
-            {k: v for k, v in data.items() if k not in owner}, partial=partial
+        changes, current = update_hook(
+            self, item_id, {k: v for k, v in data.items() if k not in owner}, partial=partial
         )
+        version = self._if_match()
+        if current is not None and version is None:  # condition the write on what was read
+            version = version_of(current)
         if not partial:
-            return self._public(self._write(item_id, *replace_changes(self._codec, changes)))
+            sets, unsets = replace_changes(self._codec, changes)
+            check_write(self, current, sets, unsets)
+            return self._public(self._write(item_id, sets, unsets, None, version))
         patch = merge_patch(self._codec, changes)
-        doc = self._write(item_id, patch.sets, patch.unsets, patch.conditions())
+        check_write(self, current, patch.sets, patch.unsets)
+        doc = self._write(item_id, patch.sets, patch.unsets, patch.conditions(), version)
         not_objects = patch.not_objects(doc)
         if not_objects:  # nothing merged: members to merge into are not stored as objects
             whole = patch.setting_whole(not_objects)
@@ -308,6 +356,7 @@ class ResourceView(MethodView):
         """Add this resource's routes to ``blp``: ``url`` and ``url/<item_id>``."""
         name = name or cls.__name__
         check_options(cls, ALL_OPERATIONS)
+        check_transitions_option(cls)
         # the generated writes read their bodies through the kit's one JSON loader
         blp.ARGUMENTS_PARSER = ARGUMENTS_PARSER
         out, spec, attrs = view_parts(cls, blp, name)
@@ -331,6 +380,7 @@ class ResourceView(MethodView):
             add_view(blp, cls, f"{name}Search", f"{base}/search", search)
         if item_verbs_:
             add_view(blp, cls, f"{name}Item", f"{base}/<item_id>", {**attrs, **item_verbs_})
+        register_actions(blp, cls, name, base, attrs, out)
         register_hooks(blp, cls)
 
 

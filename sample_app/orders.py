@@ -1,0 +1,213 @@
+"""An order service on ``ResourceView`` alone: customers, products, orders, actions, transitions.
+
+- ``/api/v1/customers``, ``/api/v1/products``: generated CRUD; ``POST /products/<id>/reserve``
+  takes stock atomically (a conditional ``$inc``: never below zero, whatever the concurrency).
+- ``/api/v1/orders``: line items referencing products (prices copied at creation), a
+  ``status`` that only moves ``pending -> paid -> shipped`` or ``pending -> cancelled``
+  (``TRANSITIONS``, also on PATCH/PUT), the ``pay``/``ship``/``cancel`` actions and the
+  ``GET /orders/report`` daily sales report. With auth on, orders are row-level: a user sees
+  and acts on their own orders only (404 for anyone else's).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any, ClassVar
+
+import marshmallow as ma
+from flask_smorest import Blueprint
+
+from rainbond_kit import ConflictError, ResourceView, abort, get_container, object_id
+from rainbond_kit.auth import Code
+from rainbond_kit.resource.actions import action
+
+#: The permissions this part of the component registers in the auth center (when auth is on).
+CENTER_NAME = "订单中心"
+SHOP, ORDERS = "商品管理", "订单管理"
+#: a component-defined code: shipping an order
+SHIP = 32
+PER_DEFAULTS: list[dict[str, Any]] = [
+    {"session_key": "auth_shop", "center_name": CENTER_NAME, "permission_name": SHOP,
+     "status": [0, 1, 2, 4, 8]},
+    {"session_key": "auth_orders", "center_name": CENTER_NAME, "permission_name": ORDERS,
+     "status": [0, 1, 2, 4, 8, SHIP]},
+]  # fmt: skip
+
+
+class OrderStatus(enum.Enum):
+    PENDING = "pending"
+    PAID = "paid"
+    SHIPPED = "shipped"
+    CANCELLED = "cancelled"
+
+
+class CustomerSchema(ma.Schema):
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
+    email = ma.fields.Email()
+
+
+class ProductSchema(ma.Schema):
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    #: the unit price in cents
+    price_cents = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0))
+    stock = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=10**9))
+
+
+class QuantitySchema(ma.Schema):
+    quantity = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=10**6))
+
+
+class LineSchema(ma.Schema):
+    product_id = ma.fields.String(required=True, validate=ma.validate.Regexp("^[0-9a-f]{24}$"))
+    quantity = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=10**6))
+    #: copied from the product when the order is created
+    price_cents = ma.fields.Integer(dump_only=True)
+
+
+class OrderSchema(ma.Schema):
+    customer_id = ma.fields.String(required=True, validate=ma.validate.Regexp("^[0-9a-f]{24}$"))
+    items = ma.fields.List(
+        ma.fields.Nested(LineSchema), required=True, validate=ma.validate.Length(min=1, max=100)
+    )
+    #: every order starts ``pending``; see ``Orders.TRANSITIONS``
+    status = ma.fields.Enum(OrderStatus, by_value=True, load_default=OrderStatus.PENDING)
+    total_cents = ma.fields.Integer(dump_only=True)
+    payment = ma.fields.String(dump_only=True)
+
+
+class PaySchema(ma.Schema):
+    method = ma.fields.String(required=True, validate=ma.validate.OneOf(["card", "cash"]))
+
+
+class DaySchema(ma.Schema):
+    day = ma.fields.Date(required=True, metadata={"example": "2026-11-30"})
+
+
+class ReportSchema(ma.Schema):
+    day = ma.fields.Date()
+    #: paid and shipped orders created that day (UTC), and their total
+    orders = ma.fields.Integer()
+    total_cents = ma.fields.Integer()
+
+
+class Customers(ResourceView):
+    """Customers of the shop."""
+
+    COLLECTION = "customers"
+    SCHEMA = CustomerSchema
+
+
+class Products(ResourceView):
+    """The product catalogue, with prices and stock."""
+
+    COLLECTION = "products"
+    SCHEMA = ProductSchema
+
+    @action("reserve", code=Code.EDIT, body=QuantitySchema)
+    def reserve(self, doc: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+        """Take stock of a product (409 when not enough is left).
+
+        One conditional ``$inc``: concurrent reservations never take more than there is.
+        """
+        quantity = data["quantity"]
+        taken = self.repository.increment(
+            {"$and": [{"_id": object_id(doc["id"]), "stock": {"$gte": quantity}},
+                      self.scope_filter() or {}]},
+            {"stock": -quantity},
+        )  # fmt: skip
+        if not taken.matched_count:
+            raise ConflictError(
+                f"not enough stock: {quantity} asked", extra={"field": "stock"}
+            )
+        return self.read_current(doc["id"])
+
+
+class Orders(ResourceView):
+    """Orders: line items of products, paid, shipped or cancelled."""
+
+    COLLECTION = "orders"
+    SCHEMA = OrderSchema
+    ETAG = True
+    TRANSITIONS: ClassVar[dict[str, dict[Any, list[Any]]]] = {
+        "status": {
+            OrderStatus.PENDING: [OrderStatus.PAID, OrderStatus.CANCELLED],
+            OrderStatus.PAID: [OrderStatus.SHIPPED],
+        }
+    }
+
+    def before_insert(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """Every order starts pending; prices come from the products, never from the client."""
+        customers = get_container().repository(collection=Customers.COLLECTION)
+        if not customers.exists({"_id": object_id(doc["customer_id"])}):
+            abort(422, "unknown reference", errors={"json": {"customer_id": ["No such customer."]}})
+        products = get_container().repository(collection=Products.COLLECTION)
+        ids = [line["product_id"] for line in doc["items"]]
+        prices = {p["id"]: p["price_cents"] for p in products.get_many(list(dict.fromkeys(ids)))}
+        missing = [i for i, product in enumerate(ids) if product not in prices]
+        if missing:
+            errors = {"items": {i: {"product_id": ["No such product."]} for i in missing}}
+            abort(422, "unknown reference", errors={"json": errors})
+        for line in doc["items"]:
+            line["price_cents"] = prices[line["product_id"]]
+        doc["total_cents"] = sum(line["price_cents"] * line["quantity"] for line in doc["items"])
+        doc["status"] = OrderStatus.PENDING
+        return doc
+
+    @action("pay", code=Code.EDIT, body=PaySchema)
+    def pay(self, doc: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+        """Pay a pending order."""
+        return self.transition(doc, "status", OrderStatus.PAID, payment=data["method"])
+
+    @action("ship", code=SHIP)
+    def ship(self, doc: dict[str, Any], data: None) -> dict[str, Any]:
+        """Ship a paid order (needs the ship code, 32)."""
+        return self.transition(doc, "status", OrderStatus.SHIPPED)
+
+    @action("cancel", code=Code.EDIT)
+    def cancel(self, doc: dict[str, Any], data: None) -> dict[str, Any]:
+        """Cancel a pending order."""
+        return self.transition(doc, "status", OrderStatus.CANCELLED)
+
+    @action("report", item=False, method="GET", args=DaySchema, response=ReportSchema)
+    def report(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Paid and shipped orders of one day (UTC): how many, and their total.
+
+        Only orders the caller may see count; deleted orders never do.
+        """
+        start = dt.datetime.combine(data["day"], dt.time(), tzinfo=dt.timezone.utc)
+        match = {
+            "$and": [
+                {"status": {"$in": [OrderStatus.PAID.value, OrderStatus.SHIPPED.value]}},
+                {"creation_time": {"$gte": start, "$lt": start + dt.timedelta(days=1)}},
+                self.scope_filter() or {},
+            ]
+        }
+        rows = self.repository.collection.aggregate(
+            [
+                {"$match": self.repository.live(match)},
+                {"$group": {"_id": None, "orders": {"$sum": 1}, "total": {"$sum": "$total_cents"}}},
+            ]
+        )
+        row = next(iter(rows), {"orders": 0, "total": 0})
+        return {"day": data["day"], "orders": row["orders"], "total_cents": row["total"]}
+
+
+def _secured(cls: type[ResourceView], permission: str, row_level: bool) -> type[ResourceView]:
+    attrs: dict[str, Any] = {"PERMISSION": (CENTER_NAME, permission), "__doc__": cls.__doc__}
+    if row_level:
+        attrs["ROW_LEVEL_FIELD"] = "creator"
+    return type(cls.__name__, (cls,), attrs)
+
+
+def make_blueprint(*, secured: bool = False) -> Blueprint:
+    """Customers, products and orders; ``secured`` puts them behind the auth center."""
+    blueprint = Blueprint("orders", __name__, url_prefix="/api/v1", description="Orders")
+    for cls, url, permission, row_level in (
+        (Customers, "/customers", SHOP, False),
+        (Products, "/products", SHOP, False),
+        (Orders, "/orders", ORDERS, True),
+    ):
+        view = _secured(cls, permission, row_level) if secured else cls
+        view.register(blueprint, url, name=cls.__name__)
+    return blueprint

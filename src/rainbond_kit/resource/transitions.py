@@ -1,0 +1,188 @@
+"""State transitions and writes conditioned on the document a request read.
+
+``ResourceView.TRANSITIONS`` declares, per field, which values may follow which::
+
+    TRANSITIONS = {"status": {"pending": ["paid", "cancelled"], "paid": ["shipped"]}}
+
+A value that is not a key has no way out (``shipped``, ``cancelled`` above). Every change of such
+a field — by ``PUT``, ``PATCH`` or an action calling :meth:`ResourceView.transition` — must be
+listed, else 409 naming the field and both values (``extra``: ``field``, ``from``, ``to``);
+creating a document is not a transition. Values are compared in their stored form (an ``Enum``
+field's value or name, as the schema dumps it), so rules may name ``Enum`` members or strings.
+
+The check and the write are atomic: the write is conditioned on the version of the document the
+check read (``data.versioned``), so two concurrent writers cannot both move a document out of the
+same state; the loser gets 409 when the state it started from is gone, else 412.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import inspect
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import marshmallow as ma
+
+from rainbond_kit.data.versioned import version_of
+from rainbond_kit.errors import ConfigurationError, ConflictError, PreconditionFailedError
+from rainbond_kit.resource.codec import Codec
+
+if TYPE_CHECKING:
+    from rainbond_kit.resource.view import ResourceView
+
+__all__ = [
+    "check_change",
+    "check_changes",
+    "check_transitions_option",
+    "check_write",
+    "hook_keywords",
+    "transition",
+    "update_hook",
+    "write_current",
+]
+
+Rules = Mapping[str, Mapping[Any, Any]]
+
+
+def _stored(codec: Codec, field: str, value: Any) -> Any:
+    """``value`` of ``field`` in its stored form (an ``Enum`` member -> what the schema dumps)."""
+    if value is None or not isinstance(value, enum.Enum):
+        return value
+    return codec.store({field: value})[field]
+
+
+def check_transitions_option(cls: type[ResourceView]) -> None:
+    """``register()``'s check of ``TRANSITIONS`` (``ConfigurationError`` naming the problem)."""
+    rules = cls.TRANSITIONS
+    where = f"{cls.__name__}.TRANSITIONS"
+    if not isinstance(rules, Mapping):
+        raise ConfigurationError(f"{where} must be a mapping of field -> {{from: [to, ...]}}")
+    fields = cls.SCHEMA().fields
+    for field, moves in rules.items():
+        if field not in fields or fields[field].dump_only:
+            raise ConfigurationError(f"{where} names {field!r}, not a writable SCHEMA field")
+        if isinstance(fields[field], ma.fields.List | ma.fields.Nested | ma.fields.Dict):
+            raise ConfigurationError(f"{where}[{field!r}] must be a scalar field")
+        if not isinstance(moves, Mapping) or not all(
+            isinstance(targets, list | tuple | set | frozenset) for targets in moves.values()
+        ):
+            raise ConfigurationError(f"{where}[{field!r}] must map each value to a list of values")
+
+
+def check_change(view: ResourceView, field: str, old: Any, new: Any) -> None:
+    """409 unless ``TRANSITIONS`` lets ``field`` go from ``old`` to ``new`` (both stored form).
+
+    An unchanged value and a field without rules always pass.
+    """
+    moves = view.TRANSITIONS.get(field)
+    if moves is None or old == new:
+        return
+    codec = view.codec
+    allowed = {
+        _stored(codec, field, target)
+        for source, targets in moves.items()
+        if _stored(codec, field, source) == old
+        for target in targets
+    }
+    if new not in allowed:
+        raise _conflict(field, old, new)
+
+
+def _conflict(field: str, old: Any, new: Any) -> ConflictError:
+    return ConflictError(
+        f"{field} cannot change from {old!r} to {new!r}",
+        extra={"field": field, "from": old, "to": new},
+    )
+
+
+def check_changes(view: ResourceView, current: Mapping[str, Any], sets: Mapping[str, Any]) -> None:
+    """:func:`check_change` for every ruled field among ``sets`` (stored form)."""
+    for field in view.TRANSITIONS:
+        if field in sets:
+            check_change(view, field, current.get(field), sets[field])
+
+
+def check_write(
+    view: ResourceView,
+    current: Mapping[str, Any] | None,
+    sets: Mapping[str, Any],
+    unsets: frozenset[str] | set[str],
+) -> None:
+    """A PUT's or PATCH's stored changes against the current document (none read: no rules)."""
+    if current is not None and view.TRANSITIONS:
+        check_changes(view, current, {**dict.fromkeys(unsets), **sets})
+
+
+@functools.cache
+def _accepted(func: Callable[..., Any]) -> frozenset[str]:
+    parameters = inspect.signature(func).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return frozenset({"item_id", "current"})
+    return frozenset(p.name for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY)
+
+
+def hook_keywords(hook: Callable[..., Any]) -> frozenset[str]:
+    """Which of ``item_id`` / ``current`` an update hook declares (keyword-only or ``**kw``)."""
+    func = getattr(hook, "__func__", hook)
+    return _accepted(func) & {"item_id", "current"}
+
+
+def update_hook(
+    view: ResourceView, item_id: str, changes: dict[str, Any], *, partial: bool
+) -> tuple[dict[str, Any], Mapping[str, Any] | None]:
+    """Run ``before_update``; return its changes and the current document, if one was read.
+
+    The current (scoped) document is read only when needed: ``TRANSITIONS`` is set or the hook
+    declares ``current``. The hook gets ``item_id``/``current`` only when it declares them, so
+    ``before_update(self, changes, *, partial)`` keeps working.
+    """
+    wanted = hook_keywords(view.before_update)
+    current = view.read_current(item_id) if view.TRANSITIONS or "current" in wanted else None
+    extra: dict[str, Any] = {}
+    if "item_id" in wanted:
+        extra["item_id"] = item_id
+    if "current" in wanted:
+        extra["current"] = current
+    return view.before_update(changes, partial=partial, **extra), current
+
+
+def write_current(
+    view: ResourceView,
+    doc: Mapping[str, Any],
+    sets: Mapping[str, Any],
+    unsets: frozenset[str] | set[str] = frozenset(),
+    *,
+    conditions: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Write ``doc`` (as read in this request) only if it is unchanged since; 412 otherwise.
+
+    ``sets`` are loaded (Python) values, stored through the schema; ``TRANSITIONS`` apply.
+    """
+    stored = view.codec.store(dict(sets))
+    check_changes(view, doc, stored)
+    try:
+        return view.repository.write_by_id(
+            str(doc["id"]),
+            stored,
+            set(unsets),
+            scope=view.scope_filter(),
+            expected_version=version_of(doc),
+            conditions=conditions,
+        )
+    except PreconditionFailedError:
+        now = view.read_current(str(doc["id"]))
+        for field in view.TRANSITIONS:  # the state it started from is gone: 409
+            if field in stored and now.get(field) != doc.get(field):
+                raise _conflict(field, now.get(field), stored[field]) from None
+        raise
+
+
+def transition(
+    view: ResourceView, doc: Mapping[str, Any], field: str, to: Any, **sets: Any
+) -> dict[str, Any]:
+    """Move ``field`` of ``doc`` to ``to`` (409 if ``TRANSITIONS`` forbid it), with ``sets``."""
+    if field not in view.TRANSITIONS:
+        raise ValueError(f"{type(view).__name__}.TRANSITIONS has no rules for {field!r}")
+    return write_current(view, doc, {**sets, field: to})
