@@ -55,7 +55,9 @@ class ProductSchema(ma.Schema):
 
 
 class QuantitySchema(ma.Schema):
-    quantity = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=10**6))
+    quantity = ma.fields.Integer(
+        required=True, strict=True, validate=ma.validate.Range(min=1, max=10**6)
+    )
 
 
 class LineSchema(ma.Schema):
@@ -72,8 +74,16 @@ class OrderSchema(ma.Schema):
     )
     #: every order starts ``pending``; see ``Orders.TRANSITIONS``
     status = ma.fields.Enum(OrderStatus, by_value=True, load_default=OrderStatus.PENDING)
+    note = ma.fields.String(validate=ma.validate.Length(max=500))
     total_cents = ma.fields.Integer(dump_only=True)
     payment = ma.fields.String(dump_only=True)
+
+
+class OrderUpdateSchema(ma.Schema):
+    """What PUT/PATCH may change: lines and prices are fixed once the order exists."""
+
+    status = ma.fields.Enum(OrderStatus, by_value=True, required=True)
+    note = ma.fields.String(validate=ma.validate.Length(max=500))
 
 
 class PaySchema(ma.Schema):
@@ -117,9 +127,7 @@ class Products(ResourceView):
             {"stock": -quantity},
         )  # fmt: skip
         if not taken.matched_count:
-            raise ConflictError(
-                f"not enough stock: {quantity} asked", extra={"field": "stock"}
-            )
+            raise ConflictError(f"not enough stock: {quantity} asked", extra={"field": "stock"})
         return self.read_current(doc["id"])
 
 
@@ -128,6 +136,7 @@ class Orders(ResourceView):
 
     COLLECTION = "orders"
     SCHEMA = OrderSchema
+    UPDATE_SCHEMA = OrderUpdateSchema
     ETAG = True
     TRANSITIONS: ClassVar[dict[str, dict[Any, list[Any]]]] = {
         "status": {
@@ -153,6 +162,15 @@ class Orders(ResourceView):
         doc["total_cents"] = sum(line["price_cents"] * line["quantity"] for line in doc["items"])
         doc["status"] = OrderStatus.PENDING
         return doc
+
+    def before_update(
+        self, changes: dict[str, Any], *, partial: bool, current: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A shipped or cancelled order is closed: its note no longer changes (409)."""
+        closed = current["status"] in (OrderStatus.SHIPPED.value, OrderStatus.CANCELLED.value)
+        if closed and "note" in changes and changes["note"] != current.get("note"):
+            raise ConflictError("the order is closed", extra={"field": "note"})
+        return changes
 
     @action("pay", code=Code.EDIT, body=PaySchema)
     def pay(self, doc: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:

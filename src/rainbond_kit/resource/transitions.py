@@ -71,13 +71,16 @@ def check_transitions_option(cls: type[ResourceView]) -> None:
             raise ConfigurationError(f"{where}[{field!r}] must map each value to a list of values")
 
 
-def check_change(view: ResourceView, field: str, old: Any, new: Any) -> None:
+def check_change(
+    view: ResourceView, field: str, old: Any, new: Any, *, moving: bool = False
+) -> None:
     """409 unless ``TRANSITIONS`` lets ``field`` go from ``old`` to ``new`` (both stored form).
 
-    An unchanged value and a field without rules always pass.
+    A field without rules passes; so does an unchanged value, unless ``moving`` (an action's
+    explicit transition: paying a paid order is a 409, not a no-op).
     """
     moves = view.TRANSITIONS.get(field)
-    if moves is None or old == new:
+    if moves is None or (old == new and not moving):
         return
     codec = view.codec
     allowed = {
@@ -185,4 +188,5 @@ def transition(
     """Move ``field`` of ``doc`` to ``to`` (409 if ``TRANSITIONS`` forbid it), with ``sets``."""
     if field not in view.TRANSITIONS:
         raise ValueError(f"{type(view).__name__}.TRANSITIONS has no rules for {field!r}")
+    check_change(view, field, doc.get(field), _stored(view.codec, field, to), moving=True)
     return write_current(view, doc, {**sets, field: to})
