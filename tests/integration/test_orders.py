@@ -6,6 +6,7 @@ the app (one test client each) and a real MongoDB wire server, and assert exact 
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import Counter
 from typing import Any
@@ -21,7 +22,9 @@ ORDERS = "/api/v1/orders"
 
 
 def _product(client: FlaskClient, stock: int = 10, price: int = 250) -> dict[str, Any]:
-    created = client.post("/api/v1/products", json={"name": "P", "price_cents": price, "stock": stock})
+    created = client.post(
+        "/api/v1/products", json={"name": "P", "price_cents": price, "stock": stock}
+    )
     assert created.status_code == 201
     return dict(created.get_json())
 
@@ -37,6 +40,20 @@ def _order(client: FlaskClient, *lines: tuple[str, int]) -> dict[str, Any]:
     )  # fmt: skip
     assert created.status_code == 201, created.get_json()
     return dict(created.get_json())
+
+
+def _race(app: Flask, *requests: tuple[str, str, dict[str, Any] | None]) -> list[int]:
+    """Send ``(method, url, body)`` requests at once, one thread and client each; sorted statuses."""
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def send(method: str, url: str, body: dict[str, Any] | None) -> None:
+        answer = getattr(app.test_client(), method)(url, json=body)
+        with lock:
+            statuses.append(answer.status_code)
+
+    run_together(*[functools.partial(send, *request) for request in requests])
+    return sorted(statuses)
 
 
 def test_order_prices_come_from_products_and_status_starts_pending(client: FlaskClient) -> None:
@@ -59,7 +76,8 @@ def test_unknown_references_are_422_naming_the_field(client: FlaskClient) -> Non
     product = _product(client)
     customer = client.post("/api/v1/customers", json={"name": "C"}).get_json()
     bad_customer = client.post(
-        ORDERS, json={"customer_id": "0" * 24, "items": [{"product_id": product["id"], "quantity": 1}]}
+        ORDERS,
+        json={"customer_id": "0" * 24, "items": [{"product_id": product["id"], "quantity": 1}]},
     )
     assert bad_customer.status_code == 422
     assert "customer_id" in bad_customer.get_json()["errors"]["json"]
@@ -70,7 +88,9 @@ def test_unknown_references_are_422_naming_the_field(client: FlaskClient) -> Non
                         {"product_id": "1" * 24, "quantity": 1}]},
     )  # fmt: skip
     assert bad_product.status_code == 422
-    assert bad_product.get_json()["errors"]["json"]["items"] == {"1": {"product_id": ["No such product."]}}
+    assert bad_product.get_json()["errors"]["json"]["items"] == {
+        "1": {"product_id": ["No such product."]}
+    }
     assert client.get(ORDERS).get_json()["total"] == 0
 
 
@@ -130,11 +150,15 @@ def test_stale_if_match_on_an_action_is_412(client: FlaskClient) -> None:
     order, etag = created.get_json()["id"], created.headers["ETag"]
     patched = client.patch(f"{ORDERS}/{order}", json={"note": "ring twice"})
     assert patched.status_code == 200
-    stale = client.post(f"{ORDERS}/{order}/pay", json={"method": "card"}, headers={"If-Match": etag})
+    stale = client.post(
+        f"{ORDERS}/{order}/pay", json={"method": "card"}, headers={"If-Match": etag}
+    )
     assert stale.status_code == 412
     assert client.get(f"{ORDERS}/{order}").get_json()["status"] == "pending"
     current = client.get(f"{ORDERS}/{order}").headers["ETag"]
-    ok = client.post(f"{ORDERS}/{order}/pay", json={"method": "card"}, headers={"If-Match": current})
+    ok = client.post(
+        f"{ORDERS}/{order}/pay", json={"method": "card"}, headers={"If-Match": current}
+    )
     assert ok.status_code == 200
 
 
@@ -162,17 +186,13 @@ def test_concurrent_pay_and_cancel_one_wins(app: Flask) -> None:
     client = app.test_client()
     for _ in range(5):
         order = _order(client)["id"]
-        statuses: list[int] = []
-        lock = threading.Lock()
-
-        def call(path: str, body: dict[str, Any] | None, order: str = order) -> None:
-            answer = app.test_client().post(f"{ORDERS}/{order}/{path}", json=body)
-            with lock:
-                statuses.append(answer.status_code)
-
-        run_together(lambda: call("pay", {"method": "card"}), lambda: call("cancel", None))
-        assert sorted(statuses)[0] == 200
-        assert sorted(statuses)[1] in (409, 412)
+        first, second = _race(
+            app,
+            ("post", f"{ORDERS}/{order}/pay", {"method": "card"}),
+            ("post", f"{ORDERS}/{order}/cancel", None),
+        )
+        assert first == 200
+        assert second in (409, 412)
         final = client.get(f"{ORDERS}/{order}").get_json()["status"]
         assert final in ("paid", "cancelled")
 
@@ -221,7 +241,9 @@ def test_reserve_refuses_hostile_quantities(client: FlaskClient) -> None:
     """0, negative, a string, a float, a huge number: 422, stock unchanged."""
     product = _product(client, stock=3)
     for quantity in (0, -5, "2", 1.5, 10**30):
-        answer = client.post(f"/api/v1/products/{product['id']}/reserve", json={"quantity": quantity})
+        answer = client.post(
+            f"/api/v1/products/{product['id']}/reserve", json={"quantity": quantity}
+        )
         assert answer.status_code in (400, 422), quantity
     assert client.get(f"/api/v1/products/{product['id']}").get_json()["stock"] == 3
 
@@ -263,17 +285,13 @@ def test_concurrent_patches_of_status_lose_no_update(app: Flask) -> None:
     client = app.test_client()
     for _ in range(5):
         order = _order(client)["id"]
-        statuses: list[int] = []
-        lock = threading.Lock()
-
-        def patch(status: str, order: str = order) -> None:
-            answer = app.test_client().patch(f"{ORDERS}/{order}", json={"status": status})
-            with lock:
-                statuses.append(answer.status_code)
-
-        run_together(lambda: patch("paid"), lambda: patch("cancelled"))
-        assert sorted(statuses)[0] == 200
-        assert sorted(statuses)[1] in (409, 412)
+        first, second = _race(
+            app,
+            ("patch", f"{ORDERS}/{order}", {"status": "paid"}),
+            ("patch", f"{ORDERS}/{order}", {"status": "cancelled"}),
+        )
+        assert first == 200
+        assert second in (409, 412)
         final = client.get(f"{ORDERS}/{order}").get_json()
         assert final["status"] in ("paid", "cancelled")
         assert final["update_time"] >= final["creation_time"]
