@@ -1,0 +1,208 @@
+"""Actions on a resource with Enum, DateTime and Nested fields, a rate limit and subclasses.
+
+Regression: returning a stored document through ``@blp.response`` crashed on Enum values (the
+stored value is a string, marshmallow's Enum field dumps members only). Actions serialize
+through the schema's codec: stored and loaded values both come out as documented.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+from typing import Any
+
+import marshmallow as ma
+import pytest
+from flask import Flask, Response
+from flask_smorest import Blueprint
+from openapi_spec_validator import validate
+
+from rainbond_kit import ResourceView, get_api
+from rainbond_kit.resource.actions import action
+from tests.conftest import KitAppFactory
+
+URL = "/tickets"
+
+
+class Priority(enum.Enum):
+    LOW = "low"
+    HIGH = "high"
+
+
+class PlaceSchema(ma.Schema):
+    city = ma.fields.String()
+
+
+class TicketSchema(ma.Schema):
+    title = ma.fields.String(required=True)
+    priority = ma.fields.Enum(Priority, by_value=True, load_default=Priority.LOW)
+    due = ma.fields.DateTime()
+    place = ma.fields.Nested(PlaceSchema)
+
+
+class SummarySchema(ma.Schema):
+    title = ma.fields.String()
+    priority = ma.fields.Enum(Priority, by_value=True)
+    due = ma.fields.DateTime()
+    place = ma.fields.Nested(PlaceSchema)
+
+
+class LimitSchema(ma.Schema):
+    limit = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=5))
+
+
+class Tickets(ResourceView):
+    """Tickets."""
+
+    COLLECTION = "tickets"
+    SCHEMA = TicketSchema
+
+    @action("summary", method="GET", response=SummarySchema)
+    def summary(self, doc: dict[str, Any], data: None) -> dict[str, Any]:
+        """The stored document through another schema."""
+        return doc
+
+    @action("fresh", method="GET", response=SummarySchema)
+    def fresh(self, doc: dict[str, Any], data: None) -> dict[str, Any]:
+        """Loaded values (an Enum member, an aware datetime) through the schema."""
+        due = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+        return {"title": doc["title"], "priority": Priority.HIGH, "due": due}
+
+    @action("touch", code=4)
+    def touch(self, doc: dict[str, Any], data: None) -> None:
+        """Nothing to say: 204."""
+        return
+
+    @action("raw", method="GET")
+    def raw(self, doc: dict[str, Any], data: None) -> Response:
+        """A ready response, as it is."""
+        return Response("plain", status=202, mimetype="text/plain")
+
+    @action("top", item=False, method="GET", args=LimitSchema, response=SummarySchema(many=True))
+    def top(self, data: dict[str, Any]) -> list[dict[str, Any]]:
+        """Stored documents as a list."""
+        return self.repository.find(self.scope_filter(), limit=data["limit"], sort=[("title", 1)])
+
+
+class ArchivedTickets(Tickets):
+    """A subclass registered on its own: the actions come along."""
+
+
+@pytest.fixture
+def app(make_kit_app: KitAppFactory, rainbond_env: dict[str, str]) -> Flask:
+    app = make_kit_app(rainbond_env)
+    blp = Blueprint("tickets", __name__, url_prefix=URL)
+    Tickets.register(blp)
+    archived = Blueprint("archived", __name__, url_prefix="/archived")
+    ArchivedTickets.register(archived)
+    get_api(app).register_blueprint(blp)
+    get_api(app).register_blueprint(archived)
+    return app
+
+
+def _ticket(app: Flask, url: str = URL, **fields: Any) -> dict[str, Any]:
+    body = {"title": "t", "priority": "high", "due": "2026-03-04T05:06:07+08:00",
+            "place": {"city": "杭州"}, **fields}  # fmt: skip
+    created = app.test_client().post(url, json=body)
+    assert created.status_code == 201, created.get_json()
+    return dict(created.get_json())
+
+
+def test_stored_document_with_enum_serializes_through_another_schema(app: Flask) -> None:
+    """Enum as its value, DateTime as ISO UTC, Nested as is; no crash."""
+    ticket = _ticket(app)
+    summary = app.test_client().get(f"{URL}/{ticket['id']}/summary")
+    assert summary.status_code == 200
+    assert summary.get_json() == {
+        "title": "t",
+        "priority": "high",
+        "due": "2026-03-03T21:06:07+00:00",
+        "place": {"city": "杭州"},
+    }
+
+
+def test_loaded_values_serialize_as_documented(app: Flask) -> None:
+    """An Enum member and a datetime returned by the action come out as the schema dumps."""
+    ticket = _ticket(app)
+    fresh = app.test_client().get(f"{URL}/{ticket['id']}/fresh").get_json()
+    assert fresh == {"title": "t", "priority": "high", "due": "2026-01-02T03:04:05+00:00"}
+
+
+def test_none_is_204_and_a_response_passes_through(app: Flask) -> None:
+    """None -> 204 without a body; a Response -> itself."""
+    ticket = _ticket(app)
+    client = app.test_client()
+    touched = client.post(f"{URL}/{ticket['id']}/touch")
+    assert (touched.status_code, touched.data) == (204, b"")
+    raw = client.get(f"{URL}/{ticket['id']}/raw")
+    assert (raw.status_code, raw.data, raw.mimetype) == (202, b"plain", "text/plain")
+
+
+def test_collection_action_lists_through_a_many_schema(app: Flask) -> None:
+    """A list of stored documents through SummarySchema(many=True); bad args 422."""
+    for title in ("c", "a", "b"):
+        _ticket(app, title=title, priority="low")
+    client = app.test_client()
+    top = client.get(f"{URL}/top?limit=2")
+    assert top.status_code == 200, top.get_json()
+    assert [(t["title"], t["priority"]) for t in top.get_json()] == [("a", "low"), ("b", "low")]
+    for bad in ("0", "x", "6", ""):
+        answer = client.get(f"{URL}/top?limit={bad}")
+        assert answer.status_code == 422, bad
+        assert "limit" in answer.get_json()["errors"]["query"]
+    assert client.get(f"{URL}/top").status_code == 422
+
+
+def test_actions_share_the_resources_rate_limit(app: Flask) -> None:
+    """RATE_LIMIT counts action calls too: past 5 a minute, a 429 envelope (and documented)."""
+    limited_cls = type(
+        "LimitedTickets",
+        (Tickets,),
+        {"RATE_LIMIT": "5/minute", "COLLECTION": f"t_{uuid.uuid4().hex}"},
+    )
+    blp = Blueprint("limited", __name__, url_prefix="/limited")
+    limited_cls.register(blp, name="Limited")
+    get_api(app).register_blueprint(blp)
+    ticket = _ticket(app, url="/limited")  # POST: counted apart (per client and method)
+    client = app.test_client()
+    statuses = [client.get(f"/limited/{ticket['id']}/summary").status_code for _ in range(6)]
+    assert statuses == [200, 200, 200, 200, 200, 429]
+    limited = client.get(f"/limited/{ticket['id']}/summary")
+    assert limited.get_json()["code"] == 429
+    with app.app_context():
+        spec = get_api(app).spec.to_dict()
+    summary = spec["paths"]["/limited/{item_id}/summary"]["get"]
+    assert "429" in summary["responses"]
+    assert "X-RateLimit-Limit" in summary["responses"]["200"]["headers"]
+
+
+def test_a_registered_subclass_brings_the_actions(app: Flask) -> None:
+    """ArchivedTickets (same collection, own blueprint) serves the inherited actions."""
+    ticket = _ticket(app, url="/archived")
+    client = app.test_client()
+    assert client.get(f"/archived/{ticket['id']}/summary").get_json()["priority"] == "high"
+    assert client.get(f"/archived/{'0' * 24}/summary").status_code == 404
+    statuses = {client.get(f"/archived/{ticket['id']}/summary").status_code for _ in range(8)}
+    assert statuses == {200}  # no rate limit on the subclass
+
+
+def test_the_document_stays_valid_and_names_every_action(app: Flask) -> None:
+    """openapi-spec-validator passes; operationIds, 429 on the limited resource only."""
+    with app.app_context():
+        spec = get_api(app).spec.to_dict()
+    validate(spec)
+    ops = {
+        op["operationId"]: op
+        for path in spec["paths"].values()
+        for method, op in path.items()
+        if method != "parameters"
+    }
+    assert {"summaryTicket", "freshTicket", "touchTicket", "rawTicket", "topTickets"} <= set(ops)
+    assert "429" not in ops["summaryTicket"]["responses"]
+    assert (
+        ops["topTickets"]["responses"]["200"]["content"]["application/json"]["schema"]["type"]
+        == "array"
+    )
+    assert ops["summaryTicket"]["summary"] == "The stored document through another schema."
+    assert "security" not in ops["summaryTicket"]
