@@ -18,9 +18,8 @@ from typing import Any, ClassVar
 import marshmallow as ma
 from flask_smorest import Blueprint
 
-from rainbond_kit import ConflictError, ResourceView, abort, get_container, object_id
+from rainbond_kit import ConflictError, ResourceView, abort, action, get_container, object_id
 from rainbond_kit.auth import Code
-from rainbond_kit.resource.actions import action
 
 #: The permissions this part of the component registers in the auth center (when auth is on).
 CENTER_NAME = "订单中心"
