@@ -14,6 +14,7 @@ from typing import Any
 
 import marshmallow as ma
 import pytest
+from bson import ObjectId
 from flask import Flask, Response
 from flask_smorest import Blueprint
 from openapi_spec_validator import validate
@@ -206,3 +207,25 @@ def test_the_document_stays_valid_and_names_every_action(app: Flask) -> None:
     )
     assert ops["summaryTicket"]["summary"] == "The stored document through another schema."
     assert "security" not in ops["summaryTicket"]
+
+
+def test_stored_values_of_other_types_never_crash(
+    app: Flask, mongo_client: Any, mongo_db_name: str
+) -> None:
+    """Written outside the kit: a string in a DateTime field, an int in an Enum field, a string
+    in an Integer field, a number in a String field. Read and actions answer 200 with them."""
+    ticket = _ticket(app)
+    mongo_client[mongo_db_name].tickets.update_one(
+        {"_id": ObjectId(ticket["id"])},
+        {"$set": {"due": "garbage", "priority": 5, "title": 7, "place": "nowhere"}},
+    )
+    client = app.test_client()
+    read = client.get(f"{URL}/{ticket['id']}")
+    assert read.status_code == 200
+    assert (read.get_json()["due"], read.get_json()["priority"]) == ("garbage", 5)
+    summary = client.get(f"{URL}/{ticket['id']}/summary")
+    assert summary.status_code == 200
+    assert summary.get_json() == {"title": "7", "priority": 5, "due": "garbage", "place": "nowhere"}
+    top = client.get(f"{URL}/top?limit=5")
+    assert top.status_code == 200
+    assert top.get_json()[0]["due"] == "garbage"

@@ -135,7 +135,15 @@ def _serializer(schema: type[ma.Schema] | ma.Schema) -> Callable[[Any], Any]:
     codec: Codec = codec_for(instance)
 
     def one(value: Any) -> Any:
-        return codec.public(codec.store(value)) if isinstance(value, Mapping) else value
+        if not isinstance(value, Mapping):
+            return value
+        stored: dict[str, Any] = {}
+        for key, member in value.items():
+            try:
+                stored.update(codec.store({key: member}))
+            except (TypeError, ValueError, AttributeError):  # a stored value of another type
+                stored[key] = member
+        return codec.public(stored)
 
     def dump(value: Any) -> Any:
         if instance.many and isinstance(value, Sequence) and not isinstance(value, str):

@@ -168,6 +168,8 @@ def _datetime_public(fld: ma.fields.Field[Any]) -> Convert:
     def public(value: Any) -> Any:
         if isinstance(value, int) and not isinstance(value, bool):
             value = from_millis(value)
+        if not isinstance(value, dt.datetime):  # written outside the kit: returned as stored
+            return value
         return fld._serialize(value, None, None)
 
     return public
