@@ -21,18 +21,20 @@ import enum
 import functools
 import inspect
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import marshmallow as ma
 
+from rainbond_kit.data.fields import CREATION_TIME, UPDATE_TIME
 from rainbond_kit.data.versioned import version_of
 from rainbond_kit.errors import ConfigurationError, ConflictError, PreconditionFailedError
-from rainbond_kit.resource.codec import Codec
+from rainbond_kit.resource.codec import Codec, codec_for
 
 if TYPE_CHECKING:
     from rainbond_kit.resource.view import ResourceView
 
 __all__ = [
+    "CurrentDocumentMixin",
     "check_change",
     "check_changes",
     "check_transitions_option",
@@ -190,3 +192,44 @@ def transition(
         raise ValueError(f"{type(view).__name__}.TRANSITIONS has no rules for {field!r}")
     check_change(view, field, doc.get(field), _stored(view.codec, field, to), moving=True)
     return write_current(view, doc, {**sets, field: to})
+
+
+class CurrentDocumentMixin:
+    """``ResourceView``'s members for code that works on the document a request read."""
+
+    _codec: ClassVar[Codec]
+    _output_fields: ClassVar[tuple[str, ...]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A class that declares ``SCHEMA`` gets its codec now, so ``read_item()`` and the
+        other operations work on any subclass, registered or not."""
+        super().__init_subclass__(**kwargs)
+        schema = cls.__dict__.get("SCHEMA")
+        if schema is not None and "_codec" not in cls.__dict__:
+            cls._codec = codec_for(schema)
+            cls._output_fields = ("id", CREATION_TIME, UPDATE_TIME, *cls._codec.dumped)
+
+    @property
+    def codec(self) -> Codec:
+        """The schema's stored form <-> response form (:class:`~.codec.Codec`)."""
+        return self._codec
+
+    def read_current(self, item_id: str) -> dict[str, Any]:
+        """The stored document (repository form, with its version) under the scope; 404 if none."""
+        return _view(self)._read(item_id)
+
+    def write_current(
+        self, doc: Mapping[str, Any], sets: Mapping[str, Any], **kw: Any
+    ) -> dict[str, Any]:
+        """Write ``sets`` to ``doc`` if unchanged since it was read: :func:`write_current`."""
+        return write_current(_view(self), doc, sets, **kw)
+
+    def transition(
+        self, doc: Mapping[str, Any], field: str, to: Any, **sets: Any
+    ) -> dict[str, Any]:
+        """Move ``doc``'s ``field`` to ``to`` if ``TRANSITIONS`` allow it (409), atomically."""
+        return transition(_view(self), doc, field, to, **sets)
+
+
+def _view(mixin: CurrentDocumentMixin) -> ResourceView:
+    return cast("ResourceView", mixin)  # the mixin's only host

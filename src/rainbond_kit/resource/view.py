@@ -40,7 +40,7 @@ from rainbond_kit.errors import NotFoundError, PreconditionFailedError
 from rainbond_kit.extension_state import get_container
 from rainbond_kit.query import ListQuery, QuerySpec
 from rainbond_kit.resource.actions import register_actions
-from rainbond_kit.resource.codec import Codec, codec_for
+from rainbond_kit.resource.codec import Codec
 from rainbond_kit.resource.listing import fetch_page, list_body, list_headers
 from rainbond_kit.resource.openapi import document_operations
 from rainbond_kit.resource.options import check_options
@@ -54,11 +54,10 @@ from rainbond_kit.resource.routes import (
     view_parts,
 )
 from rainbond_kit.resource.transitions import (
+    CurrentDocumentMixin,
     check_transitions_option,
     check_write,
-    transition,
     update_hook,
-    write_current,
 )
 from rainbond_kit.resource.writes import merge_patch, replace_changes
 
@@ -69,7 +68,6 @@ ALL_OPERATIONS = frozenset({"list", "search", "create", "read", "replace", "upda
 _META = ("id", CREATION_TIME, UPDATE_TIME)
 #: stored fields no client write touches
 _SERVER_MANAGED = frozenset({"id", "_id", CREATION_TIME, UPDATE_TIME, REMOVE_TIME, VERSION})
-Doc = dict[str, Any]
 
 
 def _none_match(etag: str) -> bool:
@@ -81,7 +79,7 @@ def _none_match(etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-class ResourceView(MethodView):
+class ResourceView(CurrentDocumentMixin, MethodView):
     """Base class of a MongoDB-backed REST resource; subclass and set the UPPER-case attributes."""
 
     #: collection name (required)
@@ -126,14 +124,6 @@ class ResourceView(MethodView):
     _item_endpoint: ClassVar[str]
     _codec: ClassVar[Codec]
     _list_endpoint: ClassVar[str | None]
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        """A class that declares ``SCHEMA`` gets its codec now, so ``read_item()`` and the
-        other operations work on any subclass, registered or not."""
-        super().__init_subclass__(**kwargs)
-        if "SCHEMA" in cls.__dict__ and "_codec" not in cls.__dict__:
-            cls._codec = codec_for(cls.SCHEMA)
-            cls._output_fields = ("id", CREATION_TIME, UPDATE_TIME, *cls._codec.dumped)
 
     # --- hooks ------------------------------------------------------------------------------
 
@@ -180,23 +170,6 @@ class ResourceView(MethodView):
             collection=self.COLLECTION, soft_delete=self.SOFT_DELETE, indexes=self.INDEXES
         )
         return repository
-
-    @property
-    def codec(self) -> Codec:
-        """The schema's stored form <-> response form (:class:`~rainbond_kit.resource.codec.Codec`)."""
-        return self._codec
-
-    def read_current(self, item_id: str) -> dict[str, Any]:
-        """The stored document (repository form, with its version) under the scope; 404 if none."""
-        return self._read(item_id)
-
-    def write_current(self, doc: Mapping[str, Any], sets: Mapping[str, Any], **kw: Any) -> Doc:
-        """Write ``sets`` to ``doc`` if unchanged since read: :func:`.transitions.write_current`."""
-        return write_current(self, doc, sets, **kw)
-
-    def transition(self, doc: Mapping[str, Any], field: str, to: Any, **sets: Any) -> Doc:
-        """Move ``doc``'s ``field`` to ``to`` if ``TRANSITIONS`` allow it (409), atomically."""
-        return transition(self, doc, field, to, **sets)
 
     # --- operations (override to customise) -------------------------------------------------
 
