@@ -8,6 +8,7 @@ from collections.abc import Set
 from typing import TYPE_CHECKING
 
 from rainbond_kit.errors import ConfigurationError
+from rainbond_kit.resource.transitions import check_transitions_option
 
 if TYPE_CHECKING:
     from rainbond_kit.resource.view import ResourceView
@@ -43,3 +44,4 @@ def check_options(cls: type[ResourceView], known_operations: Set[str]) -> None:
         raise ConfigurationError(
             f"{name}.ROW_LEVEL_FIELD needs PERMISSION (row-level rules come from the auth center)"
         )
+    check_transitions_option(cls)

@@ -136,12 +136,15 @@ def hook_keywords(hook: Callable[..., Any]) -> frozenset[str]:
 
 def update_hook(
     view: ResourceView, item_id: str, changes: dict[str, Any], *, partial: bool
-) -> tuple[dict[str, Any], Mapping[str, Any] | None]:
-    """Run ``before_update``; return its changes and the current document, if one was read.
+) -> tuple[dict[str, Any], Mapping[str, Any] | None, int | None]:
+    """Run ``before_update``; return its changes, the current document if one was read, and
+    the version the write must find (``If-Match``'s, else the current document's, else none).
 
     The current (scoped) document is read only when needed: ``TRANSITIONS`` is set or the hook
-    declares ``current``. The hook gets ``item_id``/``current`` only when it declares them, so
-    ``before_update(self, changes, *, partial)`` keeps working.
+    declares ``current`` (a keyword-only parameter, or ``**kwargs``); the write is then
+    conditioned on its version (412 if it changed meanwhile). The hook gets ``item_id`` and
+    ``current`` only when it declares them, so ``before_update(self, changes, *, partial)``
+    keeps working.
     """
     wanted = hook_keywords(view.before_update)
     current = view.read_current(item_id) if view.TRANSITIONS or "current" in wanted else None
@@ -150,7 +153,10 @@ def update_hook(
         extra["item_id"] = item_id
     if "current" in wanted:
         extra["current"] = current
-    return view.before_update(changes, partial=partial, **extra), current
+    version = view._if_match()
+    if current is not None and version is None:  # condition the write on what was read
+        version = version_of(current)
+    return view.before_update(changes, partial=partial, **extra), current, version
 
 
 def write_current(

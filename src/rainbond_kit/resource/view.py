@@ -53,12 +53,7 @@ from rainbond_kit.resource.routes import (
     search_verb,
     view_parts,
 )
-from rainbond_kit.resource.transitions import (
-    CurrentDocumentMixin,
-    check_transitions_option,
-    check_write,
-    update_hook,
-)
+from rainbond_kit.resource.transitions import CurrentDocumentMixin, check_write, update_hook
 from rainbond_kit.resource.writes import merge_patch, replace_changes
 
 __all__ = ["ALL_OPERATIONS", "ResourceView"]
@@ -153,12 +148,8 @@ class ResourceView(CurrentDocumentMixin, MethodView):
         return doc
 
     def before_update(self, changes: dict[str, Any], *, partial: bool) -> dict[str, Any]:
-        """Transform validated changes before a PUT (``partial=False``) or PATCH.
-
-        An override may also declare the keyword-only parameters ``item_id`` and ``current``
-        (the stored document as this caller may see it, read under the scope); the write is
-        then conditioned on that document's version (412 if it changed meanwhile).
-        """
+        """Transform validated changes before a PUT (``partial=False``) or PATCH; an override
+        may also take ``item_id`` and ``current`` (see :func:`.transitions.update_hook`)."""
         return changes
 
     # --- services ---------------------------------------------------------------------------
@@ -204,12 +195,9 @@ class ResourceView(CurrentDocumentMixin, MethodView):
 
     def write_item(self, item_id: str, data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
         owner = self.owner_fields()
-        changes, current = update_hook(
+        changes, current, version = update_hook(
             self, item_id, {k: v for k, v in data.items() if k not in owner}, partial=partial
         )
-        version = self._if_match()
-        if current is not None and version is None:  # condition the write on what was read
-            version = version_of(current)
         if not partial:
             sets, unsets = replace_changes(self._codec, changes)
             check_write(self, current, sets, unsets)
@@ -329,7 +317,6 @@ class ResourceView(CurrentDocumentMixin, MethodView):
         """Add this resource's routes to ``blp``: ``url`` and ``url/<item_id>``."""
         name = name or cls.__name__
         check_options(cls, ALL_OPERATIONS)
-        check_transitions_option(cls)
         # the generated writes read their bodies through the kit's one JSON loader
         blp.ARGUMENTS_PARSER = ARGUMENTS_PARSER
         out, spec, attrs = view_parts(cls, blp, name)
