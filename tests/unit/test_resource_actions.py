@@ -12,7 +12,7 @@ from flask import Flask
 from flask_smorest import Blueprint
 from sample_app import create_app
 
-from rainbond_kit import ConfigurationError, ResourceView, Settings
+from rainbond_kit import ConfigurationError, RainbondKit, ResourceView, Settings
 from rainbond_kit.resource.actions import action, actions_of
 from rainbond_kit.resource.transitions import hook_keywords
 from rainbond_kit.testing import AuthCenter, override_on_init
@@ -153,6 +153,7 @@ def test_override_on_init_puts_fakes_in_place_before_init_auth(
         assert client.delete(
             f"/api/v1/customers/{created.get_json()['id']}", headers=clerk
         ).get_json()["required_codes"] == [8]
+    RainbondKit.shutdown(app)
 
 
 def test_kit_user_without_a_registered_permission_says_what_to_do(
