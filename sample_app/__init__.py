@@ -1,5 +1,7 @@
 """The sample books service: rainbond-kit's tutorial, runnable with ``python -m sample_app``.
 
+Next to the books: the order service of ``sample_app/orders.py`` (actions, transitions).
+
 Auth fails closed: with the auth-center variables set (``SECRET_KEY``, ``REDIS_DB_PERMISSION``,
 ``MONGODB_DB_NAME``, ``MONGODB_PERMISSION``, ...; see ``docs/auth.md``) every books and demo
 operation needs a token and the method's permission code; an incomplete or misspelt set stops
