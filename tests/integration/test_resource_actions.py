@@ -229,3 +229,50 @@ def test_stored_values_of_other_types_never_crash(
     top = client.get(f"{URL}/top?limit=5")
     assert top.status_code == 200
     assert top.get_json()[0]["due"] == "garbage"
+
+
+hook_calls: list[tuple[str, Any]] = []
+
+
+class LegacyHook(Tickets):
+    """The pre-issue-21 signature: no keyword is passed, no document is read first."""
+
+    COLLECTION = "legacy_hook"
+
+    def before_update(self, changes: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+        hook_calls.append(("legacy", partial))
+        return {**changes, "title": changes.get("title", "kept").upper()}
+
+
+class KeywordHook(Tickets):
+    """``**kwargs``: gets the id and the current document."""
+
+    COLLECTION = "keyword_hook"
+
+    def before_update(self, changes: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        hook_calls.append((kwargs["item_id"], kwargs["current"]["title"]))
+        return changes
+
+
+@pytest.fixture
+def hook_app(make_kit_app: KitAppFactory, rainbond_env: dict[str, str]) -> Flask:
+    app = make_kit_app(rainbond_env)
+    for cls, prefix in ((LegacyHook, "/legacy"), (KeywordHook, "/keyword")):
+        blp = Blueprint(prefix.strip("/"), __name__, url_prefix=prefix)
+        cls.register(blp)
+        get_api(app).register_blueprint(blp)
+    hook_calls.clear()
+    return app
+
+
+def test_update_hooks_get_what_they_declare(hook_app: Flask) -> None:
+    """The legacy hook still transforms PUT/PATCH; a **kwargs hook sees id and current title."""
+    client = hook_app.test_client()
+    legacy = _ticket(hook_app, url="/legacy")
+    patched = client.patch(f"/legacy/{legacy['id']}", json={"title": "new"})
+    assert (patched.status_code, patched.get_json()["title"]) == (200, "NEW")
+    keyword = _ticket(hook_app, url="/keyword", title="before")
+    assert client.patch(f"/keyword/{keyword['id']}", json={"title": "after"}).status_code == 200
+    assert hook_calls == [("legacy", True), (keyword["id"], "before")]
+    assert client.patch(f"/keyword/{'0' * 24}", json={"title": "x"}).status_code == 404
+    assert len(hook_calls) == 2  # the document is read (404) before the hook runs
