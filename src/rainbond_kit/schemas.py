@@ -233,17 +233,19 @@ def query_spec_from_schema(
         declared.setdefault(name, FieldSpec(Kind.DATETIME))
         public.setdefault(name, name)
     public.setdefault("id", "id")
-    for path in {*(filter_fields or ()), *(sort_fields or ())}:
+    for path in filter_fields or ():
         if isinstance(path, str) and "." in path and (nested := _nested_spec(schema, path)):
             declared[nested[0]] = nested[1]
             public[path] = public[nested[0]] = nested[0]
+    if sort_fields is not None and any("." in str(n) for n in sort_fields):
+        raise ConfigurationError("SORT_FIELDS cannot name nested fields (filter by them instead)")
     if filter_fields is not None:
         keep = {*_documented(filter_fields, declared, public, "FILTER_FIELDS"), *TIMESTAMP_FIELDS}
         declared = {n: s for n, s in declared.items() if n in keep or n == "id"}
     sortable = (
         frozenset(_documented(sort_fields, declared, public, "SORT_FIELDS"))
         if sort_fields is not None
-        else frozenset(n for n, s in declared.items() if not s.many)
+        else frozenset(n for n, s in declared.items() if not s.many and "." not in n)
     )
     projectable = frozenset(
         {*(f.data_key or n for n, f in schema().dump_fields.items()), "id", *TIMESTAMP_FIELDS}
