@@ -18,8 +18,8 @@ Doc = dict[str, Any]
 
 
 @pytest.fixture
-def database(mongo_client: pymongo.MongoClient[Doc], mongo_db_name: str) -> Iterator[Database[Doc]]:
-    yield mongo_client[mongo_db_name]
+def database(mongo_client: pymongo.MongoClient[Doc], mongo_db_name: str) -> Database[Doc]:
+    return mongo_client[mongo_db_name]
 
 
 @pytest.fixture
