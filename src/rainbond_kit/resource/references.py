@@ -11,7 +11,8 @@ digits) or a list of them. The value is the referenced ``ResourceView`` class.
 
 - **On write** (POST, PUT, PATCH and :meth:`ResourceView.check_references`) every id a body
   names must be a live (not soft-deleted) document **inside the caller's scope** of the
-  referenced resource (its ``scope_filter()``): one ``$in`` query per reference field. Anything
+  referenced resource (its ``scope_filter()``; with its ``PERMISSION``, the caller also needs
+  that resource's view code): one ``$in`` query per reference field. Anything
   else is a 422 naming the field, the same whether the document is missing, deleted or
   someone else's, so a write never reveals that a foreign document exists.
 - **On read**, ``$expand=customer_id,items.product_id`` (list, search, read) replaces each id
@@ -30,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 import marshmallow as ma
 from bson import ObjectId
 
+from rainbond_kit.auth.context import current_permission
+from rainbond_kit.auth.permissions import Code
 from rainbond_kit.data.fields import CREATION_TIME, UPDATE_TIME
 from rainbond_kit.errors import ConfigurationError, http_error
 from rainbond_kit.resource.codec import Codec, codec_for
@@ -144,8 +147,13 @@ def _replace_at(node: Any, path: Sequence[str], found: Mapping[str, Any]) -> Non
 
 
 def _visible(ref: Reference, ids: set[ObjectId], projection: bool) -> list[dict[str, Any]]:
-    """The referenced documents among ``ids`` the caller may see (live, in its scope)."""
+    """The referenced documents among ``ids`` the caller may see: live, in its scope and,
+    when the referenced resource has a ``PERMISSION``, only with its view code (1)."""
     target = ref.target()
+    if target.PERMISSION is not None and not current_permission(*target.PERMISSION).allows(
+        Code.VIEW
+    ):
+        return []
     by_id: dict[str, Any] = {"_id": {"$in": sorted(ids)}}
     scope = target.scope_filter()
     query = {"$and": [by_id, dict(scope)]} if scope else by_id
