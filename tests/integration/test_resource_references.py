@@ -290,3 +290,14 @@ def test_duplicate_of_a_write_only_field_names_it_without_its_value(
     assert body["errors"] == {"code": ["already exists"]}
     assert "duplicate" not in body
     assert "C-1" not in dup.get_data(as_text=True)
+
+
+def test_reference_errors_are_translated(client: FlaskClient, world: dict[str, str]) -> None:
+    """The 422 and the 409 speak the caller's language (zh-CN), the field names unchanged."""
+    zh = {**ACME, "Accept-Language": "zh-CN"}
+    bad = client.post("/orders", json=_order(world["theirs"]), headers=zh)
+    assert bad.get_json()["message"] == "customer：没有这个文档"
+    assert client.post("/customers", json={"name": "a", "code": "Z"}).status_code == 201
+    dup = client.post("/customers", json={"name": "b", "code": "Z"}, headers=zh)
+    assert dup.get_json()["message"] == "已存在具有相同 code 的文档"
+    assert dup.get_json()["errors"] == {"code": ["已存在"]}
