@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -170,3 +171,28 @@ def test_any_decimal_round_trips_exactly(client: FlaskClient, price: Decimal) ->
     assert _exact(created)["price"] == price
     found = client.get("/products", query_string={"price": str(price), "$limit": 100})
     assert created.get_json()["id"] in [i["id"] for i in found.get_json()["items"]]
+
+
+@given(
+    prices=st.lists(
+        st.decimals(min_value=0, max_value=10**12, places=4, allow_nan=False),
+        min_size=2,
+        max_size=6,
+    )
+)
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_sorting_by_a_decimal_is_numeric_order(client: FlaskClient, prices: list[Decimal]) -> None:
+    """``$orderby=price`` (and its reverse) lists any set of decimals in numeric order, exactly
+    (``0.1000`` before ``0.2``, ``9`` before ``10``)."""
+    name = uuid.uuid4().hex
+    for price in prices:
+        response = client.post("/products", json={"name": name, "price": str(price)})
+        assert response.status_code == 201
+    for direction, reverse in (("asc", False), ("desc", True)):
+        query = {"name[eq]": name, "$orderby": f"price {direction}", "$limit": 10}
+        items = _exact(client.get("/products", query_string=query))["items"]
+        assert [i["price"] for i in items] == sorted(prices, reverse=reverse)
