@@ -216,9 +216,9 @@ def item_verbs(
         def get(self: ResourceView, item_id: str) -> Response:
             expand = parse_expand(request.args.get("$expand"), self._query_spec)
             doc = self.read_item(item_id)
-            if expand:
+            if expand:  # no 304: the ETag versions the item, not what it expands to
                 expand_references(self, [doc], expand)
-            return self._item_response(doc, conditional=True)
+            return self._item_response(doc, conditional=not expand)
 
         verbs["get"] = get
     if "replace" in ops:
