@@ -70,6 +70,7 @@ class Orders(ResourceView):
     COLLECTION = "orders"
     SCHEMA = OrderSchema
     REFERENCES = {"customer_id": Customers, "items.product_id": Products}  # noqa: RUF012
+    ETAG = True
 
     def scope_filter(self) -> Mapping[str, Any] | None:
         return _tenant_scope()
@@ -301,3 +302,15 @@ def test_reference_errors_are_translated(client: FlaskClient, world: dict[str, s
     dup = client.post("/customers", json={"name": "b", "code": "Z"}, headers=zh)
     assert dup.get_json()["message"] == "已存在具有相同 code 的文档"
     assert dup.get_json()["errors"] == {"code": ["已存在"]}
+
+
+def test_a_read_with_expand_is_never_a_304(client: FlaskClient, world: dict[str, str]) -> None:
+    """The ETag versions the order, not the customer it expands to: If-None-Match with the
+    current ETag is a 304 on a plain read and a full 200 with ``$expand``."""
+    created = client.post("/orders", json=_order(world["mine"]), headers=ACME)
+    url, etag = f"/orders/{created.get_json()['id']}", created.headers["ETag"]
+    headers = {**ACME, "If-None-Match": etag}
+    assert client.get(url, headers=headers).status_code == 304
+    expanded = client.get(url, query_string={"$expand": "customer"}, headers=headers)
+    assert expanded.status_code == 200
+    assert expanded.get_json()["customer"]["name"] == "Ann"
