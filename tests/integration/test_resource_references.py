@@ -52,6 +52,9 @@ class ProductSchema(ma.Schema):
 class Products(ResourceView):
     COLLECTION = "products"
     SCHEMA = ProductSchema
+    INDEXES = (
+        pymongo.IndexModel([("name", 1), ("remove_time", 1)], unique=True, name="name_live"),
+    )
 
 
 class LineSchema(ma.Schema):
@@ -314,3 +317,17 @@ def test_a_read_with_expand_is_never_a_304(client: FlaskClient, world: dict[str,
     expanded = client.get(url, query_string={"$expand": "customer"}, headers=headers)
     assert expanded.status_code == 200
     assert expanded.get_json()["customer"]["name"] == "Ann"
+
+
+def test_a_soft_deleted_document_does_not_block_recreating_a_unique_value(
+    client: FlaskClient,
+) -> None:
+    """Products' unique (name, remove_time) index: a deleted "pen" lets a new "pen" in; a
+    second live "pen" is a 409 naming ``name`` only (never the deletion marker)."""
+    first = _create(client, "/products", {"name": "pen", "price": "1"})
+    assert client.delete(f"/products/{first}").status_code == 204
+    _create(client, "/products", {"name": "pen", "price": "2"})
+    dup = client.post("/products", json={"name": "pen", "price": "3"})
+    assert dup.status_code == 409
+    assert dup.get_json()["errors"] == {"name": ["already exists"]}
+    assert dup.get_json()["duplicate"] == {"name": "pen"}

@@ -14,6 +14,10 @@ others::
     {"code": 409, "message": "a document with the same sku, shop exists",
      "errors": {"sku": ["already exists"], "shop": ["already exists"]},
      "duplicate": {"sku": "A-1"}}
+
+``remove_time`` in a unique index (``[("sku", 1), ("remove_time", 1)]``: live documents all
+have none, so one live ``sku``, while soft-deleted ones never block re-creating it) is left out
+of the named fields.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import pymongo.errors
 import redis.exceptions
 
 from rainbond_kit.data.documents import to_jsonable
+from rainbond_kit.data.fields import REMOVE_TIME
 from rainbond_kit.errors import (
     BadRequestError,
     ConflictError,
@@ -90,7 +95,9 @@ def duplicate_key_error(
     :param readable: fields whose colliding value the caller may see (``None``: none).
     """
     details = details or {}
-    fields = _index_keys(details, indexes)
+    keys = _index_keys(details, indexes)
+    # (sku, remove_time): one live sku, any number of deleted ones; the marker is no client field
+    fields = [k for k in keys if k != REMOVE_TIME] or keys
     if not fields:
         return ConflictError(DUPLICATE_KEY_MESSAGE)
     values = details.get("keyValue")
