@@ -79,3 +79,13 @@ def test_metrics_benchmark_measures_on_and_off(mongo_uri: str) -> None:
     assert result["target_percent"] == 5.0
     http = metrics.run_http_only(requests=5, rounds=1, warmup=1)
     assert set(http["results"]) == {"metrics on", "metrics off"}
+
+
+def test_money_expand_benchmark_measures_both_parts(mongo_uri: str) -> None:
+    """bench.money_expand reports the decimal writers and the three page variants."""
+    from bench import money_expand
+
+    result = money_expand.run(mongo_uri, requests=2, rounds=1, database="smoke_money_expand")
+    assert set(result["serialization_cpu_us"]) == {"provider (strings)", "exact_dumps"}
+    assert set(result["page_wall_ms"]) == {"list", "list + $expand", "list + N+1 find_one"}
+    assert all(v > 0 for v in result["page_wall_ms"].values())

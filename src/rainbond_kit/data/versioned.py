@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from pymongo import ReturnDocument
+from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 
 from rainbond_kit.data.documents import object_id, to_public
@@ -59,7 +60,11 @@ class VersionedWritesMixin:
         return parts
 
     def _missed(
-        self, id: str, scope: Mapping[str, Any] | None, expected_version: int | None
+        self,
+        id: str,
+        scope: Mapping[str, Any] | None,
+        expected_version: int | None,
+        session: ClientSession | None = None,
     ) -> Doc:
         """After a write that matched nothing: the current document (a no-op), else 404/412."""
         repo: _Repository = self  # type: ignore[assignment]
@@ -67,7 +72,7 @@ class VersionedWritesMixin:
         if scope:
             query = {"$and": [query, normalize_filter(scope)]}
         with repo.errors():
-            current = repo.collection.find_one(query)
+            current = repo.collection.find_one(query, session=session)
         if current is None:
             raise NotFoundError(f"no document with id {id}")
         if expected_version is not None and version_of(current) != expected_version:
@@ -83,12 +88,14 @@ class VersionedWritesMixin:
         scope: Mapping[str, Any] | None = None,
         expected_version: int | None = None,
         conditions: Mapping[str, Any] | None = None,
+        session: ClientSession | None = None,
     ) -> Doc:
         """``$set`` ``sets`` and ``$unset`` ``unsets`` (dotted paths allowed) on one live
         document within ``scope``, atomically, if that changes anything; return its public form.
 
         ``conditions`` (server-side) are ANDed into the write's filter; when they do not hold,
-        nothing is written and the current document is returned, as for a no-op.
+        nothing is written and the current document is returned, as for a no-op. ``session``:
+        run inside that session's transaction (see :meth:`MongoRepository.transaction`).
 
         :raises NotFoundError: no live document with this id is in ``scope``.
         :raises PreconditionFailedError: its version is not ``expected_version``.
@@ -110,10 +117,11 @@ class VersionedWritesMixin:
                     {"$and": [*parts, {"$or": differs}]},
                     update,
                     return_document=ReturnDocument.AFTER,
+                    session=session,
                 )
             if result is not None:
                 return to_public(result)
-        return to_public(self._missed(id, scope, expected_version))
+        return to_public(self._missed(id, scope, expected_version, session))
 
     def delete_by_id(
         self,
@@ -121,6 +129,7 @@ class VersionedWritesMixin:
         *,
         scope: Mapping[str, Any] | None = None,
         expected_version: int | None = None,
+        session: ClientSession | None = None,
     ) -> None:
         """Delete one live document within ``scope``: soft when the repository uses soft delete.
 
@@ -137,9 +146,9 @@ class VersionedWritesMixin:
                     "$max": {UPDATE_TIME: now},
                     "$inc": {VERSION: 1},
                 }
-                done = repo.collection.update_one(query, update).modified_count
+                done = repo.collection.update_one(query, update, session=session).modified_count
             else:
-                done = repo.collection.delete_one(query).deleted_count
+                done = repo.collection.delete_one(query, session=session).deleted_count
         if not done:
-            self._missed(id, scope, expected_version)
+            self._missed(id, scope, expected_version, session)
             raise PreconditionFailedError("the document changed since it was read (ETag)")

@@ -25,7 +25,12 @@ from typing import TYPE_CHECKING, Any
 import marshmallow as ma
 
 from rainbond_kit.query import QuerySpec
-from rainbond_kit.resource.querydocs import LIST_HELP, list_parameters, search_body
+from rainbond_kit.resource.querydocs import (
+    LIST_HELP,
+    expand_parameters,
+    list_parameters,
+    search_body,
+)
 
 if TYPE_CHECKING:
     from rainbond_kit.resource.view import ResourceView
@@ -182,6 +187,8 @@ def document_operations(
                 "required": False,
                 "content": {"application/json": {"schema": search_body(spec)}},
             }
+        if op == "read":
+            manual["parameters"] = [*manual.get("parameters", []), *expand_parameters(spec)]
         if cls.ETAG and op in ("replace", "update", "delete"):
             manual["parameters"] = [*manual.get("parameters", []), dict(_IF_MATCH)]
         if cls.ETAG and op == "read":

@@ -41,9 +41,16 @@ from rainbond_kit.extension_state import get_container
 from rainbond_kit.query import ListQuery, QuerySpec
 from rainbond_kit.resource.actions import register_actions
 from rainbond_kit.resource.codec import Codec
+from rainbond_kit.resource.decimals import exact_dumps
 from rainbond_kit.resource.listing import fetch_page, list_body, list_headers
 from rainbond_kit.resource.openapi import document_operations
 from rainbond_kit.resource.options import check_options
+from rainbond_kit.resource.references import (
+    Reference,
+    check_references,
+    expand_references,
+    with_references,
+)
 from rainbond_kit.resource.routes import (
     access_decorators,
     add_view,
@@ -113,12 +120,17 @@ class ResourceView(CurrentDocumentMixin, MethodView):
     #: legal moves of a status field, e.g. ``{"status": {"pending": ["paid"], "paid": ["shipped"]}}``;
     #: any other change is a 409 (see :mod:`rainbond_kit.resource.transitions`)
     TRANSITIONS: ClassVar[Mapping[str, Mapping[Any, Sequence[Any]]]] = {}
+    #: fields holding ids of other resources' documents, e.g. ``{"customer_id": Customers,
+    #: "items.product_id": Products}``: checked on write, ``$expand``-able on read (see
+    #: ``rainbond_kit.resource.references``)
+    REFERENCES: ClassVar[Mapping[str, type[ResourceView]]] = {}
 
     _query_spec: ClassVar[QuerySpec]
     _output_fields: ClassVar[tuple[str, ...]]
     _item_endpoint: ClassVar[str]
     _codec: ClassVar[Codec]
     _list_endpoint: ClassVar[str | None]
+    _references: ClassVar[tuple[Reference, ...]] = ()
 
     # --- hooks ------------------------------------------------------------------------------
 
@@ -158,9 +170,22 @@ class ResourceView(CurrentDocumentMixin, MethodView):
     def repository(self) -> MongoRepository:
         """The repository of this resource's collection (from the app's container)."""
         repository: MongoRepository = get_container().repository(
-            collection=self.COLLECTION, soft_delete=self.SOFT_DELETE, indexes=self.INDEXES
+            collection=self.COLLECTION,
+            soft_delete=self.SOFT_DELETE,
+            indexes=self.INDEXES,
+            readable=getattr(self, "_output_fields", ()),  # values a 409 may show
         )
         return repository
+
+    def check_references(self, data: Mapping[str, Any]) -> None:
+        """422 naming a ``REFERENCES`` field of ``data`` (loaded) whose id is not a live
+        document in the caller's scope (POST, PUT and PATCH call it)."""
+        check_references(self, data)
+
+    def aggregate(self, pipeline: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Run ``pipeline`` over this resource's live documents inside the caller's scope
+        (see :meth:`MongoRepository.aggregate`)."""
+        return self.repository.aggregate(pipeline, scope=self.scope_filter())
 
     # --- operations (override to customise) -------------------------------------------------
 
@@ -175,6 +200,7 @@ class ResourceView(CurrentDocumentMixin, MethodView):
 
     def create_item(self, data: dict[str, Any]) -> dict[str, Any]:
         owner = self.owner_fields()
+        self.check_references(data)
         doc = self._codec.store(
             self.before_insert({k: v for k, v in data.items() if k not in owner})
         )
@@ -195,6 +221,7 @@ class ResourceView(CurrentDocumentMixin, MethodView):
 
     def write_item(self, item_id: str, data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
         owner = self.owner_fields()
+        self.check_references(data)
         changes, current, version = update_hook(
             self, item_id, {k: v for k, v in data.items() if k not in owner}, partial=partial
         )
@@ -278,9 +305,12 @@ class ResourceView(CurrentDocumentMixin, MethodView):
     def _json(
         self, body: Any, status: int = 200, headers: Mapping[str, str] | None = None
     ) -> Response:
-        response = current_app.response_class(
-            current_app.json.dumps(body, ensure_ascii=False), mimetype="application/json"
-        )
+        def dumps(value: Any) -> str:
+            return current_app.json.dumps(value, ensure_ascii=False)
+
+        exact = self._codec.decimals or self._references  # expanded documents may hold some
+        text = exact_dumps(dumps, body) if exact else dumps(body)
+        response = current_app.response_class(text, mimetype="application/json")
         response.status_code = status
         response.headers.update(headers or {})
         return response
@@ -303,6 +333,8 @@ class ResourceView(CurrentDocumentMixin, MethodView):
             page = dataclasses.replace(
                 page, items=[self._codec.public(d, _META) for d in page.items]
             )
+        if query.expand:
+            expand_references(self, page.items, query.expand)
         linked = page.last_sort_values is not None or query.offset  # else no Link to build
         url = None
         if linked and self._list_endpoint is not None:
@@ -319,7 +351,7 @@ class ResourceView(CurrentDocumentMixin, MethodView):
         check_options(cls, ALL_OPERATIONS)
         # the generated writes read their bodies through the kit's one JSON loader
         blp.ARGUMENTS_PARSER = ARGUMENTS_PARSER
-        out, spec, attrs = view_parts(cls, blp, name)
+        out, spec, attrs = with_references(cls, view_parts(cls, blp, name))
         base = url.rstrip("/")
         ops = cls.OPERATIONS
         collection_verbs_ = collection_verbs(blp, cls, out, name, ops)
