@@ -98,7 +98,7 @@ def run(
         kit_client, hand_client = kit.test_client(), hand.test_client()
         big = 10 * (warmup + rounds * requests) + 10
         product = kit_client.post(
-            "/api/v1/products", json={"name": "P", "price_cents": 100, "stock": big}
+            "/api/v1/products", json={"name": "P", "price": 100, "stock": big}
         ).get_json()["id"]
         products = client[database]["products"]
         oid = ObjectId(product)
@@ -126,7 +126,7 @@ def run(
         )
         stock = threads * per_thread // 2
         scarce = kit_client.post(
-            "/api/v1/products", json={"name": "S", "price_cents": 100, "stock": stock}
+            "/api/v1/products", json={"name": "S", "price": 100, "stock": stock}
         ).get_json()["id"]
         contention = _contention(kit, scarce, threads, per_thread)
         client.drop_database(database)

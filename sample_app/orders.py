@@ -2,23 +2,27 @@
 
 - ``/api/v1/customers``, ``/api/v1/products``: generated CRUD; ``POST /products/<id>/reserve``
   takes stock atomically (a conditional ``$inc``: never below zero, whatever the concurrency).
-- ``/api/v1/orders``: line items referencing products (prices copied at creation), a
+- ``/api/v1/orders``: line items referencing products (``REFERENCES``: 422 for an unknown or
+  deleted customer or product; ``$expand`` on reads), prices copied at creation, a
   ``status`` that only moves ``pending -> paid -> shipped`` or ``pending -> cancelled``
   (``TRANSITIONS``, also on PATCH/PUT), the ``pay``/``ship``/``cancel`` actions and the
-  ``GET /orders/report`` daily sales report. With auth on, orders are row-level: a user sees
-  and acts on their own orders only (404 for anyone else's).
+  ``GET /orders/report`` daily sales report (``aggregate()``: deleted and foreign orders never
+  count). Prices and totals are ``Decimal`` (stored as Decimal128, sent as exact strings).
+  With auth on, orders are row-level: a user sees and acts on their own orders only (404 for
+  anyone else's).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import enum
 from typing import Any, ClassVar
 
 import marshmallow as ma
 from flask_smorest import Blueprint
 
-from rainbond_kit import ConflictError, ResourceView, abort, action, get_container, object_id
+from rainbond_kit import ConflictError, ResourceView, action, get_container, object_id
 from rainbond_kit.auth import Code
 
 #: The permissions this part of the component registers in the auth center (when auth is on).
@@ -48,8 +52,9 @@ class CustomerSchema(ma.Schema):
 
 class ProductSchema(ma.Schema):
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
-    #: the unit price in cents
-    price_cents = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0))
+    price = ma.fields.Decimal(
+        required=True, places=2, as_string=True, validate=ma.validate.Range(min=0)
+    )
     stock = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=10**9))
 
 
@@ -63,7 +68,7 @@ class LineSchema(ma.Schema):
     product_id = ma.fields.String(required=True, validate=ma.validate.Regexp("^[0-9a-f]{24}$"))
     quantity = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=10**6))
     #: copied from the product when the order is created
-    price_cents = ma.fields.Integer(dump_only=True)
+    price = ma.fields.Decimal(places=2, as_string=True, dump_only=True)
 
 
 class OrderSchema(ma.Schema):
@@ -74,7 +79,7 @@ class OrderSchema(ma.Schema):
     #: every order starts ``pending``; see ``Orders.TRANSITIONS``
     status = ma.fields.Enum(OrderStatus, by_value=True, load_default=OrderStatus.PENDING)
     note = ma.fields.String(validate=ma.validate.Length(max=500))
-    total_cents = ma.fields.Integer(dump_only=True)
+    total = ma.fields.Decimal(places=2, as_string=True, dump_only=True)
     payment = ma.fields.String(dump_only=True)
 
 
@@ -97,7 +102,7 @@ class ReportSchema(ma.Schema):
     day = ma.fields.Date()
     #: paid and shipped orders created that day (UTC), and their total
     orders = ma.fields.Integer()
-    total_cents = ma.fields.Integer()
+    total = ma.fields.Decimal(places=2, as_string=True)
 
 
 class Customers(ResourceView):
@@ -136,6 +141,10 @@ class Orders(ResourceView):
     COLLECTION = "orders"
     SCHEMA = OrderSchema
     UPDATE_SCHEMA = OrderUpdateSchema
+    REFERENCES: ClassVar[dict[str, type[ResourceView]]] = {
+        "customer_id": Customers,
+        "items.product_id": Products,
+    }
     ETAG = True
     TRANSITIONS: ClassVar[dict[str, dict[Any, list[Any]]]] = {
         "status": {
@@ -145,20 +154,18 @@ class Orders(ResourceView):
     }
 
     def before_insert(self, doc: dict[str, Any]) -> dict[str, Any]:
-        """Every order starts pending; prices come from the products, never from the client."""
-        customers = get_container().repository(collection=Customers.COLLECTION)
-        if not customers.exists({"_id": object_id(doc["customer_id"])}):
-            abort(422, "unknown reference", errors={"json": {"customer_id": ["No such customer."]}})
+        """Every order starts pending; prices come from the products, never from the client.
+
+        ``REFERENCES`` already checked that the customer and every product exist.
+        """
         products = get_container().repository(collection=Products.COLLECTION)
-        ids = [line["product_id"] for line in doc["items"]]
-        prices = {p["id"]: p["price_cents"] for p in products.get_many(list(dict.fromkeys(ids)))}
-        missing = [i for i, product in enumerate(ids) if product not in prices]
-        if missing:
-            errors = {"items": {i: {"product_id": ["No such product."]} for i in missing}}
-            abort(422, "unknown reference", errors={"json": errors})
+        ids = list(dict.fromkeys(line["product_id"] for line in doc["items"]))
+        prices = {p["id"]: decimal.Decimal(p["price"]) for p in products.get_many(ids)}
         for line in doc["items"]:
-            line["price_cents"] = prices[line["product_id"]]
-        doc["total_cents"] = sum(line["price_cents"] * line["quantity"] for line in doc["items"])
+            line["price"] = prices[line["product_id"]]
+        doc["total"] = sum(
+            (line["price"] * line["quantity"] for line in doc["items"]), start=decimal.Decimal(0)
+        )
         doc["status"] = OrderStatus.PENDING
         return doc
 
@@ -193,25 +200,22 @@ class Orders(ResourceView):
         Only orders the caller may see count; deleted orders never do.
         """
         start = dt.datetime.combine(data["day"], dt.time(), tzinfo=dt.timezone.utc)
-        match = {
-            "$and": [
-                {"status": {"$in": [OrderStatus.PAID.value, OrderStatus.SHIPPED.value]}},
-                {"creation_time": {"$gte": start, "$lt": start + dt.timedelta(days=1)}},
-                self.scope_filter() or {},
-            ]
-        }
-        rows = self.repository.collection.aggregate(
+        sold = [OrderStatus.PAID.value, OrderStatus.SHIPPED.value]
+        rows = self.aggregate(
             [
-                {"$match": self.repository.live(match)},
-                {"$group": {"_id": None, "orders": {"$sum": 1}, "total": {"$sum": "$total_cents"}}},
+                {"$match": {"status": {"$in": sold},
+                            "creation_time": {"$gte": start, "$lt": start + dt.timedelta(days=1)}}},
+                {"$group": {"_id": None, "orders": {"$sum": 1}, "total": {"$sum": "$total"}}},
             ]
-        )
-        row = next(iter(rows), {"orders": 0, "total": 0})
-        return {"day": data["day"], "orders": row["orders"], "total_cents": row["total"]}
+        )  # fmt: skip
+        row = rows[0] if rows else {"orders": 0, "total": "0"}
+        return {"day": data["day"], "orders": row["orders"], "total": decimal.Decimal(row["total"])}
 
 
-def _secured(cls: type[ResourceView], permission: str, row_level: bool) -> type[ResourceView]:
-    attrs: dict[str, Any] = {"PERMISSION": (CENTER_NAME, permission), "__doc__": cls.__doc__}
+def _secured(
+    cls: type[ResourceView], permission: str, row_level: bool, **attrs: Any
+) -> type[ResourceView]:
+    attrs.update({"PERMISSION": (CENTER_NAME, permission), "__doc__": cls.__doc__})
     if row_level:
         attrs["ROW_LEVEL_FIELD"] = "creator"
     return type(cls.__name__, (cls,), attrs)
@@ -220,11 +224,12 @@ def _secured(cls: type[ResourceView], permission: str, row_level: bool) -> type[
 def make_blueprint(*, secured: bool = False) -> Blueprint:
     """Customers, products and orders; ``secured`` puts them behind the auth center."""
     blueprint = Blueprint("orders", __name__, url_prefix="/api/v1", description="Orders")
-    for cls, url, permission, row_level in (
-        (Customers, "/customers", SHOP, False),
-        (Products, "/products", SHOP, False),
-        (Orders, "/orders", ORDERS, True),
-    ):
-        view = _secured(cls, permission, row_level) if secured else cls
-        view.register(blueprint, url, name=cls.__name__)
+    customers, products, orders = Customers, Products, Orders
+    if secured:  # references then check the caller's view code on customers and products
+        customers = _secured(Customers, SHOP, False)
+        products = _secured(Products, SHOP, False)
+        references = {"customer_id": customers, "items.product_id": products}
+        orders = _secured(Orders, ORDERS, True, REFERENCES=references)
+    for view, url in ((customers, "/customers"), (products, "/products"), (orders, "/orders")):
+        view.register(blueprint, url, name=view.__name__)
     return blueprint

@@ -21,10 +21,8 @@ from tests.integration.auth_support import run_together
 ORDERS = "/api/v1/orders"
 
 
-def _product(client: FlaskClient, stock: int = 10, price: int = 250) -> dict[str, Any]:
-    created = client.post(
-        "/api/v1/products", json={"name": "P", "price_cents": price, "stock": stock}
-    )
+def _product(client: FlaskClient, stock: int = 10, price: str = "2.50") -> dict[str, Any]:
+    created = client.post("/api/v1/products", json={"name": "P", "price": price, "stock": stock})
     assert created.status_code == 201
     return dict(created.get_json())
 
@@ -58,7 +56,7 @@ def _race(app: Flask, *requests: tuple[str, str, dict[str, Any] | None]) -> list
 
 def test_order_prices_come_from_products_and_status_starts_pending(client: FlaskClient) -> None:
     """A client's status is ignored: lines get the product's price, the total is exact."""
-    a, b = _product(client, price=1999), _product(client, price=5)
+    a, b = _product(client, price="19.99"), _product(client, price="0.05")
     customer = client.post("/api/v1/customers", json={"name": "C"}).get_json()
     created = client.post(
         ORDERS,
@@ -67,12 +65,13 @@ def test_order_prices_come_from_products_and_status_starts_pending(client: Flask
                         {"product_id": b["id"], "quantity": 1}]},
     ).get_json()  # fmt: skip
     assert created["status"] == "pending"
-    assert [line["price_cents"] for line in created["items"]] == [1999, 5]
-    assert created["total_cents"] == 3 * 1999 + 5
+    assert [line["price"] for line in created["items"]] == ["19.99", "0.05"]
+    assert created["total"] == "60.02"  # 3 x 19.99 + 0.05, exactly
+    assert a["price"] == "19.99"
 
 
 def test_unknown_references_are_422_naming_the_field(client: FlaskClient) -> None:
-    """An unknown customer or product: 422 naming it; nothing stored."""
+    """An unknown customer, an unknown or deleted product: 422 naming it; nothing stored."""
     product = _product(client)
     customer = client.post("/api/v1/customers", json={"name": "C"}).get_json()
     bad_customer = client.post(
@@ -80,16 +79,27 @@ def test_unknown_references_are_422_naming_the_field(client: FlaskClient) -> Non
         json={"customer_id": "0" * 24, "items": [{"product_id": product["id"], "quantity": 1}]},
     )
     assert bad_customer.status_code == 422
-    assert "customer_id" in bad_customer.get_json()["errors"]["json"]
+    assert bad_customer.get_json()["errors"]["json"] == {
+        "customer_id": ["customer_id: no such document"]
+    }
+    assert client.delete(f"/api/v1/products/{product['id']}").status_code == 204
+    deleted = client.post(
+        ORDERS,
+        json={
+            "customer_id": customer["id"],
+            "items": [{"product_id": product["id"], "quantity": 1}],
+        },
+    )
+    assert deleted.status_code == 422  # a soft-deleted product is no reference
     bad_product = client.post(
         ORDERS,
         json={"customer_id": customer["id"],
               "items": [{"product_id": product["id"], "quantity": 1},
                         {"product_id": "1" * 24, "quantity": 1}]},
     )  # fmt: skip
-    assert bad_product.status_code == 422
-    assert bad_product.get_json()["errors"]["json"]["items"] == {
-        "1": {"product_id": ["No such product."]}
+    assert bad_product.status_code == 422, bad_product.get_json()
+    assert bad_product.get_json()["errors"]["json"] == {
+        "items.product_id": ["items.product_id: no such document"]
     }
     assert client.get(ORDERS).get_json()["total"] == 0
 
@@ -295,3 +305,15 @@ def test_concurrent_patches_of_status_lose_no_update(app: Flask) -> None:
         final = client.get(f"{ORDERS}/{order}").get_json()
         assert final["status"] in ("paid", "cancelled")
         assert final["update_time"] >= final["creation_time"]
+
+
+def test_money_is_exact_and_references_expand(client: FlaskClient) -> None:
+    """0.10 x 3 is 0.30 (not 0.30000000000000004); $expand brings the customer and products."""
+    dime = _product(client, price="0.10")
+    order = _order(client, (dime["id"], 3))
+    assert order["total"] == "0.30"
+    expanded = client.get(f"{ORDERS}/{order['id']}?$expand=customer_id,items.product_id").get_json()
+    assert expanded["customer_id"]["name"] == "C"
+    assert expanded["items"][0]["product_id"]["id"] == dime["id"]
+    assert expanded["items"][0]["product_id"]["price"] == "0.10"
+    assert client.get(f"{ORDERS}?$expand=nope").status_code == 400

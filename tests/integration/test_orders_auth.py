@@ -40,7 +40,7 @@ def admin(app: Flask, kit_user: User) -> Headers:
 def _order(client: FlaskClient, headers: Headers, admin: Headers, quantity: int = 2) -> str:
     customer = client.post("/api/v1/customers", json={"name": "C"}, headers=admin).get_json()
     product = client.post(
-        "/api/v1/products", json={"name": "P", "price_cents": 1999, "stock": 10}, headers=admin
+        "/api/v1/products", json={"name": "P", "price": "19.99", "stock": 10}, headers=admin
     ).get_json()
     created = client.post(
         "/api/v1/orders",
@@ -139,9 +139,9 @@ def test_report_counts_only_the_callers_paid_orders(
     assert client.delete(f"/api/v1/orders/{deleted}", headers=alice).status_code == 204
     today = dt.datetime.now(dt.timezone.utc).date().isoformat()
     report = client.get(f"/api/v1/orders/report?day={today}", headers=alice)
-    assert report.get_json() == {"day": today, "orders": 1, "total_cents": 2 * 1999}
+    assert report.get_json() == {"day": today, "orders": 1, "total": "39.98"}
     everyone = client.get(f"/api/v1/orders/report?day={today}", headers=admin).get_json()
-    assert everyone == {"day": today, "orders": 2, "total_cents": 5 * 1999}
+    assert everyone == {"day": today, "orders": 2, "total": "99.95"}
     assert client.get("/api/v1/orders/report?day=nope", headers=alice).status_code == 422
 
 

@@ -8,6 +8,7 @@ through the schema's codec: stored and loaded values both come out as documented
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import enum
 import uuid
 from typing import Any
@@ -49,6 +50,11 @@ class SummarySchema(ma.Schema):
     place = ma.fields.Nested(PlaceSchema)
 
 
+class CostSchema(ma.Schema):
+    amount = ma.fields.Decimal()
+    text = ma.fields.Decimal(as_string=True)
+
+
 class LimitSchema(ma.Schema):
     limit = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=5))
 
@@ -69,6 +75,14 @@ class Tickets(ResourceView):
         """Loaded values (an Enum member, an aware datetime) through the schema."""
         due = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
         return {"title": doc["title"], "priority": Priority.HIGH, "due": due}
+
+    @action("cost", method="GET", response=CostSchema)
+    def cost(self, doc: dict[str, Any], data: None) -> dict[str, Any]:
+        """Decimals in a response schema the resource's own does not have."""
+        return {
+            "amount": decimal.Decimal("0.10"),
+            "text": decimal.Decimal("12345678901234567890.12"),
+        }
 
     @action("touch", code=4)
     def touch(self, doc: dict[str, Any], data: None) -> None:
@@ -128,6 +142,15 @@ def test_loaded_values_serialize_as_documented(app: Flask) -> None:
     ticket = _ticket(app)
     fresh = app.test_client().get(f"{URL}/{ticket['id']}/fresh").get_json()
     assert fresh == {"title": "t", "priority": "high", "due": "2026-01-02T03:04:05+00:00"}
+
+
+def test_decimals_of_a_response_schema_are_exact(app: Flask) -> None:
+    """A number keeps its digits (0.10, not 0.1 nor "0.10"); as_string sends the text."""
+    ticket = _ticket(app)
+    cost = app.test_client().get(f"{URL}/{ticket['id']}/cost")
+    assert cost.status_code == 200
+    assert b'"amount":0.10' in cost.data.replace(b" ", b"")
+    assert cost.get_json()["text"] == "12345678901234567890.12"
 
 
 def test_none_is_204_and_a_response_passes_through(app: Flask) -> None:

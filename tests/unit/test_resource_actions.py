@@ -10,9 +10,10 @@ import mongomock
 import pytest
 from flask import Flask
 from flask_smorest import Blueprint
+from openapi_spec_validator import validate
 from sample_app import create_app
 
-from rainbond_kit import ConfigurationError, RainbondKit, ResourceView, Settings
+from rainbond_kit import ConfigurationError, RainbondKit, ResourceView, Settings, get_api
 from rainbond_kit.resource.actions import action, actions_of
 from rainbond_kit.resource.transitions import hook_keywords
 from rainbond_kit.testing import AuthCenter, override_on_init
@@ -165,3 +166,28 @@ def test_kit_user_without_a_registered_permission_says_what_to_do(
     with pytest.raises(ValueError, match="create the app"):
         center.user("early")
     assert center.user("explicit", permission=("c", "p"))["token"].count(".") == 2
+
+
+def test_string_decimal_bounds_are_numbers_in_the_document(bare_app: Flask) -> None:
+    """Regression: ``Decimal(as_string=True, places=2)`` with ``Range(min=0)`` was documented
+    with ``"minimum": "0.00"`` (apispec writes the bound through the field): the document
+    failed openapi-spec-validator. The bound is the number 0; the property a decimal string."""
+
+    class PriceSchema(ma.Schema):
+        price = ma.fields.Decimal(
+            as_string=True, places=2, validate=ma.validate.Range(min=0, max=1000)
+        )
+
+    class Prices(ResourceView):
+        COLLECTION = "prices"
+        SCHEMA = PriceSchema
+
+    blp = Blueprint("prices", __name__, url_prefix="/prices")
+    Prices.register(blp)
+    get_api(bare_app).register_blueprint(blp)
+    with bare_app.app_context():
+        spec = get_api(bare_app).spec.to_dict()
+    validate(spec)
+    price = spec["components"]["schemas"]["Price"]["properties"]["price"]
+    assert (price["type"], price["format"]) == ("string", "decimal")
+    assert (price["minimum"], price["maximum"]) == (0, 1000)

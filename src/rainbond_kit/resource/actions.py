@@ -129,38 +129,38 @@ def actions_of(cls: type[ResourceView]) -> dict[str, tuple[ActionSpec, Callable[
     return found
 
 
-def _serializer(schema: type[ma.Schema] | ma.Schema) -> Callable[[Any], Any]:
+class _Serializer:
     """Stored or loaded values -> the response ``schema`` documents (many= honoured)."""
-    instance = schema() if isinstance(schema, type) else schema
-    codec: Codec = codec_for(instance)
 
-    def one(value: Any) -> Any:
+    def __init__(self, schema: type[ma.Schema] | ma.Schema) -> None:
+        self.instance = schema() if isinstance(schema, type) else schema
+        self.codec: Codec = codec_for(self.instance)
+
+    def __call__(self, value: Any) -> Any:
+        if self.instance.many and isinstance(value, Sequence) and not isinstance(value, str):
+            return [self.one(v) for v in value]
+        return self.one(value)
+
+    def one(self, value: Any) -> Any:
         if not isinstance(value, Mapping):
             return value
         stored: dict[str, Any] = {}
         for key, member in value.items():
             try:
-                stored.update(codec.store({key: member}))
+                stored.update(self.codec.store({key: member}))
             except (TypeError, ValueError, AttributeError):  # a stored value of another type
                 stored[key] = member
-        return codec.public(stored)
-
-    def dump(value: Any) -> Any:
-        if instance.many and isinstance(value, Sequence) and not isinstance(value, str):
-            return [one(v) for v in value]
-        return one(value)
-
-    return dump
+        return self.codec.public(stored)
 
 
-def _respond(view: ResourceView, spec: ActionSpec, dump: Callable[[Any], Any] | None, result: Any) -> Response:  # fmt: skip
+def _respond(view: ResourceView, spec: ActionSpec, dump: _Serializer | None, result: Any) -> Response:  # fmt: skip
     if isinstance(result, Response):
         return result
     if result is None:
         return Response(status=204)
     if dump is None:  # the resource's item schema: a stored document, with its ETag
         return view._item_response(view._public(result), spec.status)
-    return view._json(dump(result), spec.status)
+    return view._json(dump(result), spec.status, decimals=dump.codec.decimals)
 
 
 def _current(view: ResourceView, item_id: str) -> dict[str, Any]:
@@ -178,7 +178,7 @@ def _verb(
     func: Callable[..., Any],
     out: type[ma.Schema],
 ) -> Callable[..., Any]:
-    dump = None if spec.response is None else _serializer(spec.response)
+    dump = None if spec.response is None else _Serializer(spec.response)
 
     def item_verb(self: ResourceView, *loaded: Any, item_id: str) -> Response:
         doc = _current(self, item_id)

@@ -303,12 +303,13 @@ class ResourceView(CurrentDocumentMixin, MethodView):
         return int(digits)
 
     def _json(
-        self, body: Any, status: int = 200, headers: Mapping[str, str] | None = None
-    ) -> Response:
+        self, body: Any, status: int = 200, headers: Mapping[str, str] | None = None, *,
+        decimals: bool = False,
+    ) -> Response:  # fmt: skip
         def dumps(value: Any) -> str:
             return current_app.json.dumps(value, ensure_ascii=False)
 
-        exact = self._codec.decimals or self._references  # expanded documents may hold some
+        exact = decimals or self._codec.decimals or self._references  # (expanded documents)
         text = exact_dumps(dumps, body) if exact else dumps(body)
         response = current_app.response_class(text, mimetype="application/json")
         response.status_code = status
