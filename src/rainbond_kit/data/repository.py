@@ -11,7 +11,10 @@
   become ``ObjectId``). Client input never reaches here unparsed: it goes through
   :mod:`rainbond_kit.query` first.
 - pymongo errors stay inside: duplicate key -> 409, unreachable server -> 503, a query the
-  server rejects -> 400.
+  server rejects -> 400, a query over its time limit -> 503.
+- Time limit: every read, count and ``findAndModify`` carries ``maxTimeMS`` (``max_time_ms``,
+  from ``MONGODB_QUERY_TIMEOUT_MS``): MongoDB stops the query itself (explicit server-side
+  options, not pymongo's client-side ``timeout()``).
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ class MongoRepository(VersionedWritesMixin, PagingMixin):
     :param collection: the collection name.
     :param soft_delete: whether :meth:`delete_by_id` soft-deletes (``remove_time``).
     :param indexes: ``pymongo.IndexModel`` list created by :meth:`ensure_indexes`.
+    :param max_time_ms: the server-side time limit of each query (``None``: none).
     """
 
     def __init__(
@@ -69,10 +73,14 @@ class MongoRepository(VersionedWritesMixin, PagingMixin):
         *,
         soft_delete: bool = True,
         indexes: Sequence[pymongo.IndexModel] = (),
+        max_time_ms: int | None = None,
     ) -> None:
         self.collection: Collection[Doc] = database[collection]
         self.uses_soft_delete = soft_delete
         self.indexes = tuple(indexes)
+        self.max_time_ms = max_time_ms
+        #: ``maxTimeMS`` as a command option (``{}`` without a limit)
+        self.time_limit: dict[str, Any] = {} if max_time_ms is None else {"maxTimeMS": max_time_ms}
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -180,20 +188,25 @@ class MongoRepository(VersionedWritesMixin, PagingMixin):
         now = utcnow()
         with self.errors():
             if replace:
-                current = self.collection.find_one(query, {CREATION_TIME: 1, VERSION: 1})
+                current = self.collection.find_one(
+                    query, {CREATION_TIME: 1, VERSION: 1}, max_time_ms=self.max_time_ms
+                )
                 if current is not None:
                     body = {k: v for k, v in changes.items() if not is_id(k)}
                     body[CREATION_TIME] = current.get(CREATION_TIME, now)
                     body[UPDATE_TIME] = now
                     body[VERSION] = current.get(VERSION, 0) + 1
                     result = self.collection.find_one_and_replace(
-                        query, body, return_document=ReturnDocument.AFTER
+                        query, body, return_document=ReturnDocument.AFTER, **self.time_limit
                     )
                 else:
                     result = None
             else:
                 result = self.collection.find_one_and_update(
-                    query, self._update_document(changes, now), return_document=ReturnDocument.AFTER
+                    query,
+                    self._update_document(changes, now),
+                    return_document=ReturnDocument.AFTER,
+                    **self.time_limit,
                 )
         if result is None:
             if expected_update_time is not None and self.exists({"_id": object_id(id)}):
@@ -258,7 +271,9 @@ class MongoRepository(VersionedWritesMixin, PagingMixin):
     def get_raw(self, id: str) -> Doc | None:
         """The stored (BSON-typed) live document with ``id``, or ``None``."""
         with self.errors():
-            return self.collection.find_one(self.live({"_id": object_id(id)}, False))
+            return self.collection.find_one(
+                self.live({"_id": object_id(id)}, False), max_time_ms=self.max_time_ms
+            )
 
     def get_many(self, ids: Sequence[str], *, include_deleted: bool = False) -> list[Doc]:
         """Documents with these ids, **in the order of** ``ids``; missing ids are skipped."""
@@ -282,7 +297,9 @@ class MongoRepository(VersionedWritesMixin, PagingMixin):
     ) -> list[Doc]:
         """Matching documents in public form."""
         with self.errors():
-            cursor = self.collection.find(self.live(filter, include_deleted), projection)
+            cursor = self.collection.find(
+                self.live(filter, include_deleted), projection, max_time_ms=self.max_time_ms
+            )
             if sort:
                 cursor = cursor.sort(list(sort))
             return [to_public(d) for d in cursor.skip(skip).limit(limit)]
@@ -296,29 +313,36 @@ class MongoRepository(VersionedWritesMixin, PagingMixin):
     ) -> Doc | None:
         """The first matching document in public form, or ``None``."""
         with self.errors():
-            doc = self.collection.find_one(self.live(filter, include_deleted), projection)
+            doc = self.collection.find_one(
+                self.live(filter, include_deleted), projection, max_time_ms=self.max_time_ms
+            )
         return to_public(doc) if doc is not None else None
 
     def exists(self, filter: Mapping[str, Any], *, include_deleted: bool = False) -> bool:
         """Whether a matching (live) document exists; stops at the first."""
         with self.errors():
-            return (
-                self.collection.find_one(self.live(filter, include_deleted), {"_id": 1}) is not None
+            found = self.collection.find_one(
+                self.live(filter, include_deleted), {"_id": 1}, max_time_ms=self.max_time_ms
             )
+        return found is not None
 
     def count(
         self, filter: Mapping[str, Any] | None = None, *, include_deleted: bool = False
     ) -> int:
         """How many (live) documents match."""
         with self.errors():
-            return self.collection.count_documents(self.live(filter, include_deleted))
+            return self.collection.count_documents(
+                self.live(filter, include_deleted), **self.time_limit
+            )
 
     def distinct(
         self, field: str, filter: Mapping[str, Any] | None = None, *, include_deleted: bool = False
     ) -> list[Any]:
         """Distinct values of ``field`` among (live) matching documents."""
         with self.errors():
-            return self.collection.distinct(field, self.live(filter, include_deleted))
+            return self.collection.distinct(
+                field, self.live(filter, include_deleted), **self.time_limit
+            )
 
     def ensure_indexes(self) -> None:
         """Create the declared indexes (idempotent)."""

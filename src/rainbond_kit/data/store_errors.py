@@ -34,8 +34,13 @@ STORE_ERRORS: tuple[type[Exception], ...] = (
 )
 
 _AUTH_CODES = {13, 18}  # Unauthorized, AuthenticationFailed: a deployment problem, not the client's
+_EXECUTION_TIMEOUT = 50  # MaxTimeMSExpired: the server stopped the query at its maxTimeMS
 DUPLICATE_KEY_MESSAGE = "a document with the same unique key exists"
 REJECTED_QUERY_MESSAGE = "the database rejected the query"
+QUERY_TIMEOUT_MESSAGE = (
+    "the query took longer than the server-side time limit (MONGODB_QUERY_TIMEOUT_MS); "
+    "narrow the filter or page with $after"
+)
 
 
 def http_error_for(
@@ -43,14 +48,21 @@ def http_error_for(
 ) -> HTTPError | None:
     """The HTTP error a driver error means, or ``None`` when ``exc`` is not a driver error.
 
-    Duplicate key: 409. A query MongoDB rejects: 400. Anything else from a store (unreachable,
-    timed out, refused credentials, a Redis error): 503 ``"<store> is unavailable"``, where
+    Duplicate key: 409. A query MongoDB stopped at its time limit (``maxTimeMS``, code 50):
+    503 naming the limit. A query MongoDB rejects: 400. Anything else from a store
+    (unreachable, timed out, refused credentials, a Redis error): 503
+    ``"<store> is unavailable"``, where
     ``store`` defaults to ``mongodb`` or ``redis``; ``unavailable`` replaces that message
     (compat keeps the original package's wording).
     """
     if isinstance(exc, pymongo.errors.DuplicateKeyError):
         log.info("duplicate key: %s", exc.details)
         return ConflictError(DUPLICATE_KEY_MESSAGE)
+    if isinstance(exc, pymongo.errors.ExecutionTimeout) or (
+        isinstance(exc, pymongo.errors.OperationFailure) and exc.code == _EXECUTION_TIMEOUT
+    ):
+        log.warning("query stopped at its time limit: %s", exc)
+        return ServiceUnavailableError(QUERY_TIMEOUT_MESSAGE)
     if isinstance(exc, pymongo.errors.OperationFailure) and exc.code not in _AUTH_CODES:
         log.warning("query rejected: %s", exc)
         return BadRequestError(REJECTED_QUERY_MESSAGE)

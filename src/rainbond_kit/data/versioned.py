@@ -41,6 +41,8 @@ def _version_condition(expected: int) -> Doc:
 class _Repository(Protocol):
     collection: Collection[Doc]
     uses_soft_delete: bool
+    max_time_ms: int | None
+    time_limit: dict[str, Any]
 
     def errors(self) -> contextlib.AbstractContextManager[None]: ...
 
@@ -67,7 +69,7 @@ class VersionedWritesMixin:
         if scope:
             query = {"$and": [query, normalize_filter(scope)]}
         with repo.errors():
-            current = repo.collection.find_one(query)
+            current = repo.collection.find_one(query, max_time_ms=repo.max_time_ms)
         if current is None:
             raise NotFoundError(f"no document with id {id}")
         if expected_version is not None and version_of(current) != expected_version:
@@ -110,6 +112,7 @@ class VersionedWritesMixin:
                     {"$and": [*parts, {"$or": differs}]},
                     update,
                     return_document=ReturnDocument.AFTER,
+                    **repo.time_limit,
                 )
             if result is not None:
                 return to_public(result)
