@@ -107,9 +107,7 @@ def test_calendar_days_follow_the_zone(
 def test_zone_applies_to_naive_date_times_only() -> None:
     """A date-time without an offset is read in the zone; offsets and timestamps are exact."""
     assert parse_date("2024-03-01T08:00:00", zone=SHANGHAI) == datetime(2024, 3, 1, tzinfo=UTC)
-    assert parse_date("2024-03-01T08:00:00Z", zone=SHANGHAI) == datetime(
-        2024, 3, 1, 8, tzinfo=UTC
-    )
+    assert parse_date("2024-03-01T08:00:00Z", zone=SHANGHAI) == datetime(2024, 3, 1, 8, tzinfo=UTC)
     assert parse_date("1709251200", zone=SHANGHAI) == datetime(2024, 3, 1, tzinfo=UTC)
     assert day_range("1709251200", SHANGHAI) is None
     assert day_range("2024-03-01T00:00:00", SHANGHAI) is None
