@@ -166,7 +166,10 @@ def _text(op: str, value: Any, name: str) -> dict[str, Any] | None:
 def _whole_days(items: list[Any], name: str, zone: dt.tzinfo) -> list[dict[str, Any]] | None:
     """Equality with calendar dates as whole days in ``zone`` (one condition per value);
     ``None`` when no value is a calendar date."""
-    days = [day_range(v, zone) if isinstance(v, str) else None for v in items]
+    try:
+        days = [day_range(v, zone) if isinstance(v, str) else None for v in items]
+    except BadRequestError as exc:
+        raise _bad(f"{name}: {exc.description}", name) from None
     if all(d is None for d in days):
         return None
     return [
