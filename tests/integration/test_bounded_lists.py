@@ -259,3 +259,17 @@ def test_a_query_over_its_time_limit_is_a_503(
         assert answer.get_json()["total"] == 1
     finally:
         RainbondKit.shutdown(control)
+
+
+def test_estimated_without_soft_delete(rainbond_settings: Settings) -> None:
+    """A hard-deleting resource: metadata counts exactly what is stored, dummy_remove is 0."""
+    app = serve(rainbond_settings, make_resource(NoteSchema, SOFT_DELETE=False, COUNT_LIMIT=2))
+    try:
+        client = app.test_client()
+        ids = [client.post(URL, json={"title": f"n{n}"}).get_json()["id"] for n in range(4)]
+        assert client.delete(f"{URL}/{ids[0]}").status_code == 204
+        assert _counts(client, **{"$count": "estimated"}) == (3, 0, "estimated", "3")
+        assert _counts(client, **{"$count": "bounded"}) == (2, 0, "bounded", "2")
+        assert _counts(client, **{"$count": "exact"}) == (3, 0, "exact", "3")
+    finally:
+        RainbondKit.shutdown(app)

@@ -13,7 +13,7 @@ What each mode reports (``total``, ``dummy_remove`` and the strategy that answer
 * ``estimated``: without a filter and a scope, ``total`` is the collection's document count
   from its metadata (``estimated_document_count``: no document is read on MongoDB; soft-deleted
   documents are included, so it is an upper bound of the live ones) and ``dummy_remove`` is
-  ``None`` (not counted). With a filter or a scope metadata cannot answer: the list counts
+  ``None`` (not counted; ``0`` for a resource without soft delete). With a filter or a scope metadata cannot answer: the list counts
   ``bounded`` instead and says so.
 * ``none``: nothing is counted; ``total`` and ``dummy_remove`` are ``None``.
 """
@@ -84,7 +84,8 @@ def count_matches(
         return Counts(None, None, "none")
     timed: dict[str, Any] = {} if max_time_ms is None else {"maxTimeMS": max_time_ms}
     if mode == "estimated" and not filtered:
-        return Counts(collection.estimated_document_count(**timed), None, "estimated")
+        total = collection.estimated_document_count(**timed)
+        return Counts(total, None if soft_delete else 0, "estimated")
     bound = None if mode == "exact" else limit
     total, capped = _bounded(collection, live, bound, timed)
     dummy = 0
