@@ -56,6 +56,23 @@ _IF_NONE_MATCH = {
     "without a body.",
 }
 
+_IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": "Make retries safe: the first response to this key (per caller) is kept and "
+    "replayed to a retry (`Idempotent-Replayed: true`) without running the write again; the same "
+    "key with another request is 422, a retry while the first still runs waits, then 409.",
+}
+_CREATE_IF_ABSENT = {
+    "in": "header",
+    "name": "If-None-Match",
+    "required": False,
+    "schema": {"type": "string", "enum": ["*"]},
+    "description": "`*`: create the document at this id if there is none (201); 412 if there is.",
+}
+
 
 def resource_nouns(cls: type[ResourceView], name: str) -> tuple[str, str]:
     """``(singular, plural)`` of a resource in CamelCase: ``ITEM_NAME`` or ``name`` minus its s."""
@@ -120,6 +137,11 @@ def _operation_texts(
                     "description": f"Replace the client's fields of {a}. {write}{etag}"},
         "update": {"operationId": f"update{one}", "summary": f"Update {a} (partial)",
                    "description": f"Change only the fields sent; every field is optional.{etag}"},
+        "batch": {"operationId": f"batch{many}", "summary": f"Create, update and delete {these} in one request",
+                  "description": "Up to `MAX_BATCH` operations, each checked like its single "
+                  "request (schema, permission, scope, `version`), run as one bulk write; 207 with "
+                  "one result per operation, in order. `ordered` (default true) stops at the first "
+                  "failure (the rest answer 424)."},
         "delete": {"operationId": f"delete{one}", "summary": f"Delete {a}",
                    "description": ("Soft delete: the document is marked removed and disappears "
                                    "from every read." if cls.SOFT_DELETE else
@@ -181,6 +203,10 @@ def document_operations(
                 "required": False,
                 "content": {"application/json": {"schema": search_body(spec)}},
             }
+        if op in ("create", "update", "batch"):
+            manual["parameters"] = [*manual.get("parameters", []), dict(_IDEMPOTENCY_KEY)]
+        if op == "replace" and "create" in cls.OPERATIONS:
+            manual["parameters"] = [*manual.get("parameters", []), dict(_CREATE_IF_ABSENT)]
         if cls.ETAG and op in ("replace", "update", "delete"):
             manual["parameters"] = [*manual.get("parameters", []), dict(_IF_MATCH)]
         if cls.ETAG and op == "read":

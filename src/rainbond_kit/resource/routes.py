@@ -23,6 +23,7 @@ from rainbond_kit.query import QuerySpec, parse_list_query
 from rainbond_kit.ratelimit import limit
 from rainbond_kit.resource.codec import check_storable, codec_for
 from rainbond_kit.resource.errordocs import resource_errors
+from rainbond_kit.resource.upsert import create_at, creates_if_absent
 from rainbond_kit.schemas import (
     list_response_schema,
     output_schema,
@@ -220,8 +221,11 @@ def item_verbs(
         @json_body
         @blp.arguments(replace_schema(update_schema, name))
         @blp.response(200, out)
+        @blp.alt_response(201, schema=out, description="Created (`If-None-Match: *`)")
         @resource_errors(cls, 400, 404, 409, 412, 415, 503)
         def put(self: ResourceView, data: dict[str, Any], item_id: str) -> Response:
+            if creates_if_absent(cls):
+                return self._item_response(create_at(self, item_id, data), 201)
             return self._item_response(self.replace_item(item_id, data))
 
         verbs["put"] = put
