@@ -134,8 +134,12 @@ def _key() -> str | None:
     key = raw.strip()
     if len(key) >= 2 and key[0] == key[-1] == '"':
         key = key[1:-1]
-    if not key or len(key) > _MAX_KEY or not all(" " <= c <= "~" for c in key):
-        raise http_error(400, f"Idempotency-Key must be 1 to {_MAX_KEY} printable ASCII characters")
+    if not key or len(key) > _MAX_KEY or not all(" " <= c <= "~" and c != '"' for c in key):
+        raise http_error(
+            400,
+            f"Idempotency-Key must be 1 to {_MAX_KEY} printable ASCII characters "
+            "(no double quote), optionally in double quotes",
+        )
     return key
 
 
