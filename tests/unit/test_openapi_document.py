@@ -103,6 +103,7 @@ def test_every_operation_has_a_unique_id_summary_and_tag(books_spec: dict[str, A
         f"get {BOOKS}": "listBooks",
         f"post {BOOKS}": "createBook",
         f"post {BOOKS}/search": "searchBooks",
+        f"post {BOOKS}/batch": "batchBooks",
         f"get {ITEM}": "getBook",
         f"put {ITEM}": "replaceBook",
         f"patch {ITEM}": "updateBook",
@@ -201,8 +202,11 @@ def test_conditional_reads_are_documented(
     assert _params(read)["If-None-Match"]["in"] == "header"
     assert read["responses"]["304"]["headers"]["ETag"]["schema"] == {"type": "string"}
     assert "content" not in read["responses"]["304"]
-    for method in ("put", "patch", "delete"):
+    for method in ("patch", "delete"):
         assert "If-None-Match" not in _params(gadgets_spec["paths"]["/gadgets/{item_id}"][method])
+    put = gadgets_spec["paths"]["/gadgets/{item_id}"]["put"]  # issue 17: create if absent
+    assert _params(put)["If-None-Match"]["schema"] == {"type": "string", "enum": ["*"]}
+    assert "201" in put["responses"]
     plain = books_spec["paths"]["/api/v1/books/{item_id}"]["get"]
     assert "If-None-Match" not in _params(plain)
     assert "304" not in plain["responses"]

@@ -27,7 +27,7 @@ from rainbond_kit.data.documents import object_id
 from rainbond_kit.data.epoch import utcnow
 from rainbond_kit.data.fields import REMOVE_TIME, STORED_ID
 from rainbond_kit.data.filters import live_filter, normalize_filter
-from rainbond_kit.data.store_errors import DUPLICATE_KEY_MESSAGE, http_error_for
+from rainbond_kit.data.store_errors import http_error_for
 from rainbond_kit.data.versioned import version_of
 from rainbond_kit.errors import ConflictError, HTTPError, PreconditionFailedError, http_error
 
@@ -148,10 +148,15 @@ def _took_effect(op: Update | Delete, current: Mapping[str, Any] | None) -> bool
 
 
 def _store_error(code: int | None, message: str) -> HTTPError:
-    if code in (11000, 11001):
-        return ConflictError(DUPLICATE_KEY_MESSAGE)
-    error = http_error_for(pymongo.errors.OperationFailure(message, code))
-    return error or http_error(400, "the database rejected the operation")
+    """One operation's write error as the error a single write would raise."""
+    kind = (
+        pymongo.errors.DuplicateKeyError
+        if code in (11000, 11001)
+        else pymongo.errors.OperationFailure
+    )
+    error = http_error_for(kind(message, code))
+    assert error is not None  # every driver error translates
+    return error
 
 
 def run_bulk(
