@@ -289,3 +289,42 @@ def test_put_if_none_match_star_creates_only_when_absent(
     assert client.put(f"/things/{other}", json={"title": "x"}).status_code == 404
     assert client.put(f"/things/{other}", json={}, headers=headers).status_code == 422
     assert stored.count_documents({"_id": ObjectId(other)}) == 0
+
+
+def test_a_write_between_the_batch_s_read_and_its_bulk_write_is_a_409(
+    rainbond_settings: Settings,
+    mongo_client: pymongo.MongoClient[dict[str, Any]],
+    mongo_db_name: str,
+) -> None:
+    """Another writer changes a document after the batch read it (here: from the resource's
+    ``before_update`` hook, deterministically): that update answers 409 and the other writer's
+    value stays; an operation on an untouched document in the same batch succeeds."""
+    books = mongo_client[mongo_db_name]["raced"]
+
+    def before_update(self: Any, changes: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+        if changes.get("title") == "batch":
+            books.update_one({"title": "A"}, {"$set": {"title": "other"}, "$inc": {"_version": 1}})
+        return changes
+
+    resource = make_resource(
+        Book, collection="raced", OPERATIONS=BATCH, before_update=before_update
+    )
+    app = serve(rainbond_settings, resource)
+    try:
+        client = app.test_client()
+        a, b = _create(client, title="A"), _create(client, title="B")
+        results = _batch(
+            client,
+            {"op": "update", "id": a["id"], "data": {"title": "batch"}},
+            {"op": "update", "id": b["id"], "data": {"year": 2}},
+            ordered=False,
+        ).get_json()["results"]
+        assert [r["status"] for r in results] == [409, 200]
+        assert results[0]["error"]["message"] == (
+            "the document changed while the batch ran; read it and retry"
+        )
+        assert results[1]["version"] == 1
+        assert books.find_one({"_id": ObjectId(a["id"])})["title"] == "other"
+        assert books.find_one({"_id": ObjectId(b["id"])})["year"] == 2
+    finally:
+        RainbondKit.shutdown(app)
