@@ -97,7 +97,9 @@ def _batch(session: requests.Session, url: str, items: int, tag: str) -> float:
     return elapsed
 
 
-def run(uri: str, *, items: int = 1000, rounds: int = 3, database: str = "bench_batch") -> dict[str, Any]:
+def run(
+    uri: str, *, items: int = 1000, rounds: int = 3, database: str = "bench_batch"
+) -> dict[str, Any]:
     """Time ``items`` creates both ways, ``rounds`` times; count MongoDB round trips."""
     listener = Commands()
     client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(

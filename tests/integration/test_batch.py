@@ -14,7 +14,7 @@ from bson import ObjectId
 from flask import Flask
 from flask.testing import FlaskClient
 
-from rainbond_kit import RainbondKit, Settings
+from rainbond_kit import ConfigurationError, RainbondKit, Settings
 from rainbond_kit.resource import ALL_OPERATIONS
 from tests.integration.contract_support import make_resource, serve
 
@@ -38,7 +38,13 @@ INDEXES = (pymongo.IndexModel("isbn", unique=True, sparse=True),)
 @pytest.fixture
 def app(rainbond_settings: Settings) -> Iterator[Flask]:
     resource = make_resource(
-        Book, collection="books", OPERATIONS=BATCH, ETAG=True, MAX_BATCH=5, INDEXES=INDEXES, SOFT_DELETE=True
+        Book,
+        collection="books",
+        OPERATIONS=BATCH,
+        ETAG=True,
+        MAX_BATCH=5,
+        INDEXES=INDEXES,
+        SOFT_DELETE=True,
     )
     app = serve(rainbond_settings, resource)
     yield app
@@ -89,10 +95,12 @@ def test_a_mixed_unordered_batch_answers_each_operation_in_input_order(
     assert [r["status"] for r in body["results"]] == [201, 422, 200, 204, 404]
     assert (body["succeeded"], body["failed"], body["ordered"]) == (3, 2, False)
     created = body["results"][0]
-    assert created["item"]["title"] == "new" and created["item"]["year"] == 5
+    assert created["item"]["title"] == "new"
+    assert created["item"]["year"] == 5
     assert created["version"] == 0
     invalid = body["results"][1]["error"]
-    assert invalid["code"] == 422 and "title" in invalid["errors"]["json"]
+    assert invalid["code"] == 422
+    assert "title" in invalid["errors"]["json"]
     assert body["results"][2] == {"status": 200, "id": a["id"], "version": 1}
     assert body["results"][4]["error"]["message"] == f"no document with id {missing}"
     assert body["results"][4]["id"] == missing
@@ -328,3 +336,19 @@ def test_a_write_between_the_batch_s_read_and_its_bulk_write_is_a_409(
         assert books.find_one({"_id": ObjectId(b["id"])})["year"] == 2
     finally:
         RainbondKit.shutdown(app)
+
+
+def test_a_resource_overriding_an_operation_method_cannot_serve_batches(
+    rainbond_settings: Settings,
+) -> None:
+    """A batch writes through the hooks, not ``delete_item`` & co.; a class that overrides one
+    (here to forbid deletes) is refused at ``register()`` instead of being bypassed."""
+
+    def delete_item(self: Any, item_id: str) -> None:
+        raise AssertionError("never deletes")
+
+    guarded = make_resource(Book, OPERATIONS=BATCH, delete_item=delete_item)
+    with pytest.raises(ConfigurationError, match="overrides delete_item, which a batch"):
+        serve(rainbond_settings, guarded)
+    serve_ok = serve(rainbond_settings, make_resource(Book, delete_item=delete_item))
+    RainbondKit.shutdown(serve_ok)  # control: without "batch" the override is fine

@@ -110,7 +110,8 @@ def test_a_retried_post_gets_the_first_response_and_creates_nothing(
     assert books.count_documents({}) == 1
     assert gate.calls == 1
     other = client.post("/things", json={"title": "t"}, headers=_key())
-    assert other.status_code == 201 and other.get_json()["id"] != first.get_json()["id"]
+    assert other.status_code == 201
+    assert other.get_json()["id"] != first.get_json()["id"]
     assert books.count_documents({}) == 2
 
 
@@ -145,7 +146,10 @@ def test_the_same_key_for_another_request_is_a_422(
 
 
 def test_a_retry_while_the_first_runs_is_a_409_then_a_replay(
-    client: FlaskClient, app: Flask, books: pymongo.collection.Collection[dict[str, Any]], gate: Gate
+    client: FlaskClient,
+    app: Flask,
+    books: pymongo.collection.Collection[dict[str, Any]],
+    gate: Gate,
 ) -> None:
     """With ``RAINBOND_IDEMPOTENCY_WAIT=0`` a retry during the first request is a 409 with
     ``Retry-After``; once the first finishes the retry gets its response."""
@@ -274,7 +278,10 @@ def test_a_malformed_key_is_a_400(client: FlaskClient, key: str) -> None:
 
 
 def test_without_redis_the_header_is_a_501(
-    mongo_uri: str, mongo_db_name: str, gate: Gate, books: pymongo.collection.Collection[dict[str, Any]]
+    mongo_uri: str,
+    mongo_db_name: str,
+    gate: Gate,
+    books: pymongo.collection.Collection[dict[str, Any]],
 ) -> None:
     """No Redis: a write with the key is refused (501), nothing written; without it the same
     write succeeds (control)."""

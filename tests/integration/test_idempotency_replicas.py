@@ -82,9 +82,7 @@ def test_one_key_across_two_processes_creates_one_document(
         with lock:
             answers.append(answer)
 
-    threads = [
-        threading.Thread(target=post, args=(replicas[i % 2],)) for i in range(CLIENTS)
-    ]
+    threads = [threading.Thread(target=post, args=(replicas[i % 2],)) for i in range(CLIENTS)]
     for thread in threads:
         thread.start()
     for thread in threads:

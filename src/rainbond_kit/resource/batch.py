@@ -37,6 +37,7 @@ from rainbond_kit.data.versioned import version_of
 from rainbond_kit.envelope import error_body
 from rainbond_kit.errors import (
     BadRequestError,
+    ConfigurationError,
     ForbiddenError,
     NotFoundError,
     PreconditionFailedError,
@@ -54,8 +55,10 @@ if TYPE_CHECKING:
 
 __all__ = ["batch_members"]
 
-#: the permission code and the ``OPERATIONS`` name each kind of operation needs
-_KINDS = {"create": (Code.ADD, "create"), "update": (Code.EDIT, "update"), "delete": (Code.DELETE, "delete")}  # fmt: skip
+#: the permission code each kind of operation needs (the kind must also be in ``OPERATIONS``)
+_CODES = {"create": Code.ADD, "update": Code.EDIT, "delete": Code.DELETE}
+#: operation methods a batch does not call (it writes through the hooks and the codec)
+_BYPASSED = ("create_item", "update_item", "write_item", "delete_item")
 _STATUS = {"create": 201, "update": 200, "delete": 204}
 _META = ("id", CREATION_TIME, UPDATE_TIME)
 
@@ -65,7 +68,18 @@ def batch_members(
 ) -> dict[str, Any]:
     """The members of the batch view: :func:`view_parts` attributes, its decorators (the
     caller is authenticated for the whole batch, permissions are checked per operation) and
-    the ``post`` verb."""
+    the ``post`` verb.
+
+    :raises ConfigurationError: ``cls`` overrides an operation method a batch would bypass.
+    """
+    from rainbond_kit.resource.view import ResourceView
+
+    overridden = [m for m in _BYPASSED if getattr(cls, m) is not getattr(ResourceView, m)]
+    if overridden:
+        raise ConfigurationError(
+            f"{cls.__name__} overrides {', '.join(overridden)}, which a batch does not call; "
+            "move that logic into before_insert/before_update/scope_filter or leave out 'batch'"
+        )
     decorators: list[Callable[..., Any]] = [idempotent, *cls.decorators]
     if cls.RATE_LIMIT is not None:
         decorators.append(limit(cls.RATE_LIMIT, scope=f"resource:{cls.COLLECTION}"))
@@ -114,8 +128,8 @@ class _Plan:
         self.results[index] = {"status": error.code, "id": item_id, "error": error_body(error)}
 
     def allowed(self, kind: str) -> None:
-        code, operation = _KINDS[kind]
-        if operation not in self.view.OPERATIONS:
+        code = _CODES[kind]
+        if kind not in self.view.OPERATIONS:
             raise http_error(405, f"this resource does not serve {kind} operations")
         if self.granted is not None and not self.granted.allows(code):
             center, permission = self.view.PERMISSION or ("", "")
