@@ -93,7 +93,7 @@ def batch_members(
 
     @blp.arguments(batch_request_schema(cls, name))
     @blp.response(207, batch_response_schema(out, name))
-    @resource_errors(cls, 400, 413, 415, 422, 503)
+    @resource_errors(cls, 400, 409, 413, 415, 422, 503)
     def post(self: ResourceView, body: dict[str, Any]) -> Response:
         results = run_batch(self, body["operations"], ordered=body["ordered"], schemas=schemas)
         failed = sum(1 for r in results if "error" in r)

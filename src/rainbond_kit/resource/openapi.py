@@ -5,7 +5,7 @@ and writes flask-smorest's doc attribute directly (no wrapper, nothing per reque
 
 - a summary and description per operation, from the resource's docstring and schema;
 - a stable, unique ``operationId`` (``listBooks``, ``createBook``, ``getBook``,
-  ``replaceBook``, ``updateBook``, ``deleteBook``, ``searchBooks``);
+  ``replaceBook``, ``updateBook``, ``deleteBook``, ``searchBooks``, ``batchBooks``);
 - the list language as typed query parameters, ``/search``'s typed body (``querydocs``);
 - the response headers each operation sends (``X-Total-Count``, ``Link``, ``Location``,
   ``ETag``, ``X-RateLimit-*``) and ``If-Match`` on ETag resources.
@@ -165,6 +165,12 @@ def _headers(cls: type[ResourceView], op: str) -> dict[str, dict[str, Any]]:
         )
     if op in ("create", "upload"):
         found["Location"] = ("the new document's URL", {"type": "string"}, True)
+    if op in ("create", "update", "batch"):
+        found["Idempotent-Replayed"] = (
+            "`true`: the stored response to an earlier request with this `Idempotency-Key`",
+            {"type": "string", "enum": ["true"]},
+            False,
+        )
     if cls.ETAG and op in ("create", "upload", "read", "replace", "update"):
         found["ETag"] = (*_ETAG, True)
     if cls.RATE_LIMIT is not None:
