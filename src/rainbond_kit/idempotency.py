@@ -26,6 +26,7 @@ import base64
 import functools
 import hashlib
 import json
+import logging
 import os
 import secrets
 import time
@@ -53,6 +54,7 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("rainbond_kit.idempotency")
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -233,13 +235,23 @@ def _run(view: Callable[..., Any], key: str, *args: Any, **kwargs: Any) -> Respo
     try:
         response = current_app.make_response(view(*args, **kwargs))
     except BaseException:
-        store.release()
+        _quietly(store.release)
         raise
     if response.status_code >= 500 or response.is_streamed:
-        store.release()
+        _quietly(store.release)
     else:
-        store.finish(response, config.ttl)
+        _quietly(lambda: store.finish(response, config.ttl))
     return response
+
+
+def _quietly(step: Callable[[], None]) -> None:
+    """Record or release after the write ran: a Redis failure now must not turn the write's
+    answer into a 503 (the client would retry a write that happened); the claim then expires
+    after ``RAINBOND_IDEMPOTENCY_LOCK``."""
+    try:
+        step()
+    except redis.exceptions.RedisError as exc:
+        log.warning("idempotency record not stored: %s: %s", type(exc).__name__, exc)
 
 
 def idempotent(view: F) -> F:

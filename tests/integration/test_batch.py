@@ -352,3 +352,26 @@ def test_a_resource_overriding_an_operation_method_cannot_serve_batches(
         serve(rainbond_settings, guarded)
     serve_ok = serve(rainbond_settings, make_resource(Book, delete_item=delete_item))
     RainbondKit.shutdown(serve_ok)  # control: without "batch" the override is fine
+
+
+def test_an_ordered_bulk_write_error_stops_the_updates_after_it(
+    client: FlaskClient, stored: pymongo.collection.Collection[dict[str, Any]]
+) -> None:
+    """Ordered, MongoDB refuses the middle create (duplicate key): the update before it is
+    written and answers 200 at version 1, the update after it is not run (424)."""
+    a = _create(client, title="A")
+    b = _create(client, title="B")
+    _create(client, title="taken", isbn="999")
+    results = _batch(
+        client,
+        {"op": "update", "id": a["id"], "data": {"year": 1}},
+        {"op": "create", "data": {"title": "dup", "isbn": "999"}},
+        {"op": "update", "id": b["id"], "data": {"year": 2}},
+    ).get_json()["results"]
+    assert [r["status"] for r in results] == [200, 409, 424]
+    assert results[0]["version"] == 1
+    assert results[2]["error"]["message"] == (
+        "not run: an earlier operation of this ordered batch failed"
+    )
+    assert stored.find_one({"_id": ObjectId(a["id"])})["year"] == 1
+    assert "year" not in stored.find_one({"_id": ObjectId(b["id"])})

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import marshmallow as ma
@@ -16,7 +16,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from rainbond_kit import ConfigurationError, RainbondKit, Settings
+from rainbond_kit.embedded import RedisProcess
 from rainbond_kit.resource import ALL_OPERATIONS
+from tests.integration.auth_support import own_redis_fixture  # noqa: F401 - fixture
 from tests.integration.contract_support import make_resource, serve
 
 KEY = "Idempotency-Key"
@@ -37,11 +39,14 @@ class Gate:
         self.release.set()
         self.failures = 0
         self.calls = 0
+        self.during: Callable[[], None] | None = None
 
     def before_insert(self, doc: dict[str, Any]) -> dict[str, Any]:
         self.calls += 1
         self.entered.set()
         assert self.release.wait(60)
+        if self.during is not None:
+            self.during()
         if self.failures:
             self.failures -= 1
             raise RuntimeError("a failure inside the create")
@@ -315,3 +320,30 @@ def test_malformed_settings_fail_at_start_up(
     """Each key is checked once, naming itself."""
     with pytest.raises(ConfigurationError, match=name):
         _app(rainbond_settings, gate, **{name: value})
+
+
+def test_redis_failing_around_the_write(
+    own_redis: RedisProcess,
+    mongo_uri: str,
+    mongo_db_name: str,
+    gate: Gate,
+    books: pymongo.collection.Collection[dict[str, Any]],
+) -> None:
+    """Redis stops while the create runs: the client still gets the create's 201 (a 503 would
+    make it retry a write that happened). With Redis down before the claim: 503 naming the
+    idempotency store, nothing written."""
+    env = {"MONGODB_URI": mongo_uri, "MONGODB_DB": mongo_db_name, "REDIS_URL": own_redis.url}
+    app = _app(Settings.from_env(env), gate)
+    try:
+        client = app.test_client()
+        gate.during = own_redis.stop
+        created = client.post("/things", json={"title": "t"}, headers=_key())
+        assert created.status_code == 201
+        assert books.count_documents({}) == 1
+        gate.during = None
+        refused = client.post("/things", json={"title": "u"}, headers=_key())
+        assert refused.status_code == 503
+        assert refused.get_json()["message"] == "idempotency store is unavailable"
+        assert books.count_documents({}) == 1
+    finally:
+        RainbondKit.shutdown(app)
