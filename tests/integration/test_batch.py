@@ -375,3 +375,32 @@ def test_an_ordered_bulk_write_error_stops_the_updates_after_it(
     )
     assert stored.find_one({"_id": ObjectId(a["id"])})["year"] == 1
     assert "year" not in stored.find_one({"_id": ObjectId(b["id"])})
+
+
+def test_put_if_none_match_star_never_replaces_even_without_create(
+    rainbond_settings: Settings,
+    mongo_client: pymongo.MongoClient[dict[str, Any]],
+    mongo_db_name: str,
+) -> None:
+    """A resource without ``create``: ``If-None-Match: *`` on an existing id is still a 412
+    (the client's precondition fails; nothing replaced), on a missing id a 404 (nothing made)."""
+    app = serve(
+        rainbond_settings,
+        make_resource(Book, collection="nocreate", OPERATIONS=ALL_OPERATIONS - {"create"}),
+    )
+    try:
+        client = app.test_client()
+        existing = mongo_client[mongo_db_name]["nocreate"].insert_one({"title": "kept"}).inserted_id
+        headers = {"If-None-Match": "*"}
+        taken = client.put(f"/things/{existing}", json={"title": "x"}, headers=headers)
+        assert taken.status_code == 412
+        assert client.get(f"/things/{existing}").get_json()["title"] == "kept"
+        missing = str(ObjectId())
+        assert (
+            client.put(f"/things/{missing}", json={"title": "x"}, headers=headers).status_code
+            == 404
+        )
+        assert mongo_client[mongo_db_name]["nocreate"].count_documents({}) == 1
+        assert client.put(f"/things/{existing}", json={"title": "y"}).status_code == 200  # control
+    finally:
+        RainbondKit.shutdown(app)

@@ -70,7 +70,8 @@ _CREATE_IF_ABSENT = {
     "name": "If-None-Match",
     "required": False,
     "schema": {"type": "string", "enum": ["*"]},
-    "description": "`*`: create the document at this id if there is none (201); 412 if there is.",
+    "description": "`*`: create the document at this id if there is none (201; 404 when the "
+    "resource does not create); 412 if there is one, and nothing is replaced.",
 }
 
 
@@ -211,7 +212,7 @@ def document_operations(
             }
         if op in ("create", "update", "batch"):
             manual["parameters"] = [*manual.get("parameters", []), dict(_IDEMPOTENCY_KEY)]
-        if op == "replace" and "create" in cls.OPERATIONS:
+        if op == "replace":
             manual["parameters"] = [*manual.get("parameters", []), dict(_CREATE_IF_ABSENT)]
         if cls.ETAG and op in ("replace", "update", "delete"):
             manual["parameters"] = [*manual.get("parameters", []), dict(_IF_MATCH)]

@@ -224,7 +224,7 @@ def item_verbs(
         @blp.alt_response(201, schema=out, description="Created (`If-None-Match: *`)")
         @resource_errors(cls, 400, 404, 409, 412, 415, 503)
         def put(self: ResourceView, data: dict[str, Any], item_id: str) -> Response:
-            if creates_if_absent(cls):
+            if creates_if_absent():
                 return self._item_response(create_at(self, item_id, data), 201)
             return self._item_response(self.replace_item(item_id, data))
 
