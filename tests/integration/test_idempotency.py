@@ -15,9 +15,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from rainbond_kit import ConfigurationError, RainbondKit, Settings
+from rainbond_kit import ConfigurationError, RainbondKit, Settings, idempotent
 from rainbond_kit.embedded import RedisProcess
 from rainbond_kit.resource import ALL_OPERATIONS
+from tests.conftest import KitAppFactory
 from tests.integration.auth_support import own_redis_fixture  # noqa: F401 - fixture
 from tests.integration.contract_support import make_resource, serve
 
@@ -347,3 +348,24 @@ def test_redis_failing_around_the_write(
         assert books.count_documents({}) == 1
     finally:
         RainbondKit.shutdown(app)
+
+
+def test_a_plain_flask_view_can_be_idempotent(
+    rainbond_settings: Settings, make_kit_app: KitAppFactory
+) -> None:
+    """``@idempotent`` on an application's own view: the retry is replayed, the view ran once."""
+    app = make_kit_app(rainbond_settings)
+    calls: list[int] = []
+
+    @app.post("/counter")
+    @idempotent
+    def counter() -> Any:
+        calls.append(1)
+        return {"calls": len(calls)}, 201
+
+    client = app.test_client()
+    headers = _key()
+    first = client.post("/counter", json={}, headers=headers)
+    assert first.get_json() == {"calls": 1}
+    _same(first, client.post("/counter", json={}, headers=headers))
+    assert len(calls) == 1
