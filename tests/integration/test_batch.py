@@ -242,11 +242,23 @@ def test_the_batch_cap_is_a_413_and_a_malformed_batch_a_422(client: FlaskClient)
         {"operations": {"op": "create"}},
         {"operations": [1]},
         {"ordered": "maybe", "operations": []},
+        {"operations": [{"op": "create", "data": ["not", "an", "object"]}]},
+        {"operations": [{"op": "update", "id": 5}]},
+        {"operations": [{"op": "update", "id": "x", "version": -1}]},
+        {"operations": [{"op": "create", "$where": "1"}]},
         {},
+        [],
+        "operations",
     ):
         response = client.post("/things/batch", json=hostile)
         assert response.status_code == 422, (hostile, response.get_json())
+        assert response.get_json()["code"] == 422
     assert client.get("/things").get_json()["total"] == 5
+    text = client.post("/things/batch", data="{", content_type="application/json")
+    assert text.status_code in (400, 422)
+    assert "Traceback" not in text.get_data(as_text=True)
+    form = client.post("/things/batch", data={"operations": "x"})
+    assert form.status_code == 415
 
 
 def test_batch_is_off_by_default_and_never_serves_an_operation_switched_off(

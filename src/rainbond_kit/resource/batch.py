@@ -47,6 +47,7 @@ from rainbond_kit.idempotency import idempotent
 from rainbond_kit.ratelimit import limit
 from rainbond_kit.resource.batchdocs import batch_request_schema, batch_response_schema
 from rainbond_kit.resource.errordocs import resource_errors
+from rainbond_kit.resource.routes import json_body
 from rainbond_kit.resource.writes import merge_patch
 from rainbond_kit.schemas import patch_schema
 
@@ -91,6 +92,7 @@ def batch_members(
         patch_schema(cls.UPDATE_SCHEMA or cls.SCHEMA, name),
     )
 
+    @json_body
     @blp.arguments(batch_request_schema(cls, name))
     @blp.response(207, batch_response_schema(out, name))
     @resource_errors(cls, 400, 409, 413, 415, 422, 503)

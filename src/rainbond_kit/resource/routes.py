@@ -42,6 +42,7 @@ __all__ = [
     "collection_verbs",
     "ensure_indexes",
     "item_verbs",
+    "json_body",
     "register_hooks",
     "search_verb",
     "view_parts",
