@@ -15,7 +15,8 @@
 ``PATCH``, ``DELETE``); the verbs are generated there, decorated with flask-smorest from the
 same schemas, so ``ResourceView`` itself defines no verb (``MethodView`` decides the served
 methods with ``hasattr``). Override an operation by defining its hook (``list_items``,
-``create_item``, ...), switch one off with ``OPERATIONS``.
+``create_item``, ...), switch one off with ``OPERATIONS``. ``POST /batch`` (``"batch"`` added to
+``OPERATIONS``) is ``resource.batch``; ``PUT`` with ``If-None-Match: *`` is ``resource.upsert``.
 """
 
 from __future__ import annotations
