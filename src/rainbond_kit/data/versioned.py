@@ -79,6 +79,43 @@ class VersionedWritesMixin:
             raise PreconditionFailedError("the document changed since it was read (ETag)")
         return current
 
+    def update_spec(
+        self,
+        id: str,
+        sets: Mapping[str, Any],
+        unsets: frozenset[str] | set[str],
+        scope: Mapping[str, Any] | None,
+        expected_version: int | None,
+        conditions: Mapping[str, Any] | None = None,
+    ) -> tuple[Doc, Doc] | None:
+        """The ``(filter, update)`` of :meth:`write_by_id` (also one operation of a bulk
+        write); ``None`` when there is nothing to set or unset."""
+        differs: list[Doc] = [{path: {"$ne": value}} for path, value in sets.items()]
+        differs += [{path: {"$exists": True}} for path in unsets]
+        if not differs:
+            return None
+        parts = self._target(id, scope, expected_version)
+        if conditions:
+            parts.append(dict(conditions))
+        update: Doc = {"$inc": {VERSION: 1}, "$max": {UPDATE_TIME: utcnow()}}
+        if sets:
+            update["$set"] = dict(sets)
+        if unsets:
+            update["$unset"] = dict.fromkeys(unsets, "")
+        return {"$and": [*parts, {"$or": differs}]}, update
+
+    def delete_spec(
+        self, id: str, scope: Mapping[str, Any] | None, expected_version: int | None
+    ) -> tuple[Doc, Doc | None]:
+        """The ``(filter, update)`` of :meth:`delete_by_id`: the update soft-deletes; ``None``
+        means a hard delete."""
+        repo: _Repository = self  # type: ignore[assignment]
+        query = {"$and": self._target(id, scope, expected_version)}
+        if not repo.uses_soft_delete:
+            return query, None
+        now = utcnow()
+        return query, {"$set": {REMOVE_TIME: now}, "$max": {UPDATE_TIME: now}, "$inc": {VERSION: 1}}
+
     def write_by_id(
         self,
         id: str,
@@ -101,23 +138,11 @@ class VersionedWritesMixin:
         :raises PreconditionFailedError: its version is not ``expected_version``.
         """
         repo: _Repository = self  # type: ignore[assignment]
-        differs: list[Doc] = [{path: {"$ne": value}} for path, value in sets.items()]
-        differs += [{path: {"$exists": True}} for path in unsets]
-        if differs:
-            parts = self._target(id, scope, expected_version)
-            if conditions:
-                parts.append(dict(conditions))
-            update: Doc = {"$inc": {VERSION: 1}, "$max": {UPDATE_TIME: utcnow()}}
-            if sets:
-                update["$set"] = dict(sets)
-            if unsets:
-                update["$unset"] = dict.fromkeys(unsets, "")
+        spec = self.update_spec(id, sets, unsets, scope, expected_version, conditions)
+        if spec is not None:
             with repo.errors():
                 result = repo.collection.find_one_and_update(
-                    {"$and": [*parts, {"$or": differs}]},
-                    update,
-                    return_document=ReturnDocument.AFTER,
-                    session=session,
+                    *spec, return_document=ReturnDocument.AFTER, session=session
                 )
             if result is not None:
                 return to_public(result)
@@ -137,15 +162,9 @@ class VersionedWritesMixin:
         :raises PreconditionFailedError: its version is not ``expected_version``.
         """
         repo: _Repository = self  # type: ignore[assignment]
-        query = {"$and": self._target(id, scope, expected_version)}
-        now = utcnow()
+        query, update = self.delete_spec(id, scope, expected_version)
         with repo.errors():
-            if repo.uses_soft_delete:
-                update = {
-                    "$set": {REMOVE_TIME: now},
-                    "$max": {UPDATE_TIME: now},
-                    "$inc": {VERSION: 1},
-                }
+            if update is not None:
                 done = repo.collection.update_one(query, update, session=session).modified_count
             else:
                 done = repo.collection.delete_one(query, session=session).deleted_count
