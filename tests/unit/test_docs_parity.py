@@ -20,6 +20,8 @@ PAIRS = [
     ("docs/auth.md", "docs/zh-CN/auth.md"),
     ("docs/backup.md", "docs/zh-CN/backup.md"),
     ("docs/compat.md", "docs/zh-CN/compat.md"),
+    ("docs/data-rules.md", "docs/zh-CN/data-rules.md"),
+    ("docs/batch.md", "docs/zh-CN/batch.md"),
 ]
 _LINK = re.compile(r"\]\(([^)\s#]+)(?:#[^)]*)?\)")
 

@@ -35,7 +35,7 @@ def check_options(cls: type[ResourceView], known_operations: Set[str]) -> None:
         raise ConfigurationError(
             f"{name}.COUNT_MODE must be one of {', '.join(COUNT_MODES)}, got {cls.COUNT_MODE!r}"
         )
-    for option in ("PAGE_SIZE", "MAX_PAGE_SIZE", "COUNT_LIMIT"):
+    for option in ("PAGE_SIZE", "MAX_PAGE_SIZE", "MAX_BATCH", "COUNT_LIMIT"):
         value = getattr(cls, option)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigurationError(f"{name}.{option} must be a positive integer, got {value!r}")
