@@ -17,10 +17,12 @@ from rainbond_kit.embedded import is_development_server
 from rainbond_kit.extension_state import EXTENSION_KEY, KitState, get_state, run_init_hooks
 from rainbond_kit.health import blueprint as health_blueprint
 from rainbond_kit.i18n import init_i18n
+from rainbond_kit.idempotency import init_idempotency
 from rainbond_kit.logs import configure_logging
 from rainbond_kit.observability import init_observability
 from rainbond_kit.ratelimit import init_ratelimit, trusted_proxies
 from rainbond_kit.settings import Settings
+from rainbond_kit.zones import init_timezone
 
 __all__ = ["CONFIG_DEFAULTS", "RainbondKit"]
 
@@ -79,6 +81,7 @@ class RainbondKit:
             app.config["MAX_CONTENT_LENGTH"] = DEFAULT_MAX_CONTENT_LENGTH
 
         init_i18n(app)
+        init_timezone(app)
         configure_logging(app)
         container = Container(settings=settings)
         api = RainbondApi(app)
@@ -93,6 +96,7 @@ class RainbondKit:
             redis_enabled=settings.redis.configured,
         )
         init_ratelimit(app)
+        init_idempotency(app)
         init_observability(app, container)
         _trust_proxies(app)
         _warn_without_redis(settings)

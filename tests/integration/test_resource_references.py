@@ -21,6 +21,7 @@ from openapi_spec_validator import validate
 from rainbond_kit import RainbondKit, Settings, get_api, get_container
 from rainbond_kit.data.repository import MongoRepository
 from rainbond_kit.resource import ResourceView
+from rainbond_kit.resource.view import ALL_OPERATIONS
 
 
 def _tenant_scope() -> Mapping[str, Any] | None:
@@ -74,6 +75,7 @@ class Orders(ResourceView):
     SCHEMA = OrderSchema
     REFERENCES = {"customer_id": Customers, "items.product_id": Products}  # noqa: RUF012
     ETAG = True
+    OPERATIONS = ALL_OPERATIONS | {"batch"}
 
     def scope_filter(self) -> Mapping[str, Any] | None:
         return _tenant_scope()
@@ -331,3 +333,34 @@ def test_a_soft_deleted_document_does_not_block_recreating_a_unique_value(
     assert dup.status_code == 409
     assert dup.get_json()["errors"] == {"name": ["already exists"]}
     assert dup.get_json()["duplicate"] == {"name": "pen"}
+
+
+def test_a_batch_checks_each_operations_references(
+    client: FlaskClient, world: dict[str, str]
+) -> None:
+    """The batch is no way around references: a create naming another tenant's customer and
+    an update moving an order to a deleted one fail alone with the single write's 422; the
+    valid operations are written."""
+    order_id = _create(client, "/orders", _order(world["mine"], world["pen"]), ACME)
+    response = client.post(
+        "/orders/batch",
+        json={
+            "ordered": False,
+            "operations": [
+                {"op": "create", "data": _order(world["mine2"], world["ink"])},
+                {"op": "create", "data": _order(world["theirs"], world["pen"])},
+                {"op": "update", "id": order_id, "data": {"customer": world["gone"]}},
+                {"op": "create", "data": _order(world["mine"], str(ObjectId()))},
+            ],
+        },
+        headers=ACME,
+    )
+    assert response.status_code == 207, response.get_json()
+    results = response.get_json()["results"]
+    assert [r["status"] for r in results] == [201, 422, 422, 422]
+    assert results[1]["error"]["errors"] == {"json": {"customer": ["customer: no such document"]}}
+    assert results[2]["error"]["message"] == "customer: no such document"
+    assert "items.product_id" in results[3]["error"]["errors"]["json"]
+    listed = client.get("/orders", headers=ACME).get_json()
+    assert listed["total"] == 2
+    assert client.get(f"/orders/{order_id}", headers=ACME).get_json()["customer"] == world["mine"]

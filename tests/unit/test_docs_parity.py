@@ -22,6 +22,7 @@ PAIRS = [
     ("docs/compat.md", "docs/zh-CN/compat.md"),
     ("docs/resources.md", "docs/zh-CN/resources.md"),
     ("docs/data-rules.md", "docs/zh-CN/data-rules.md"),
+    ("docs/batch.md", "docs/zh-CN/batch.md"),
 ]
 _LINK = re.compile(r"\]\(([^)\s#]+)(?:#[^)]*)?\)")
 

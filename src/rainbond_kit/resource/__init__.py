@@ -7,6 +7,6 @@ endpoints: ``@action``), ``transitions`` (``TRANSITIONS``, writes conditioned on
 
 from rainbond_kit.resource.actions import action
 from rainbond_kit.resource.errordocs import error_responses
-from rainbond_kit.resource.view import ALL_OPERATIONS, ResourceView
+from rainbond_kit.resource.view import ALL_OPERATIONS, OPTIONAL_OPERATIONS, ResourceView
 
-__all__ = ["ALL_OPERATIONS", "ResourceView", "action", "error_responses"]
+__all__ = ["ALL_OPERATIONS", "OPTIONAL_OPERATIONS", "ResourceView", "action", "error_responses"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rainbond_kit.data.counting import COUNT_MODES
 from rainbond_kit.data.fields import UPDATE_TIME
 from rainbond_kit.query import FieldSpec, Kind, QuerySpec
 from rainbond_kit.query.parse import MAX_LIST_LENGTH, MAX_VALUE_LENGTH
@@ -63,8 +64,9 @@ LIST_HELP = """Filters: `field=value` (text fields: literal *contains*, case-sen
 fields: equals) and `field[op]=value`, each documented below with its type. List fields match
 any element. Paging: `$limit`, then either `$offset` or `$after` with the `next` cursor of the
 previous page (constant cost however deep). `$orderby=field desc,other asc`;
-`$start_date`/`$end_date` (together) over `$date_type`; `$count=exact|estimated|none`;
-`$fields=a,b` projection. Headers: `X-Total-Count` (unless `$count=none`), `Link` (rel next/prev)."""
+`$start_date`/`$end_date` (together) over `$date_type` (calendar days in the server's time
+zone); `$count=exact|estimated|bounded|none`; `$fields=a,b` projection. Headers:
+`X-Total-Count` (unless `$count=none`), `X-Total-Count-Strategy`, `Link` (rel next/prev)."""
 
 
 def filter_operators(kind: Kind, *, choices: bool = False) -> tuple[str | None, ...]:
@@ -103,6 +105,14 @@ def _help(field: str, fspec: FieldSpec, op: str | None) -> str:
     return f"filter: {where}`{field}` {what}"
 
 
+_COUNT_HELP = (
+    "how to count `total` (the header `X-Total-Count-Strategy` says which answered): `exact`; "
+    "`bounded` stops at {0} (`total` {0} with strategy `bounded` means at least {0}); "
+    "`estimated` reads the collection's metadata when there is no filter (soft-deleted "
+    "documents included, `dummy_remove` null), else counts `bounded`; `none` (`total` null)"
+)
+
+
 def control_parameters(spec: QuerySpec) -> list[dict[str, Any]]:
     """``$limit``, ``$offset``, ``$after``, ``$orderby``, date range, ``$count``, ``$fields``."""
     orders = [
@@ -112,8 +122,10 @@ def control_parameters(spec: QuerySpec) -> list[dict[str, Any]]:
     return [
         _query("$limit", {"type": "integer", "minimum": 1, "maximum": spec.max_limit,
                           "default": spec.default_limit}, f"page size (at most {spec.max_limit})"),
-        _query("$offset", {"type": "integer", "minimum": 0, "default": 0},
-               "documents to skip (not with `$after`)"),
+        _query("$offset", {"type": "integer", "minimum": 0, "maximum": spec.max_offset,
+                           "default": 0},
+               f"documents to skip (not with `$after`; at most {spec.max_offset}: deeper pages "
+               "follow `next` with `$after`)"),
         _query("$after", {"type": "string"},
                "the `next` cursor of the previous page (keyset paging; not with `$offset`)"),
         _query("$orderby", {"type": "string", "enum": orders} if orders else {"type": "string"},
@@ -123,8 +135,8 @@ def control_parameters(spec: QuerySpec) -> list[dict[str, Any]]:
                "range end, with `$start_date`; a date includes its whole day"),
         _query("$date_type", {"type": "string", "enum": dates, "default": UPDATE_TIME},
                "the date field of the range"),
-        _query("$count", {"type": "string", "enum": ["exact", "estimated", "none"],
-                          "default": "exact"}, "how to count `total` (`none`: null, faster)"),
+        _query("$count", {"type": "string", "enum": list(COUNT_MODES),
+                          "default": spec.count_mode}, _COUNT_HELP.format(spec.count_limit)),
         _query("$fields", {"type": "string"},
                f"comma-separated projection; allowed: {', '.join(sorted(spec.projectable))}"),
         *expand_parameters(spec),

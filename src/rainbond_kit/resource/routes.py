@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 from collections.abc import Callable
@@ -24,7 +25,9 @@ from rainbond_kit.query.parse import parse_expand
 from rainbond_kit.ratelimit import limit
 from rainbond_kit.resource.codec import check_storable, codec_for
 from rainbond_kit.resource.errordocs import resource_errors
+from rainbond_kit.resource.options import paging_options
 from rainbond_kit.resource.references import expand_references
+from rainbond_kit.resource.upsert import create_at, creates_if_absent
 from rainbond_kit.schemas import (
     list_response_schema,
     output_schema,
@@ -32,6 +35,7 @@ from rainbond_kit.schemas import (
     query_spec_from_schema,
     replace_schema,
 )
+from rainbond_kit.zones import current_zone
 
 if TYPE_CHECKING:
     from rainbond_kit.resource.view import ResourceView
@@ -43,6 +47,7 @@ __all__ = [
     "collection_verbs",
     "ensure_indexes",
     "item_verbs",
+    "json_body",
     "register_hooks",
     "search_verb",
     "view_parts",
@@ -78,6 +83,7 @@ def view_parts(cls: type[ResourceView], blp: Blueprint, name: str) -> ViewParts:
         default_limit=cls.PAGE_SIZE,
         max_limit=cls.MAX_PAGE_SIZE,
     )
+    spec = dataclasses.replace(spec, **paging_options(cls))
     attrs: dict[str, Any] = {
         "_query_spec": spec,
         "_output_fields": ("id", *out().dump_fields),
@@ -174,7 +180,7 @@ def collection_verbs(
         @blp.response(200, list_response_schema(out, name))
         @resource_errors(cls, 400, 503)
         def get(self: ResourceView) -> Response:
-            query = parse_list_query(_args(), self._query_spec)
+            query = parse_list_query(_args(), self._query_spec, zone=current_zone())
             return self._list_response(query, self.list_items(query))
 
         verbs["get"] = get
@@ -202,7 +208,7 @@ def search_verb(
         body = {} if body is None else body
         if not isinstance(body, dict):
             raise BadRequestError("the search body must be a JSON object")
-        query = parse_list_query(body, self._query_spec)
+        query = parse_list_query(body, self._query_spec, zone=current_zone())
         return self._list_response(query, self.search_items(query))
 
     verb: Callable[..., Any] = post
@@ -231,8 +237,11 @@ def item_verbs(
         @json_body
         @blp.arguments(replace_schema(update_schema, name))
         @blp.response(200, out)
+        @blp.alt_response(201, schema=out, description="Created (`If-None-Match: *`)")
         @resource_errors(cls, 400, 404, 409, 412, 415, 503)
         def put(self: ResourceView, data: dict[str, Any], item_id: str) -> Response:
+            if creates_if_absent():
+                return self._item_response(create_at(self, item_id, data), 201)
             return self._item_response(self.replace_item(item_id, data))
 
         verbs["put"] = put

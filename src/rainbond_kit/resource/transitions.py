@@ -20,7 +20,7 @@ from __future__ import annotations
 import enum
 import functools
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import marshmallow as ma
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CurrentDocumentMixin",
+    "changes_for",
     "check_change",
     "check_changes",
     "check_transitions_option",
@@ -134,29 +135,47 @@ def hook_keywords(hook: Callable[..., Any]) -> frozenset[str]:
     return _accepted(func) & {"item_id", "current"}
 
 
-def update_hook(
-    view: ResourceView, item_id: str, changes: dict[str, Any], *, partial: bool
-) -> tuple[dict[str, Any], Mapping[str, Any] | None, int | None]:
-    """Run ``before_update``; return its changes, the current document if one was read, and
-    the version the write must find (``If-Match``'s, else the current document's, else none).
-
-    The current (scoped) document is read only when needed: ``TRANSITIONS`` is set or the hook
-    declares ``current`` (a keyword-only parameter, or ``**kwargs``); the write is then
-    conditioned on its version (412 if it changed meanwhile). The hook gets ``item_id`` and
-    ``current`` only when it declares them, so ``before_update(self, changes, *, partial)``
-    keeps working.
-    """
+def changes_for(
+    view: ResourceView,
+    data: Mapping[str, Any],
+    *,
+    partial: bool,
+    item_id: str | None = None,
+    current: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A validated PUT/PATCH body (or a batch's update) without the owner fields, its
+    references checked (422), through ``before_update``: with ``item_id`` and ``current`` when
+    the hook declares them (a keyword-only parameter, or ``**kwargs``), so
+    ``before_update(self, changes, *, partial)`` keeps working."""
+    owner = view.owner_fields()
+    view.check_references(data)
     wanted = hook_keywords(view.before_update)
-    current = view.read_current(item_id) if view.TRANSITIONS or "current" in wanted else None
     extra: dict[str, Any] = {}
     if "item_id" in wanted:
         extra["item_id"] = item_id
     if "current" in wanted:
         extra["current"] = current
+    changes = {k: v for k, v in data.items() if k not in owner}
+    return view.before_update(changes, partial=partial, **extra)
+
+
+def update_hook(
+    view: ResourceView, item_id: str, data: Mapping[str, Any], *, partial: bool
+) -> tuple[dict[str, Any], Mapping[str, Any] | None, int | None]:
+    """PUT/PATCH: :func:`changes_for`, the current document if one was read, and the version
+    the write must find (``If-Match``'s, else the current document's, else none).
+
+    The current (scoped) document is read first only when needed: ``TRANSITIONS`` is set or the
+    hook declares ``current``; the write is then conditioned on its version (412 if it changed
+    meanwhile).
+    """
+    wanted = hook_keywords(view.before_update)
+    current = view.read_current(item_id) if view.TRANSITIONS or "current" in wanted else None
+    changes = changes_for(view, data, partial=partial, item_id=item_id, current=current)
     version = view._if_match()
     if current is not None and version is None:  # condition the write on what was read
         version = version_of(current)
-    return view.before_update(changes, partial=partial, **extra), current, version
+    return changes, current, version
 
 
 def write_current(
@@ -202,6 +221,10 @@ def transition(
 
 class CurrentDocumentMixin:
     """``ResourceView``'s members for code that works on the document a request read."""
+
+    #: legal moves of a status field, e.g. ``{"status": {"pending": ["paid"], "paid": ["shipped"]}}``;
+    #: any other change is a 409 (see the module docstring)
+    TRANSITIONS: ClassVar[Mapping[str, Mapping[Any, Sequence[Any]]]] = {}
 
     _codec: ClassVar[Codec]
     _output_fields: ClassVar[tuple[str, ...]]
