@@ -20,9 +20,11 @@ from flask import Flask, Response
 from flask_smorest import Blueprint
 from openapi_spec_validator import validate
 
-from rainbond_kit import ResourceView, get_api
+from rainbond_kit import RainbondKit, ResourceView, Settings, get_api
+from rainbond_kit.resource import ALL_OPERATIONS
 from rainbond_kit.resource.actions import action
 from tests.conftest import KitAppFactory
+from tests.integration.contract_support import make_resource, serve
 
 URL = "/tickets"
 
@@ -299,3 +301,46 @@ def test_update_hooks_get_what_they_declare(hook_app: Flask) -> None:
     assert hook_calls == [("legacy", True), (keyword["id"], "before")]
     assert client.patch(f"/keyword/{'0' * 24}", json={"title": "x"}).status_code == 404
     assert len(hook_calls) == 2  # the document is read (404) before the hook runs
+
+
+class Job(ma.Schema):
+    title = ma.fields.String(required=True)
+    state = ma.fields.String(load_default="new")
+
+
+def test_batch_updates_follow_the_transitions(rainbond_settings: Settings) -> None:
+    """A batch's update of a TRANSITIONS field: legal 200, illegal 409 naming from/to (nothing
+    written for it); a **kwargs hook gets the id and the current document in a batch too."""
+    calls: list[tuple[str, str]] = []
+
+    def before_update(self: Any, changes: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        calls.append((kwargs["item_id"], kwargs["current"]["state"]))
+        return changes
+
+    resource = make_resource(
+        Job,
+        OPERATIONS=ALL_OPERATIONS | {"batch"},
+        TRANSITIONS={"state": {"new": ["running"], "running": ["done"]}},
+        before_update=before_update,
+    )
+    app = serve(rainbond_settings, resource)
+    try:
+        client = app.test_client()
+        a = client.post("/things", json={"title": "a"}).get_json()
+        b = client.post("/things", json={"title": "b"}).get_json()
+        answer = client.post(
+            "/things/batch",
+            json={"ordered": False, "operations": [
+                {"op": "update", "id": a["id"], "data": {"state": "running"}},
+                {"op": "update", "id": b["id"], "data": {"state": "done"}},
+            ]},
+        )  # fmt: skip
+        assert answer.status_code == 207, answer.get_json()
+        results = answer.get_json()["results"]
+        assert [r["status"] for r in results] == [200, 409]
+        assert "cannot change from 'new' to 'done'" in str(results[1])
+        assert client.get(f"/things/{b['id']}").get_json()["state"] == "new"
+        assert client.get(f"/things/{a['id']}").get_json()["state"] == "running"
+        assert sorted(calls) == sorted([(a["id"], "new"), (b["id"], "new")])
+    finally:
+        RainbondKit.shutdown(app)
