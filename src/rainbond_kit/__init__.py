@@ -29,10 +29,11 @@ from rainbond_kit.errors import (
 from rainbond_kit.extension import RainbondKit
 from rainbond_kit.extension_state import get_api, get_container
 from rainbond_kit.filestore import FileResource
+from rainbond_kit.idempotency import idempotent
 from rainbond_kit.indexing import index_board, wait_for_indexes
 from rainbond_kit.query import ListQuery, QuerySpec
 from rainbond_kit.ratelimit import exempt, limit
-from rainbond_kit.resource import ResourceView, error_responses
+from rainbond_kit.resource import ResourceView, action, error_responses
 from rainbond_kit.settings import Settings
 from rainbond_kit.timeparse import parse_date, seconds_between
 
@@ -60,11 +61,13 @@ __all__ = [
     "TooManyRequestsError",
     "UnauthorizedError",
     "abort",
+    "action",
     "ensure_mongo",
     "error_responses",
     "exempt",
     "get_api",
     "get_container",
+    "idempotent",
     "index_board",
     "limit",
     "object_id",

@@ -20,7 +20,11 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from rainbond_kit.data.store_errors import http_error_for
 from rainbond_kit.envelope import EnvelopeSchema, render_error
-from rainbond_kit.openapi_examples import envelope_example, example_attribute
+from rainbond_kit.openapi_examples import (
+    decimal_attribute,
+    envelope_example,
+    example_attribute,
+)
 
 __all__ = ["SWAGGER_ASSETS", "SWAGGER_UI_CONFIG", "RainbondApi"]
 
@@ -47,6 +51,7 @@ class RainbondApi(Api):  # type: ignore[misc]  # flask-smorest ships no type hin
     def _init_spec(self, *args: Any, **kwargs: Any) -> None:
         """flask-smorest's spec, plus a valid ``example`` on every schema property."""
         super()._init_spec(*args, **kwargs)
+        self.ma_plugin.converter.add_attribute_function(decimal_attribute)
         self.ma_plugin.converter.add_attribute_function(example_attribute)
 
     def _register_responses(self) -> None:

@@ -16,14 +16,16 @@ from rainbond_kit.cors import configure_cors
 from rainbond_kit.data.index_builder import IndexBuilder
 from rainbond_kit.data.indexes import IndexBoard
 from rainbond_kit.embedded import is_development_server
-from rainbond_kit.extension_state import EXTENSION_KEY, KitState, get_state
+from rainbond_kit.extension_state import EXTENSION_KEY, KitState, get_state, run_init_hooks
 from rainbond_kit.health import blueprint as health_blueprint
 from rainbond_kit.i18n import init_i18n
+from rainbond_kit.idempotency import init_idempotency
 from rainbond_kit.indexing import start_index_builder
 from rainbond_kit.logs import configure_logging
 from rainbond_kit.observability import init_observability
 from rainbond_kit.ratelimit import init_ratelimit, trusted_proxies
 from rainbond_kit.settings import Settings
+from rainbond_kit.zones import init_timezone
 
 __all__ = ["CONFIG_DEFAULTS", "RainbondKit"]
 
@@ -82,6 +84,7 @@ class RainbondKit:
             app.config["MAX_CONTENT_LENGTH"] = DEFAULT_MAX_CONTENT_LENGTH
 
         init_i18n(app)
+        init_timezone(app)
         configure_logging(app)
         container = Container(settings=settings)
         api = RainbondApi(app)
@@ -98,6 +101,7 @@ class RainbondKit:
         )
         app.teardown_request(start_index_builder)
         init_ratelimit(app)
+        init_idempotency(app)
         init_observability(app, container)
         _trust_proxies(app)
         _warn_without_redis(settings)
@@ -111,6 +115,7 @@ class RainbondKit:
                 "(set MONGODB_URI or MONGODB_HOST)",
                 settings.mongo.redacted_uri,
             )
+        run_init_hooks(app)
 
     @staticmethod
     def shutdown(app: Flask) -> None:

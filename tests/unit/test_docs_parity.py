@@ -21,6 +21,9 @@ PAIRS = [
     ("docs/backup.md", "docs/zh-CN/backup.md"),
     ("docs/compat.md", "docs/zh-CN/compat.md"),
     ("docs/scaling.md", "docs/zh-CN/scaling.md"),
+    ("docs/resources.md", "docs/zh-CN/resources.md"),
+    ("docs/data-rules.md", "docs/zh-CN/data-rules.md"),
+    ("docs/batch.md", "docs/zh-CN/batch.md"),
 ]
 _LINK = re.compile(r"\]\(([^)\s#]+)(?:#[^)]*)?\)")
 

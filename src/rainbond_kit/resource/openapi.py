@@ -5,7 +5,7 @@ and writes flask-smorest's doc attribute directly (no wrapper, nothing per reque
 
 - a summary and description per operation, from the resource's docstring and schema;
 - a stable, unique ``operationId`` (``listBooks``, ``createBook``, ``getBook``,
-  ``replaceBook``, ``updateBook``, ``deleteBook``, ``searchBooks``);
+  ``replaceBook``, ``updateBook``, ``deleteBook``, ``searchBooks``, ``batchBooks``);
 - the list language as typed query parameters, ``/search``'s typed body (``querydocs``);
 - the response headers each operation sends (``X-Total-Count``, ``Link``, ``Location``,
   ``ETag``, ``X-RateLimit-*``) and ``If-Match`` on ETag resources.
@@ -17,19 +17,26 @@ and writes flask-smorest's doc attribute directly (no wrapper, nothing per reque
 from __future__ import annotations
 
 import copy
+import inspect
 import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import marshmallow as ma
 
+from rainbond_kit.data.counting import COUNT_MODES
 from rainbond_kit.query import QuerySpec
-from rainbond_kit.resource.querydocs import LIST_HELP, list_parameters, search_body
+from rainbond_kit.resource.querydocs import (
+    LIST_HELP,
+    expand_parameters,
+    list_parameters,
+    search_body,
+)
 
 if TYPE_CHECKING:
     from rainbond_kit.resource.view import ResourceView
 
-__all__ = ["document_operations", "resource_nouns"]
+__all__ = ["document_action", "document_operations", "resource_nouns"]
 
 _HEADER_INT = {"type": "integer", "minimum": 0}
 _RATE_HEADERS = {
@@ -54,6 +61,24 @@ _IF_NONE_MATCH = {
     "schema": {"type": "string"},
     "description": "The `ETag` of a copy you hold: when it is still current the answer is 304 "
     "without a body.",
+}
+
+_IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": "Make retries safe: the first response to this key (per caller) is kept and "
+    "replayed to a retry (`Idempotent-Replayed: true`) without running the write again; the same "
+    "key with another request is 422, a retry while the first still runs waits, then 409.",
+}
+_CREATE_IF_ABSENT = {
+    "in": "header",
+    "name": "If-None-Match",
+    "required": False,
+    "schema": {"type": "string", "enum": ["*"]},
+    "description": "`*`: create the document at this id if there is none (201; 404 when the "
+    "resource does not create); 412 if there is one, and nothing is replaced.",
 }
 
 
@@ -120,6 +145,11 @@ def _operation_texts(
                     "description": f"Replace the client's fields of {a}. {write}{etag}"},
         "update": {"operationId": f"update{one}", "summary": f"Update {a} (partial)",
                    "description": f"Change only the fields sent; every field is optional.{etag}"},
+        "batch": {"operationId": f"batch{many}", "summary": f"Create, update and delete {these} in one request",
+                  "description": "Up to `MAX_BATCH` operations, each checked like its single "
+                  "request (schema, permission, scope, `version`), run as one bulk write; 207 with "
+                  "one result per operation, in order. `ordered` (default true) stops at the first "
+                  "failure (the rest answer 424)."},
         "delete": {"operationId": f"delete{one}", "summary": f"Delete {a}",
                    "description": ("Soft delete: the document is marked removed and disappears "
                                    "from every read." if cls.SOFT_DELETE else
@@ -132,9 +162,17 @@ def _headers(cls: type[ResourceView], op: str) -> dict[str, dict[str, Any]]:
     found: dict[str, tuple[str, dict[str, Any], bool]] = {}
     if op in ("list", "search"):
         found["X-Total-Count"] = (
-            "matching documents (absent with `$count=none`)",
+            "matching documents, as `total` (absent with `$count=none`; a lower bound when "
+            "`X-Total-Count-Strategy` is `bounded`)",
             _HEADER_INT,
             False,
+        )
+        found["X-Total-Count-Strategy"] = (
+            "what answered `total`: `exact`; `bounded` (the count stopped at the resource's "
+            "`COUNT_LIMIT`: at least `total`); `estimated` (collection metadata, soft-deleted "
+            "documents included); `none` (not counted)",
+            {"type": "string", "enum": list(COUNT_MODES)},
+            True,
         )
         found["Link"] = (
             '`<url>; rel="next"`, `<url>; rel="prev"` (RFC 8288)',
@@ -143,6 +181,12 @@ def _headers(cls: type[ResourceView], op: str) -> dict[str, dict[str, Any]]:
         )
     if op in ("create", "upload"):
         found["Location"] = ("the new document's URL", {"type": "string"}, True)
+    if op in ("create", "update", "batch"):
+        found["Idempotent-Replayed"] = (
+            "`true`: the stored response to an earlier request with this `Idempotency-Key`",
+            {"type": "string", "enum": ["true"]},
+            False,
+        )
     if cls.ETAG and op in ("create", "upload", "read", "replace", "update"):
         found["ETag"] = (*_ETAG, True)
     if cls.RATE_LIMIT is not None:
@@ -181,6 +225,12 @@ def document_operations(
                 "required": False,
                 "content": {"application/json": {"schema": search_body(spec)}},
             }
+        if op == "read":
+            manual["parameters"] = [*manual.get("parameters", []), *expand_parameters(spec)]
+        if op in ("create", "update", "batch"):
+            manual["parameters"] = [*manual.get("parameters", []), dict(_IDEMPOTENCY_KEY)]
+        if op == "replace":
+            manual["parameters"] = [*manual.get("parameters", []), dict(_CREATE_IF_ABSENT)]
         if cls.ETAG and op in ("replace", "update", "delete"):
             manual["parameters"] = [*manual.get("parameters", []), dict(_IF_MATCH)]
         if cls.ETAG and op == "read":
@@ -196,3 +246,29 @@ def document_operations(
                     if isinstance(response, dict):
                         response["headers"] = {**headers, **response.get("headers", {})}
         _merge(manual, cls.DOCS.get(op, {}))
+
+
+def document_action(
+    cls: type[ResourceView], name: str, verb: Callable[..., Any], action: str, *, item: bool
+) -> None:
+    """Document an action's verb: ``operationId`` (``payOrder``, ``reportOrders``), the summary
+    and description from its docstring, ``If-Match`` on ``ETAG`` item actions, rate headers."""
+    one, many = resource_nouns(cls, name)
+    camel = re.sub(r"[-_]+([a-zA-Z0-9])", lambda m: m.group(1).upper(), action)
+    text = (verb.__doc__ or "").strip()
+    summary, _, description = text.partition("\n")
+    doc = copy.deepcopy(verb.__dict__.get("_apidoc", {}))
+    verb.__dict__["_apidoc"] = doc
+    manual: dict[str, Any] = doc.setdefault("manual_doc", {})
+    manual["operationId"] = f"{camel}{one if item else many}"
+    manual["summary"] = summary.strip() or f"{_words(camel).capitalize()} ({_words(one)})"
+    if description.strip():
+        manual["description"] = inspect.cleandoc(description)
+    if cls.ETAG and item:
+        manual["parameters"] = [*manual.get("parameters", []), dict(_IF_MATCH)]
+    headers = _headers(cls, "action")
+    for code, responses in doc.get("response", {}).get("responses", {}).items():
+        if 200 <= int(code) < 300:
+            for response in responses:
+                if isinstance(response, dict) and headers:
+                    response["headers"] = {**headers, **response.get("headers", {})}

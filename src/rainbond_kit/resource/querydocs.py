@@ -10,17 +10,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from rainbond_kit.data.counting import COUNT_MODES
 from rainbond_kit.data.fields import UPDATE_TIME
-from rainbond_kit.query import Kind, QuerySpec
+from rainbond_kit.query import FieldSpec, Kind, QuerySpec
 from rainbond_kit.query.parse import MAX_LIST_LENGTH, MAX_VALUE_LENGTH
 
-__all__ = ["LIST_HELP", "control_parameters", "filter_operators", "list_parameters", "search_body"]
+__all__ = [
+    "LIST_HELP",
+    "control_parameters",
+    "expand_parameters",
+    "filter_operators",
+    "list_parameters",
+    "search_body",
+]
 
 _DATE_HELP = "a date (`2020-10-1`, `2020-10-01 08:30:00`) or a 10/13-digit Unix timestamp"
 _VALUE_SCHEMAS: dict[Kind, dict[str, Any]] = {
     Kind.STRING: {"type": "string", "maxLength": MAX_VALUE_LENGTH},
     Kind.INTEGER: {"type": "integer", "format": "int64"},
     Kind.NUMBER: {"type": "number"},
+    Kind.DECIMAL: {"type": "number", "description": "compared exactly (Decimal128)"},
     Kind.BOOLEAN: {"type": "boolean"},
     Kind.DATETIME: {"type": "string", "description": _DATE_HELP},
     Kind.OBJECTID: {"type": "string", "pattern": "^[0-9a-fA-F]{24}$"},
@@ -31,6 +40,7 @@ _OPERATORS: dict[Kind, tuple[str, ...]] = {
     Kind.STRING: ("eq", "ne", "in", "nin", "contains", "icontains", "startswith"),
     Kind.INTEGER: ("ne", *_RANGE, "in", "nin"),
     Kind.NUMBER: ("ne", *_RANGE, "in", "nin"),
+    Kind.DECIMAL: ("ne", *_RANGE, "in", "nin"),
     Kind.DATETIME: ("ne", *_RANGE, "in", "nin"),
     Kind.BOOLEAN: ("ne",),
     Kind.OBJECTID: ("ne", "in", "nin"),
@@ -54,12 +64,16 @@ LIST_HELP = """Filters: `field=value` (text fields: literal *contains*, case-sen
 fields: equals) and `field[op]=value`, each documented below with its type. List fields match
 any element. Paging: `$limit`, then either `$offset` or `$after` with the `next` cursor of the
 previous page (constant cost however deep). `$orderby=field desc,other asc`;
-`$start_date`/`$end_date` (together) over `$date_type`; `$count=exact|estimated|none`;
-`$fields=a,b` projection. Headers: `X-Total-Count` (unless `$count=none`), `Link` (rel next/prev)."""
+`$start_date`/`$end_date` (together) over `$date_type` (calendar days in the server's time
+zone); `$count=exact|estimated|bounded|none`; `$fields=a,b` projection. Headers:
+`X-Total-Count` (unless `$count=none`), `X-Total-Count-Strategy`, `Link` (rel next/prev)."""
 
 
-def filter_operators(kind: Kind) -> tuple[str | None, ...]:
-    """The filter forms documented for a field of ``kind``: ``None`` is the bare ``field=``."""
+def filter_operators(kind: Kind, *, choices: bool = False) -> tuple[str | None, ...]:
+    """The filter forms documented for a field of ``kind``: ``None`` is the bare ``field=``;
+    a field with ``choices`` (an ``Enum``) is matched by value only."""
+    if choices:
+        return (None, "ne", "in", "nin")
     return (None, *_OPERATORS.get(kind, ()))
 
 
@@ -67,8 +81,10 @@ def _param_name(field: str, op: str | None) -> str:
     return field if op is None else f"{field}[{op}]"
 
 
-def _value_schema(kind: Kind, op: str | None, *, query: bool) -> dict[str, Any]:
-    value = dict(_VALUE_SCHEMAS[kind])
+def _value_schema(fspec: FieldSpec, op: str | None, *, query: bool) -> dict[str, Any]:
+    value = dict(_VALUE_SCHEMAS[fspec.kind])
+    if fspec.choices is not None:
+        value["enum"] = list(fspec.choices)
     if op in ("contains", "icontains", "startswith"):
         value = dict(_VALUE_SCHEMAS[Kind.STRING])
     if op in ("in", "nin"):
@@ -78,14 +94,23 @@ def _value_schema(kind: Kind, op: str | None, *, query: bool) -> dict[str, Any]:
     return value
 
 
-def _help(field: str, kind: Kind, op: str | None, many: bool) -> str:
+def _help(field: str, fspec: FieldSpec, op: str | None) -> str:
     what = (
         "contains the text (literal, case-sensitive)"
-        if (op is None and kind is Kind.STRING)
+        if (op is None and fspec.kind is Kind.STRING and fspec.choices is None)
         else _OPERATOR_HELP[op]
     )
+    many = fspec.many
     where = "an element of " if many else ""
     return f"filter: {where}`{field}` {what}"
+
+
+_COUNT_HELP = (
+    "how to count `total` (the header `X-Total-Count-Strategy` says which answered): `exact`; "
+    "`bounded` stops at {0} (`total` {0} with strategy `bounded` means at least {0}); "
+    "`estimated` reads the collection's metadata when there is no filter (soft-deleted "
+    "documents included, `dummy_remove` null), else counts `bounded`; `none` (`total` null)"
+)
 
 
 def control_parameters(spec: QuerySpec) -> list[dict[str, Any]]:
@@ -97,8 +122,10 @@ def control_parameters(spec: QuerySpec) -> list[dict[str, Any]]:
     return [
         _query("$limit", {"type": "integer", "minimum": 1, "maximum": spec.max_limit,
                           "default": spec.default_limit}, f"page size (at most {spec.max_limit})"),
-        _query("$offset", {"type": "integer", "minimum": 0, "default": 0},
-               "documents to skip (not with `$after`)"),
+        _query("$offset", {"type": "integer", "minimum": 0, "maximum": spec.max_offset,
+                           "default": 0},
+               f"documents to skip (not with `$after`; at most {spec.max_offset}: deeper pages "
+               "follow `next` with `$after`)"),
         _query("$after", {"type": "string"},
                "the `next` cursor of the previous page (keyset paging; not with `$offset`)"),
         _query("$orderby", {"type": "string", "enum": orders} if orders else {"type": "string"},
@@ -108,11 +135,27 @@ def control_parameters(spec: QuerySpec) -> list[dict[str, Any]]:
                "range end, with `$start_date`; a date includes its whole day"),
         _query("$date_type", {"type": "string", "enum": dates, "default": UPDATE_TIME},
                "the date field of the range"),
-        _query("$count", {"type": "string", "enum": ["exact", "estimated", "none"],
-                          "default": "exact"}, "how to count `total` (`none`: null, faster)"),
+        _query("$count", {"type": "string", "enum": list(COUNT_MODES),
+                          "default": spec.count_mode}, _COUNT_HELP.format(spec.count_limit)),
         _query("$fields", {"type": "string"},
                f"comma-separated projection; allowed: {', '.join(sorted(spec.projectable))}"),
+        *expand_parameters(spec),
     ]  # fmt: skip
+
+
+def expand_parameters(spec: QuerySpec) -> list[dict[str, Any]]:
+    """``$expand``, documented only on a resource with reference fields."""
+    if not spec.expandable:
+        return []
+    names = ", ".join(sorted(spec.expandable))
+    return [
+        _query(
+            "$expand",
+            {"type": "string"},
+            f"comma-separated reference fields to replace by the referenced document: {names}. "
+            "A reference that is deleted or outside your scope stays its id (a string).",
+        )
+    ]
 
 
 def filter_parameters(spec: QuerySpec) -> list[dict[str, Any]]:
@@ -121,11 +164,11 @@ def filter_parameters(spec: QuerySpec) -> list[dict[str, Any]]:
     for field, fspec in sorted(spec.fields.items()):
         if field in spec.hidden or fspec.kind not in _VALUE_SCHEMAS:
             continue
-        for op in filter_operators(fspec.kind):
+        for op in filter_operators(fspec.kind, choices=fspec.choices is not None):
             param = _query(
                 _param_name(field, op),
-                _value_schema(fspec.kind, op, query=True),
-                _help(field, fspec.kind, op, fspec.many),
+                _value_schema(fspec, op, query=True),
+                _help(field, fspec, op),
             )
             if op in ("in", "nin"):
                 param.update(style="form", explode=False)
@@ -148,11 +191,11 @@ def search_body(spec: QuerySpec) -> dict[str, Any]:
     for field, fspec in sorted(spec.fields.items()):
         if field in spec.hidden or fspec.kind not in _VALUE_SCHEMAS:
             continue
-        for op in filter_operators(fspec.kind):
-            schema = _value_schema(fspec.kind, op, query=False)
+        for op in filter_operators(fspec.kind, choices=fspec.choices is not None):
+            schema = _value_schema(fspec, op, query=False)
             properties[_param_name(field, op)] = {
                 **schema,
-                "description": _help(field, fspec.kind, op, fspec.many),
+                "description": _help(field, fspec, op),
             }
     return {
         "type": "object",

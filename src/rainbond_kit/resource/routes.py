@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -19,10 +20,14 @@ from rainbond_kit.errors import BadRequestError
 from rainbond_kit.extension_state import get_state
 from rainbond_kit.indexing import declare_indexes
 from rainbond_kit.query import QuerySpec, parse_list_query
+from rainbond_kit.query.parse import parse_expand
 from rainbond_kit.ratelimit import limit
 from rainbond_kit.resource.codec import check_storable, codec_for
 from rainbond_kit.resource.errordocs import resource_errors
+from rainbond_kit.resource.options import paging_options
+from rainbond_kit.resource.references import expand_references
 from rainbond_kit.resource.sort_support import indexed_sorts_only, stored_names
+from rainbond_kit.resource.upsert import create_at, creates_if_absent
 from rainbond_kit.schemas import (
     list_response_schema,
     output_schema,
@@ -30,6 +35,7 @@ from rainbond_kit.schemas import (
     query_spec_from_schema,
     replace_schema,
 )
+from rainbond_kit.zones import current_zone
 
 if TYPE_CHECKING:
     from rainbond_kit.resource.view import ResourceView
@@ -40,6 +46,7 @@ __all__ = [
     "add_view",
     "collection_verbs",
     "item_verbs",
+    "json_body",
     "register_hooks",
     "search_verb",
     "view_parts",
@@ -73,6 +80,7 @@ def view_parts(cls: type[ResourceView], blp: Blueprint, name: str) -> ViewParts:
         default_limit=cls.PAGE_SIZE,
         max_limit=cls.MAX_PAGE_SIZE,
     )
+    spec = dataclasses.replace(spec, **paging_options(cls))
     if cls.INDEXED_SORTS_ONLY:
         spec = indexed_sorts_only(cls, spec)
     attrs: dict[str, Any] = {
@@ -109,16 +117,21 @@ def register_hooks(blp: Blueprint, cls: type[ResourceView], spec: QuerySpec | No
 
 
 def access_decorators(
-    cls: type[ResourceView], *, download: bool = False, read: bool = False
+    cls: type[ResourceView],
+    *,
+    download: bool = False,
+    read: bool = False,
+    codes: int | None = None,
 ) -> list[Callable[..., Any]]:
     """Rate limit (inner) and permission check (outer, so it runs first and the limit can
     count per user); ``download=True``: GET/HEAD need the download code (16); ``read``:
-    every method needs the view code (``POST /search`` is a read)."""
+    every method needs the view code (``POST /search`` is a read); ``codes``: this code
+    (an action's), else the method's."""
     found: list[Callable[..., Any]] = []
     if cls.RATE_LIMIT is not None:
         found.append(limit(cls.RATE_LIMIT, scope=f"resource:{cls.COLLECTION}"))
     if cls.PERMISSION is not None:
-        codes = Code.VIEW if read else None
+        codes = Code.VIEW if read else codes
         found.append(permission_required(*cls.PERMISSION, codes=codes, download=download))
     return found
 
@@ -148,7 +161,7 @@ def collection_verbs(
         @blp.response(200, list_response_schema(out, name))
         @resource_errors(cls, 400, 503)
         def get(self: ResourceView) -> Response:
-            query = parse_list_query(_args(), self._query_spec)
+            query = parse_list_query(_args(), self._query_spec, zone=current_zone())
             return self._list_response(query, self.list_items(query))
 
         verbs["get"] = get
@@ -176,7 +189,7 @@ def search_verb(
         body = {} if body is None else body
         if not isinstance(body, dict):
             raise BadRequestError("the search body must be a JSON object")
-        query = parse_list_query(body, self._query_spec)
+        query = parse_list_query(body, self._query_spec, zone=current_zone())
         return self._list_response(query, self.search_items(query))
 
     verb: Callable[..., Any] = post
@@ -193,7 +206,11 @@ def item_verbs(
         @blp.response(200, out)
         @resource_errors(cls, 400, 404, 503)
         def get(self: ResourceView, item_id: str) -> Response:
-            return self._item_response(self.read_item(item_id), conditional=True)
+            expand = parse_expand(request.args.get("$expand"), self._query_spec)
+            doc = self.read_item(item_id)
+            if expand:  # no 304: the ETag versions the item, not what it expands to
+                expand_references(self, [doc], expand)
+            return self._item_response(doc, conditional=not expand)
 
         verbs["get"] = get
     if "replace" in ops:
@@ -201,8 +218,11 @@ def item_verbs(
         @json_body
         @blp.arguments(replace_schema(update_schema, name))
         @blp.response(200, out)
+        @blp.alt_response(201, schema=out, description="Created (`If-None-Match: *`)")
         @resource_errors(cls, 400, 404, 409, 412, 415, 503)
         def put(self: ResourceView, data: dict[str, Any], item_id: str) -> Response:
+            if creates_if_absent():
+                return self._item_response(create_at(self, item_id, data), 201)
             return self._item_response(self.replace_item(item_id, data))
 
         verbs["put"] = put

@@ -19,17 +19,16 @@ if TYPE_CHECKING:
 __all__ = ["shard_filter"]
 
 
-def shard_filter(
-    view: ResourceView, item_id: str, stamped: Mapping[str, Any]
-) -> dict[str, Any] | None:
-    """``{field: value}`` for each ``SHARD_KEY`` field of the document ``item_id``.
+def shard_filter(view: ResourceView, item_id: str) -> dict[str, Any] | None:
+    """``{field: value}`` for each ``SHARD_KEY`` field of the document ``item_id``: from the
+    scope stamp (the scope's plain equality conditions), else read from the primary.
 
-    :param stamped: the plain equality conditions of the caller's scope.
     :raises NotFoundError: a value had to be read and there is no live document ``item_id``.
     """
     fields = tuple(view.SHARD_KEY)
     if not fields:
         return None
+    stamped: Mapping[str, Any] = view._stamped()
     values = {f: stamped[f] for f in fields if f in stamped}
     missing = [f for f in fields if f not in values]
     if missing:

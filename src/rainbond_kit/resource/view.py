@@ -15,7 +15,9 @@
 ``PATCH``, ``DELETE``); the verbs are generated there, decorated with flask-smorest from the
 same schemas, so ``ResourceView`` itself defines no verb (``MethodView`` decides the served
 methods with ``hasattr``). Override an operation by defining its hook (``list_items``,
-``create_item``, ...), switch one off with ``OPERATIONS``.
+``create_item``, ...), switch one off with ``OPERATIONS``. ``POST /batch`` (``"batch"`` added to
+``OPERATIONS``) is ``resource.batch``; ``PUT`` with ``If-None-Match: *`` is ``resource.upsert``. Actions:
+:mod:`.actions`; status rules: :mod:`.transitions`.
 """
 
 from __future__ import annotations
@@ -26,23 +28,35 @@ from typing import Any, ClassVar
 
 import marshmallow as ma
 import pymongo
-from flask import Response, current_app, request, url_for
+from flask import Response, current_app, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from rainbond_kit.auth.context import current_row_filter, current_row_owner
 from rainbond_kit.body import ARGUMENTS_PARSER
+from rainbond_kit.data.counting import CountMode
 from rainbond_kit.data.documents import object_id
 from rainbond_kit.data.fields import CREATION_TIME, REMOVE_TIME, UPDATE_TIME, VERSION
 from rainbond_kit.data.repository import MongoRepository, Page
 from rainbond_kit.data.versioned import version_of
-from rainbond_kit.errors import NotFoundError, PreconditionFailedError
+from rainbond_kit.errors import NotFoundError
 from rainbond_kit.extension_state import get_container
+from rainbond_kit.idempotency import idempotent
 from rainbond_kit.query import ListQuery, QuerySpec
+from rainbond_kit.resource.actions import register_actions
+from rainbond_kit.resource.batch import batch_members
 from rainbond_kit.resource.codec import Codec
+from rainbond_kit.resource.decimals import exact_dumps
+from rainbond_kit.resource.etags import if_match_version, none_match
 from rainbond_kit.resource.listing import fetch_page, list_body, list_headers
 from rainbond_kit.resource.openapi import document_operations
 from rainbond_kit.resource.options import check_options
+from rainbond_kit.resource.references import (
+    Reference,
+    check_references,
+    expand_references,
+    with_references,
+)
 from rainbond_kit.resource.routes import (
     access_decorators,
     add_view,
@@ -53,27 +67,21 @@ from rainbond_kit.resource.routes import (
     view_parts,
 )
 from rainbond_kit.resource.sharding import shard_filter
+from rainbond_kit.resource.transitions import CurrentDocumentMixin, check_write, update_hook
 from rainbond_kit.resource.writes import merge_patch, replace_changes
 
-__all__ = ["ALL_OPERATIONS", "ResourceView"]
+__all__ = ["ALL_OPERATIONS", "OPTIONAL_OPERATIONS", "ResourceView"]
 
 ALL_OPERATIONS = frozenset({"list", "search", "create", "read", "replace", "update", "delete"})
+#: operations served only when named in ``OPERATIONS`` (``POST /batch``: ``docs/batch.md``)
+OPTIONAL_OPERATIONS = frozenset({"batch"})
 #: members of a response outside the schema, passed through
 _META = ("id", CREATION_TIME, UPDATE_TIME)
 #: stored fields no client write touches
 _SERVER_MANAGED = frozenset({"id", "_id", CREATION_TIME, UPDATE_TIME, REMOVE_TIME, VERSION})
 
 
-def _none_match(etag: str) -> bool:
-    """Whether ``If-None-Match`` lists ``etag`` (weak comparison, RFC 9110 13.1.2) or ``*``."""
-    header = request.headers.get("If-None-Match")
-    if header is None:
-        return False
-    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
-    return "*" in tags or etag in tags
-
-
-class ResourceView(MethodView):
+class ResourceView(CurrentDocumentMixin, MethodView):
     """Base class of a MongoDB-backed REST resource; subclass and set the UPPER-case attributes."""
 
     #: collection name (required)
@@ -88,21 +96,25 @@ class ResourceView(MethodView):
     SORT_FIELDS: ClassVar[Sequence[str] | None] = None
     #: ``DELETE`` sets ``remove_time`` instead of removing the document
     SOFT_DELETE: ClassVar[bool] = True
-    #: indexes built in the background after the process's first request (idempotent; see
-    #: ``rainbond_kit.indexing``); ``unique_live("field")`` for uniqueness among live documents
+    #: indexes built in the background (``rainbond_kit.indexing``; see also ``unique_live``)
     INDEXES: ClassVar[Sequence[pymongo.IndexModel]] = ()
-    #: only fields a declared index starts with (and ``id``) are sortable
+    #: sort only by fields an index starts with; shard key in write filters (docs/scaling.md)
     INDEXED_SORTS_ONLY: ClassVar[bool] = False
-    #: fields of the shard key, added to the filter of every PUT/PATCH/DELETE (MongoDB < 7.0
-    #: needs it in ``findAndModify``); values from the scope stamp, else the stored document
     SHARD_KEY: ClassVar[Sequence[str]] = ()
     #: default and maximum ``$limit``; over the maximum is a 400
     PAGE_SIZE: ClassVar[int] = 10
     MAX_PAGE_SIZE: ClassVar[int] = 100
+    #: ``$count`` when a list sends none (``exact``, ``estimated``, ``bounded``, ``none``), the
+    #: bound of ``bounded`` counts, the largest ``$offset`` (see ``rainbond_kit.data.counting``)
+    COUNT_MODE: ClassVar[CountMode] = "exact"
+    COUNT_LIMIT: ClassVar[int] = 1000
+    MAX_OFFSET: ClassVar[int] = 10000
     #: ``ETag`` on item reads and ``If-Match`` on writes (412 on mismatch)
     ETAG: ClassVar[bool] = False
-    #: operations served; remove one to switch it off
+    #: operations served; remove one to switch it off, add ``"batch"`` for ``POST /batch``
     OPERATIONS: ClassVar[frozenset[str]] = ALL_OPERATIONS
+    #: most operations in one ``POST /batch`` (each changes at most one document); over: 413
+    MAX_BATCH: ClassVar[int] = 1000
     #: ``(center_name, permission_name)`` in the auth center: every operation then needs a
     #: token and the method's code (GET 1, POST 2, PUT/PATCH 4, DELETE 8); see ``rainbond_kit.auth``
     PERMISSION: ClassVar[tuple[str, str] | None] = None
@@ -115,12 +127,17 @@ class ResourceView(MethodView):
     ITEM_NAME: ClassVar[str | None] = None
     #: OpenAPI overrides per operation, e.g. ``{"list": {"summary": "..."}}``; see ``resource.openapi``
     DOCS: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
+    #: fields holding ids of other resources' documents, e.g. ``{"customer_id": Customers,
+    #: "items.product_id": Products}``: checked on write, ``$expand``-able on read (see
+    #: ``rainbond_kit.resource.references``)
+    REFERENCES: ClassVar[Mapping[str, type[ResourceView]]] = {}
 
     _query_spec: ClassVar[QuerySpec]
     _output_fields: ClassVar[tuple[str, ...]]
     _item_endpoint: ClassVar[str]
     _codec: ClassVar[Codec]
     _list_endpoint: ClassVar[str | None]
+    _references: ClassVar[tuple[Reference, ...]] = ()
 
     # --- hooks ------------------------------------------------------------------------------
 
@@ -150,7 +167,8 @@ class ResourceView(MethodView):
         return doc
 
     def before_update(self, changes: dict[str, Any], *, partial: bool) -> dict[str, Any]:
-        """Transform validated changes before a PUT (``partial=False``) or PATCH."""
+        """Transform validated changes before a PUT (``partial=False``) or PATCH; an override
+        may also take ``item_id`` and ``current`` (see :func:`.transitions.update_hook`)."""
         return changes
 
     # --- services ---------------------------------------------------------------------------
@@ -159,9 +177,22 @@ class ResourceView(MethodView):
     def repository(self) -> MongoRepository:
         """The repository of this resource's collection (from the app's container)."""
         repository: MongoRepository = get_container().repository(
-            collection=self.COLLECTION, soft_delete=self.SOFT_DELETE, indexes=self.INDEXES
+            collection=self.COLLECTION,
+            soft_delete=self.SOFT_DELETE,
+            indexes=self.INDEXES,
+            readable=getattr(self, "_output_fields", ()),  # values a 409 may show
         )
         return repository
+
+    def check_references(self, data: Mapping[str, Any]) -> None:
+        """422 naming a ``REFERENCES`` field of ``data`` (loaded) whose id is not a live
+        document in the caller's scope (POST, PUT and PATCH call it)."""
+        check_references(self, data)
+
+    def aggregate(self, pipeline: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Run ``pipeline`` over this resource's live documents inside the caller's scope
+        (see :meth:`MongoRepository.aggregate`)."""
+        return self.repository.aggregate(pipeline, scope=self.scope_filter())
 
     # --- operations (override to customise) -------------------------------------------------
 
@@ -175,13 +206,7 @@ class ResourceView(MethodView):
         return self.list_items(query)
 
     def create_item(self, data: dict[str, Any]) -> dict[str, Any]:
-        owner = self.owner_fields()
-        doc = self._codec.store(
-            self.before_insert({k: v for k, v in data.items() if k not in owner})
-        )
-        doc.update(owner)
-        doc.update(self._stamped())  # tenant: plain equality conditions of the scope
-        return self._public(self.repository.insert_one(doc))
+        return self._public(self.repository.insert_one(self._new_document(data)))
 
     def read_item(self, item_id: str) -> dict[str, Any]:
         return self._public(self._read(item_id))
@@ -195,14 +220,14 @@ class ResourceView(MethodView):
         return self.write_item(item_id, data, partial=True)
 
     def write_item(self, item_id: str, data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
-        owner = self.owner_fields()
-        changes = self.before_update(
-            {k: v for k, v in data.items() if k not in owner}, partial=partial
-        )
+        changes, current, version = update_hook(self, item_id, data, partial=partial)
         if not partial:
-            return self._public(self._write(item_id, *replace_changes(self._codec, changes)))
+            sets, unsets = replace_changes(self._codec, changes)
+            check_write(self, current, sets, unsets)
+            return self._public(self._write(item_id, sets, unsets, None, version))
         patch = merge_patch(self._codec, changes)
-        doc = self._write(item_id, patch.sets, patch.unsets, patch.conditions())
+        check_write(self, current, patch.sets, patch.unsets)
+        doc = self._write(item_id, patch.sets, patch.unsets, patch.conditions(), version)
         not_objects = patch.not_objects(doc)
         if not_objects:  # nothing merged: members to merge into are not stored as objects
             whole = patch.setting_whole(not_objects)
@@ -220,26 +245,40 @@ class ResourceView(MethodView):
         version: int | None = None,
     ) -> dict[str, Any]:
         """One conditional update; server-managed and scope-stamped fields are never written."""
-        kept = {*self._stamped(), *self.owner_fields(), *_SERVER_MANAGED}
         return self.repository.write_by_id(
             item_id,
-            {k: v for k, v in sets.items() if k.split(".", 1)[0] not in kept},
-            {k for k in unsets if k.split(".", 1)[0] not in kept},
+            *self._writable(sets, unsets),
             scope=self.scope_filter(),
             expected_version=self._if_match() if version is None else version,
             conditions=conditions,
-            shard_key=shard_filter(self, item_id, self._stamped()),
+            shard_key=shard_filter(self, item_id),
         )
 
     def delete_item(self, item_id: str) -> None:
-        self.repository.delete_by_id(
-            item_id,
-            scope=self.scope_filter(),
-            expected_version=self._if_match(),
-            shard_key=shard_filter(self, item_id, self._stamped()),
-        )
+        scope, version, key = self.scope_filter(), self._if_match(), shard_filter(self, item_id)
+        self.repository.delete_by_id(item_id, scope=scope, expected_version=version, shard_key=key)
 
     # --- internals --------------------------------------------------------------------------
+
+    def _new_document(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """A validated create body -> the stored document (owner and tenant fields stamped);
+        its references checked (422)."""
+        owner = self.owner_fields()
+        self.check_references(data)
+        doc = self._codec.store(
+            self.before_insert({k: v for k, v in data.items() if k not in owner})
+        )
+        doc.update(owner)
+        doc.update(self._stamped())  # tenant: plain equality conditions of the scope
+        return doc
+
+    def _writable(self, sets: dict[str, Any], unsets: set[str]) -> tuple[dict[str, Any], set[str]]:
+        """``sets``/``unsets`` without server-managed and scope-stamped fields."""
+        kept = {*self._stamped(), *self.owner_fields(), *_SERVER_MANAGED}
+        return (
+            {k: v for k, v in sets.items() if k.split(".", 1)[0] not in kept},
+            {k for k in unsets if k.split(".", 1)[0] not in kept},
+        )
 
     def _stamped(self) -> dict[str, Any]:
         scope = self.scope_filter() or {}
@@ -264,25 +303,19 @@ class ResourceView(MethodView):
         return public
 
     def _if_match(self) -> int | None:
-        """The version ``If-Match`` names (``None``: no condition); 412 for anything else than
-        one strong ETag of this resource (``W/`` tags are refused, RFC 9110 13.1.1)."""
-        if not self.ETAG:
-            return None
-        header = request.headers.get("If-Match")
-        if header is None or header.strip() == "*":
-            return None
-        tag = header.strip()
-        digits = tag[1:-1] if len(tag) > 2 and tag[0] == tag[-1] == '"' else ""
-        if not (digits.isascii() and digits.isdigit() and len(digits) <= 18):
-            raise PreconditionFailedError("If-Match does not name a current strong ETag")
-        return int(digits)
+        """The version ``If-Match`` names when the resource uses ETags (see ``etags``)."""
+        return if_match_version() if self.ETAG else None
 
     def _json(
-        self, body: Any, status: int = 200, headers: Mapping[str, str] | None = None
-    ) -> Response:
-        response = current_app.response_class(
-            current_app.json.dumps(body, ensure_ascii=False), mimetype="application/json"
-        )
+        self, body: Any, status: int = 200, headers: Mapping[str, str] | None = None, *,
+        decimals: bool = False,
+    ) -> Response:  # fmt: skip
+        def dumps(value: Any) -> str:
+            return current_app.json.dumps(value, ensure_ascii=False)
+
+        exact = decimals or self._codec.decimals or self._references  # (expanded documents)
+        text = exact_dumps(dumps, body) if exact else dumps(body)
+        response = current_app.response_class(text, mimetype="application/json")
         response.status_code = status
         response.headers.update(headers or {})
         return response
@@ -294,7 +327,7 @@ class ResourceView(MethodView):
         headers: dict[str, str] = {}
         if self.ETAG and isinstance(doc.get(VERSION), int):
             headers["ETag"] = f'"{doc[VERSION]}"'
-            if conditional and _none_match(headers["ETag"]):
+            if conditional and none_match(headers["ETag"]):
                 return Response(status=304, headers=headers)
         if status == 201:
             headers["Location"] = url_for(self._item_endpoint, item_id=doc["id"])
@@ -305,6 +338,8 @@ class ResourceView(MethodView):
             page = dataclasses.replace(
                 page, items=[self._codec.public(d, _META) for d in page.items]
             )
+        if query.expand:
+            expand_references(self, page.items, query.expand)
         linked = page.last_sort_values is not None or query.offset  # else no Link to build
         url = None
         if linked and self._list_endpoint is not None:
@@ -318,10 +353,11 @@ class ResourceView(MethodView):
     def register(cls, blp: Blueprint, url: str = "/", *, name: str | None = None) -> None:
         """Add this resource's routes to ``blp``: ``url`` and ``url/<item_id>``."""
         name = name or cls.__name__
-        check_options(cls, ALL_OPERATIONS)
+        check_options(cls, ALL_OPERATIONS | OPTIONAL_OPERATIONS)
         # the generated writes read their bodies through the kit's one JSON loader
         blp.ARGUMENTS_PARSER = ARGUMENTS_PARSER
-        out, spec, attrs = view_parts(cls, blp, name)
+        out, spec, attrs = with_references(cls, view_parts(cls, blp, name))
+        attrs["decorators"] = [idempotent, *attrs["decorators"]]  # POST/PATCH Idempotency-Key
         base = url.rstrip("/")
         ops = cls.OPERATIONS
         collection_verbs_ = collection_verbs(blp, cls, out, name, ops)
@@ -340,8 +376,13 @@ class ResourceView(MethodView):
                 **search_verbs,
             }
             add_view(blp, cls, f"{name}Search", f"{base}/search", search)
+        if "batch" in ops:
+            batch = batch_members(blp, cls, out, name, attrs)
+            document_operations(cls, name, spec, {"batch": batch["post"]})
+            add_view(blp, cls, f"{name}Batch", f"{base}/batch", batch)
         if item_verbs_:
             add_view(blp, cls, f"{name}Item", f"{base}/<item_id>", {**attrs, **item_verbs_})
+        register_actions(blp, cls, name, base, attrs, out)
         register_hooks(blp, cls, spec)
 
 
