@@ -14,7 +14,7 @@ from bson import ObjectId
 from flask import Flask
 from flask.testing import FlaskClient
 
-from rainbond_kit import ConfigurationError, RainbondKit, Settings
+from rainbond_kit import ConfigurationError, RainbondKit, Settings, wait_for_indexes
 from rainbond_kit.resource import ALL_OPERATIONS
 from tests.integration.contract_support import make_resource, serve
 
@@ -47,6 +47,7 @@ def app(rainbond_settings: Settings) -> Iterator[Flask]:
         SOFT_DELETE=True,
     )
     app = serve(rainbond_settings, resource)
+    assert wait_for_indexes(app, timeout=60)  # the unique isbn index is built in the background
     yield app
     RainbondKit.shutdown(app)
 

@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from flask_smorest import Blueprint
 from openapi_spec_validator import validate
 
-from rainbond_kit import RainbondKit, Settings, get_api, get_container
+from rainbond_kit import RainbondKit, Settings, get_api, get_container, wait_for_indexes
 from rainbond_kit.data.repository import MongoRepository
 from rainbond_kit.resource import ResourceView
 from rainbond_kit.resource.view import ALL_OPERATIONS
@@ -101,6 +101,7 @@ def app(rainbond_settings: Settings) -> Iterator[Flask]:
         return {row["id"]: {"total": row["total"], "n": row["n"]} for row in rows}
 
     api.register_blueprint(reports)
+    assert wait_for_indexes(app, timeout=60)  # unique indexes are built in the background
     yield app
     RainbondKit.shutdown(app)
 
