@@ -11,12 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from rainbond_kit.data.fields import UPDATE_TIME
+from rainbond_kit.i18n import DocText
 from rainbond_kit.query import Kind, QuerySpec
 from rainbond_kit.query.parse import MAX_LIST_LENGTH, MAX_VALUE_LENGTH
 
 __all__ = ["LIST_HELP", "control_parameters", "filter_operators", "list_parameters", "search_body"]
 
-_DATE_HELP = "a date (`2020-10-1`, `2020-10-01 08:30:00`) or a 10/13-digit Unix timestamp"
+_DATE_HELP = DocText("a date (`2020-10-1`, `2020-10-01 08:30:00`) or a 10/13-digit Unix timestamp")
 _VALUE_SCHEMAS: dict[Kind, dict[str, Any]] = {
     Kind.STRING: {"type": "string", "maxLength": MAX_VALUE_LENGTH},
     Kind.INTEGER: {"type": "integer", "format": "int64"},
@@ -36,26 +37,26 @@ _OPERATORS: dict[Kind, tuple[str, ...]] = {
     Kind.OBJECTID: ("ne", "in", "nin"),
 }
 _OPERATOR_HELP = {
-    None: "equals",
-    "eq": "equals",
-    "ne": "does not equal",
-    "gt": "greater than",
-    "gte": "at least",
-    "lt": "less than",
-    "lte": "at most",
-    "in": "any of (comma-separated or repeated)",
-    "nin": "none of (comma-separated or repeated)",
-    "contains": "contains the text (literal, case-sensitive)",
-    "icontains": "contains the text, ignoring case",
-    "startswith": "starts with the text",
+    None: DocText("equals"),
+    "eq": DocText("equals"),
+    "ne": DocText("does not equal"),
+    "gt": DocText("greater than"),
+    "gte": DocText("at least"),
+    "lt": DocText("less than"),
+    "lte": DocText("at most"),
+    "in": DocText("any of (comma-separated or repeated)"),
+    "nin": DocText("none of (comma-separated or repeated)"),
+    "contains": DocText("contains the text (literal, case-sensitive)"),
+    "icontains": DocText("contains the text, ignoring case"),
+    "startswith": DocText("starts with the text"),
 }
 
-LIST_HELP = """Filters: `field=value` (text fields: literal *contains*, case-sensitive; other
+LIST_HELP = DocText("""Filters: `field=value` (text fields: literal *contains*, case-sensitive; other
 fields: equals) and `field[op]=value`, each documented below with its type. List fields match
 any element. Paging: `$limit`, then either `$offset` or `$after` with the `next` cursor of the
 previous page (constant cost however deep). `$orderby=field desc,other asc`;
 `$start_date`/`$end_date` (together) over `$date_type`; `$count=exact|estimated|none`;
-`$fields=a,b` projection. Headers: `X-Total-Count` (unless `$count=none`), `Link` (rel next/prev)."""
+`$fields=a,b` projection. Headers: `X-Total-Count` (unless `$count=none`), `Link` (rel next/prev).""")
 
 
 def filter_operators(kind: Kind) -> tuple[str | None, ...]:
@@ -78,14 +79,11 @@ def _value_schema(kind: Kind, op: str | None, *, query: bool) -> dict[str, Any]:
     return value
 
 
-def _help(field: str, kind: Kind, op: str | None, many: bool) -> str:
-    what = (
-        "contains the text (literal, case-sensitive)"
-        if (op is None and kind is Kind.STRING)
-        else _OPERATOR_HELP[op]
-    )
-    where = "an element of " if many else ""
-    return f"filter: {where}`{field}` {what}"
+def _help(field: str, kind: Kind, op: str | None, many: bool) -> DocText:
+    what = _OPERATOR_HELP["contains" if (op is None and kind is Kind.STRING) else op]
+    if many:
+        return DocText("filter: an element of `{field}` {what}", field=field, what=what)
+    return DocText("filter: `{field}` {what}", field=field, what=what)
 
 
 def control_parameters(spec: QuerySpec) -> list[dict[str, Any]]:
@@ -96,22 +94,23 @@ def control_parameters(spec: QuerySpec) -> list[dict[str, Any]]:
     dates = sorted(n for n, s in spec.fields.items() if s.kind is Kind.DATETIME)
     return [
         _query("$limit", {"type": "integer", "minimum": 1, "maximum": spec.max_limit,
-                          "default": spec.default_limit}, f"page size (at most {spec.max_limit})"),
+                          "default": spec.default_limit}, DocText("page size (at most {limit})", limit=spec.max_limit)),
         _query("$offset", {"type": "integer", "minimum": 0, "default": 0},
-               "documents to skip (not with `$after`)"),
+               DocText("documents to skip (not with `$after`)")),
         _query("$after", {"type": "string"},
-               "the `next` cursor of the previous page (keyset paging; not with `$offset`)"),
+               DocText("the `next` cursor of the previous page (keyset paging; not with `$offset`)")),
         _query("$orderby", {"type": "string", "enum": orders} if orders else {"type": "string"},
-               "sort key; several as `field desc,other asc`"),
-        _query("$start_date", {"type": "string"}, f"range start, with `$end_date`: {_DATE_HELP}"),
+               DocText("sort key; several as `field desc,other asc`")),
+        _query("$start_date", {"type": "string"}, DocText("range start, with `$end_date`: {date}", date=_DATE_HELP)),
         _query("$end_date", {"type": "string"},
-               "range end, with `$start_date`; a date includes its whole day"),
+               DocText("range end, with `$start_date`; a date includes its whole day")),
         _query("$date_type", {"type": "string", "enum": dates, "default": UPDATE_TIME},
-               "the date field of the range"),
+               DocText("the date field of the range")),
         _query("$count", {"type": "string", "enum": ["exact", "estimated", "none"],
-                          "default": "exact"}, "how to count `total` (`none`: null, faster)"),
+                          "default": "exact"}, DocText("how to count `total` (`none`: null, faster)")),
         _query("$fields", {"type": "string"},
-               f"comma-separated projection; allowed: {', '.join(sorted(spec.projectable))}"),
+               DocText("comma-separated projection; allowed: {fields}",
+                       fields=", ".join(sorted(spec.projectable)))),
     ]  # fmt: skip
 
 
@@ -158,12 +157,14 @@ def search_body(spec: QuerySpec) -> dict[str, Any]:
         "type": "object",
         "properties": properties,
         "additionalProperties": False,
-        "description": "The list query language as one JSON object: the GET parameters' names; "
-        "JSON lists for `in`/`nin` (or a bare field: any of).",
+        "description": DocText(
+            "The list query language as one JSON object: the GET parameters' names; "
+            "JSON lists for `in`/`nin` (or a bare field: any of)."
+        ),
     }
 
 
-def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+def _query(name: str, schema: dict[str, Any], description: DocText) -> dict[str, Any]:
     return {
         "in": "query",
         "name": name,
