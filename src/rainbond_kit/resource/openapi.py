@@ -81,7 +81,7 @@ def _intro(cls: type[ResourceView]) -> str:
     return doc.split("\n\n", 1)[0].strip()
 
 
-def _fields_help(schema: type[ma.Schema], then: DocText | str = "") -> DocText:
+def _fields_help(schema: type[ma.Schema], then: DocText | str = "") -> DocText | str:
     """``Required: `a`. Optional: `b`.``, then ``then`` (the rest of the description)."""
     loaded = [(n, f) for n, f in schema().fields.items() if not f.dump_only]
     required = ", ".join(f"`{f.data_key or n}`" for n, f in loaded if f.required)
@@ -95,7 +95,7 @@ def _fields_help(schema: type[ma.Schema], then: DocText | str = "") -> DocText:
         return DocText("Required: {required}.{then}", required=required, then=then)
     if optional:
         return DocText("Optional: {optional}.{then}", optional=optional, then=then)
-    return DocText("{then}", then=then)
+    return then
 
 
 def _operation_texts(
