@@ -232,11 +232,13 @@ def test_doc_text_survives_copies_and_nests() -> None:
     """deepcopy/pickle keep the catalog entry; nested parameters are translated first."""
     text = DocText("Create {item}", item=DocText("a {noun}", noun="book"))
     assert text == "Create a book"
-    for copied in (copy.deepcopy(text), pickle.loads(pickle.dumps(text))):  # noqa: S301
+    for copied in (copy.deepcopy(text), pickle.loads(pickle.dumps(text))):
         assert isinstance(copied, DocText)
         assert copied.translated("zh-CN") == "创建 book"
     message = DocText.message("no document with id {x}")  # braces in a message are literal
     assert copy.deepcopy(message).translated("en") == "no document with id {x}"
-    assert localize({"a": [text, "plain"], "b": 1}, "zh-CN") == {"a": ["创建 book", "plain"], "b": 1}
+    assert localize({"a": [text, "plain"], "b": 1}, "zh-CN") == {
+        "a": ["创建 book", "plain"],
+        "b": 1,
+    }
     assert type(localize({"a": text}, "en")["a"]) is str
-
