@@ -20,6 +20,7 @@ PAIRS = [
     ("docs/auth.md", "docs/zh-CN/auth.md"),
     ("docs/backup.md", "docs/zh-CN/backup.md"),
     ("docs/compat.md", "docs/zh-CN/compat.md"),
+    ("docs/openapi.md", "docs/zh-CN/openapi.md"),
 ]
 _LINK = re.compile(r"\]\(([^)\s#]+)(?:#[^)]*)?\)")
 
