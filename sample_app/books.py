@@ -18,6 +18,7 @@ from rainbond_kit import (
     get_container,
 )
 from rainbond_kit.auth import permission_required
+from rainbond_kit.resource import ALL_OPERATIONS
 
 #: The permission this component registers in the auth center (when auth is on).
 CENTER_NAME, PERMISSION_NAME = "图书中心", "图书管理"
@@ -64,6 +65,8 @@ class Books(ResourceView):
     )
     PAGE_SIZE = 10
     MAX_PAGE_SIZE = 100
+    #: ``POST /api/v1/books/batch`` too (docs/batch.md)
+    OPERATIONS = ALL_OPERATIONS | {"batch"}
 
 
 class SecuredBooks(Books):

@@ -28,6 +28,7 @@ from rainbond_kit.errors import (
 from rainbond_kit.extension import RainbondKit
 from rainbond_kit.extension_state import get_api, get_container
 from rainbond_kit.filestore import FileResource
+from rainbond_kit.idempotency import idempotent
 from rainbond_kit.query import ListQuery, QuerySpec
 from rainbond_kit.ratelimit import exempt, limit
 from rainbond_kit.resource import ResourceView, error_responses
@@ -61,6 +62,7 @@ __all__ = [
     "exempt",
     "get_api",
     "get_container",
+    "idempotent",
     "limit",
     "object_id",
     "parse_date",

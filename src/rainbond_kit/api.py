@@ -24,7 +24,11 @@ from rainbond_kit.data.store_errors import http_error_for
 from rainbond_kit.envelope import EnvelopeSchema, render_error
 from rainbond_kit.errors import BadRequestError
 from rainbond_kit.i18n import SUPPORTED, DocText, app_language, localize, normalize
-from rainbond_kit.openapi_examples import envelope_example, example_attribute
+from rainbond_kit.openapi_examples import (
+    decimal_attribute,
+    envelope_example,
+    example_attribute,
+)
 
 __all__ = ["SWAGGER_ASSETS", "SWAGGER_UI_CONFIG", "LocalizedSpec", "RainbondApi"]
 
@@ -76,6 +80,7 @@ class RainbondApi(Api):  # type: ignore[misc]  # flask-smorest ships no type hin
         # the same object, rendering in the app's language; flask-smorest builds a plain APISpec
         self.spec.__class__ = LocalizedSpec
         self.spec.language = app_language(self._app)
+        self.ma_plugin.converter.add_attribute_function(decimal_attribute)
         self.ma_plugin.converter.add_attribute_function(example_attribute)
 
     def _openapi_json(self) -> Response:

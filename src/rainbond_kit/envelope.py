@@ -29,7 +29,14 @@ from rainbond_kit import platform_env
 from rainbond_kit.i18n import DocText, request_language, translate, translate_errors
 from rainbond_kit.observability.request_id import current_request_id
 
-__all__ = ["EnvelopeSchema", "build_envelope", "host_identity", "render_error", "server_time"]
+__all__ = [
+    "EnvelopeSchema",
+    "build_envelope",
+    "error_body",
+    "host_identity",
+    "render_error",
+    "server_time",
+]
 
 log = logging.getLogger("rainbond_kit.errors")
 
@@ -144,6 +151,19 @@ def _message_for(error: HTTPException, data: Mapping[str, Any]) -> str:
     return error.description or _status_name(code)
 
 
+def error_body(error: HTTPException, language: str | None = None) -> dict[str, Any]:
+    """The envelope of ``error`` as a dict, in ``language`` (default: the request's); also
+    the per-item error of a batch."""
+    data: Mapping[str, Any] = getattr(error, "data", None) or {}
+    language = language or request_language()
+    return build_envelope(
+        error.code or 500,
+        translate(_message_for(error, data), language),
+        errors=translate_errors(data.get("errors", data.get("messages")), language),
+        extra=data.get("extra"),
+    )
+
+
 def render_error(error: HTTPException) -> Response:
     """Render any werkzeug HTTP exception as the envelope (the ``Api`` error handler).
 
@@ -159,12 +179,7 @@ def render_error(error: HTTPException) -> Response:
     code = error.code or 500
     data: Mapping[str, Any] = getattr(error, "data", None) or {}
     language = request_language()
-    body = build_envelope(
-        code,
-        translate(_message_for(error, data), language),
-        errors=translate_errors(data.get("errors", data.get("messages")), language),
-        extra=data.get("extra"),
-    )
+    body = error_body(error, language)
     response = current_app.response_class(
         json.dumps(body, ensure_ascii=False), status=code, mimetype="application/json"
     )

@@ -17,6 +17,7 @@ from rainbond_kit.embedded import is_development_server
 from rainbond_kit.extension_state import EXTENSION_KEY, KitState, get_state
 from rainbond_kit.health import blueprint as health_blueprint
 from rainbond_kit.i18n import init_i18n
+from rainbond_kit.idempotency import init_idempotency
 from rainbond_kit.logs import configure_logging
 from rainbond_kit.observability import init_observability
 from rainbond_kit.ratelimit import init_ratelimit, trusted_proxies
@@ -93,6 +94,7 @@ class RainbondKit:
             redis_enabled=settings.redis.configured,
         )
         init_ratelimit(app)
+        init_idempotency(app)
         init_observability(app, container)
         _trust_proxies(app)
         _warn_without_redis(settings)

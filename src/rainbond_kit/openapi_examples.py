@@ -3,6 +3,7 @@
 Every schema property gets an ``example`` that its own validators accept (``Length``,
 ``Range``, ``OneOf``, formats), so Swagger UI's "Example Value" is a valid request. A field's
 ``metadata={"example": ...}`` always wins. The error envelope gets one example per status.
+A ``Decimal`` property is documented as the response carries it (:func:`decimal_attribute`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import marshmallow as ma
 
 from rainbond_kit.i18n import DocText
 
-__all__ = ["envelope_example", "example_attribute", "field_example"]
+__all__ = ["decimal_attribute", "envelope_example", "example_attribute", "field_example"]
 
 _NOT_SET = object()
 _SAMPLE_TIME = dt.datetime(2026, 1, 31, 8, 30, tzinfo=dt.timezone.utc)
@@ -97,7 +98,8 @@ def field_example(field: ma.fields.Field[Any], name: str = "") -> Any:
     if isinstance(field, ma.fields.Integer):
         return int(_number(field, 1))
     if isinstance(field, ma.fields.Decimal):
-        return str(decimal.Decimal(str(_number(field, 1.5))))
+        number = decimal.Decimal(str(_number(field, 1.5)))
+        return field._serialize(number, None, None) if field.as_string else _json_number(number)
     if isinstance(field, ma.fields.Number):
         return _number(field, 1.5)
     if isinstance(field, ma.fields.String):
@@ -113,6 +115,29 @@ def field_example(field: ma.fields.Field[Any], name: str = "") -> Any:
     if isinstance(field, ma.fields.Dict):
         return {}
     return _NOT_SET  # Nested, Raw, Method, Function: their own schemas speak for them
+
+
+def _json_number(value: Any) -> Any:
+    """A ``Decimal`` bound or example as a JSON number (an int when integral)."""
+    if isinstance(value, decimal.Decimal) and value.is_finite():
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def decimal_attribute(
+    self: Any, field: ma.fields.Field[Any], ret: dict[str, Any], **kwargs: Any
+) -> dict[str, Any]:
+    """apispec attribute function: a ``Decimal`` property's ``minimum``/``maximum`` are numbers
+    (apispec writes them as ``Decimal``, which a JSON document holds as strings: an invalid
+    OpenAPI document); ``as_string=True`` is a ``string`` of ``format: decimal``."""
+    if not isinstance(field, ma.fields.Decimal):
+        return {}
+    numbers: dict[str, Any] = {k: _json_number(ret[k]) for k in ("minimum", "maximum") if k in ret}
+    if field.as_string:
+        return {"type": "string", "format": "decimal", **numbers}
+    if "default" in ret:
+        numbers["default"] = _json_number(ret["default"])
+    return numbers
 
 
 def example_attribute(

@@ -30,12 +30,13 @@ __all__ = [
     "replace_schema",
 ]
 
-#: first match wins; ``Date``, ``Time``, ``Enum`` and ``UUID`` are stored as the strings they
-#: dump to (see ``resource/codec.py``), so they filter as text
+#: first match wins; ``Date``, ``Time`` and ``UUID`` are stored as the strings they dump to
+#: (see ``resource/codec.py``), so they filter as text; ``Decimal`` is Decimal128 (exact);
+#: an ``Enum`` filters by what it stores (names, or values: see :func:`_enum_spec`)
 _KINDS: tuple[tuple[type[ma.fields.Field[Any]], Kind], ...] = (
     (ma.fields.Boolean, Kind.BOOLEAN),
     (ma.fields.Integer, Kind.INTEGER),
-    (ma.fields.Decimal, Kind.NUMBER),
+    (ma.fields.Decimal, Kind.DECIMAL),
     (ma.fields.Number, Kind.NUMBER),
     (ma.fields.Date, Kind.STRING),
     (ma.fields.Time, Kind.STRING),
@@ -49,9 +50,58 @@ def field_spec(field: ma.fields.Field[Any]) -> FieldSpec | None:
     """The filter kind of a marshmallow field, or ``None`` if it cannot be filtered."""
     many = isinstance(field, ma.fields.List)
     inner = field.inner if isinstance(field, ma.fields.List) else field
+    if isinstance(inner, ma.fields.Enum):
+        return _enum_spec(inner, many)
     for cls, kind in _KINDS:
         if isinstance(inner, cls):
             return FieldSpec(kind, many)
+    return None
+
+
+def _enum_spec(field: ma.fields.Enum[Any], many: bool) -> FieldSpec | None:
+    """An ``Enum`` filters by its stored form (the member's name, or with ``by_value`` its
+    dumped value), typed by those values and limited to them; ``None``: not JSON scalars."""
+    stored = tuple(field._serialize(member, None, None) for member in field.enum)
+    if all(isinstance(v, str) for v in stored):
+        kind = Kind.STRING
+    elif all(isinstance(v, int) and not isinstance(v, bool) for v in stored):
+        kind = Kind.INTEGER
+    elif all(isinstance(v, int | float) and not isinstance(v, bool) for v in stored):
+        kind = Kind.NUMBER
+    else:
+        return None
+    return FieldSpec(kind, many, choices=tuple(v for v in stored if v is not None))
+
+
+def _nested_spec(schema: type[ma.Schema], path: str) -> tuple[str, FieldSpec] | None:
+    """A dotted ``FILTER_FIELDS``/``SORT_FIELDS`` name (``address.city``, by attribute or
+    ``data_key`` at each level) through ``Nested`` (or lists of them) -> (documented name,
+    spec with the stored path); ``None``: no such filterable field."""
+    current: ma.Schema = schema()
+    documented: list[str] = []
+    stored: list[str] = []
+    many = False
+    parts = path.split(".")
+    for depth, part in enumerate(parts):
+        found = next(((n, f) for n, f in current.fields.items() if part in (n, f.data_key)), None)
+        if found is None or found[1].load_only:
+            return None
+        name, fld = found
+        documented.append(fld.data_key or name)
+        stored.append(name)
+        if depth == len(parts) - 1:
+            spec = field_spec(fld)
+            if spec is None:
+                return None
+            return ".".join(documented), replace(
+                spec, many=spec.many or many, stored=".".join(stored)
+            )
+        if isinstance(fld, ma.fields.List):
+            many, fld = True, fld.inner
+        if not isinstance(fld, ma.fields.Nested):
+            return None
+        many = many or bool(fld.many)
+        current = fld.schema
     return None
 
 
@@ -190,13 +240,19 @@ def query_spec_from_schema(
         declared.setdefault(name, FieldSpec(Kind.DATETIME))
         public.setdefault(name, name)
     public.setdefault("id", "id")
+    for path in filter_fields or ():
+        if isinstance(path, str) and "." in path and (nested := _nested_spec(schema, path)):
+            declared[nested[0]] = nested[1]
+            public[path] = public[nested[0]] = nested[0]
+    if sort_fields is not None and any("." in str(n) for n in sort_fields):
+        raise ConfigurationError("SORT_FIELDS cannot name nested fields (filter by them instead)")
     if filter_fields is not None:
         keep = {*_documented(filter_fields, declared, public, "FILTER_FIELDS"), *TIMESTAMP_FIELDS}
         declared = {n: s for n, s in declared.items() if n in keep or n == "id"}
     sortable = (
         frozenset(_documented(sort_fields, declared, public, "SORT_FIELDS"))
         if sort_fields is not None
-        else frozenset(n for n, s in declared.items() if not s.many)
+        else frozenset(n for n, s in declared.items() if not s.many and "." not in n)
     )
     projectable = frozenset(
         {*(f.data_key or n for n, f in schema().dump_fields.items()), "id", *TIMESTAMP_FIELDS}

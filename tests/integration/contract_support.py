@@ -26,8 +26,9 @@ from rainbond_kit import ConfigurationError, RainbondKit, ResourceView, Settings
 META = frozenset({"id", "creation_time", "update_time"})
 JSON = "application/json"
 
-#: field kinds the issue allows ``register()`` to refuse (no exact BSON home / arbitrary keys)
-REFUSABLE = frozenset({"Decimal", "Date", "Time", "Dict", "Raw"})
+#: field kinds the issue allows ``register()`` to refuse (no exact BSON home / arbitrary keys);
+#: ``Decimal`` is stored as Decimal128 and must work
+REFUSABLE = frozenset({"Date", "Time", "Dict", "Raw"})
 SCALARS = ("String", "Integer", "Float", "Decimal", "Boolean", "DateTime", "Date", "Time")
 STRINGLIKE = ("Email", "Url", "UUID", "Enum")
 KINDS = (*SCALARS, *STRINGLIKE, "Dict", "List", "Nested", "ListNested", "Raw")

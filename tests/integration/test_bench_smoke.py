@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
-from bench import deep_paging, overhead, side_by_side
+from bench import batch, deep_paging, overhead, side_by_side
 
 
 def test_overhead_benchmark_measures_both_apps_and_the_driver_floor(mongo_uri: str) -> None:
@@ -67,3 +67,23 @@ def test_metrics_benchmark_measures_on_and_off(mongo_uri: str) -> None:
     assert result["target_percent"] == 5.0
     http = metrics.run_http_only(requests=5, rounds=1, warmup=1)
     assert set(http["results"]) == {"metrics on", "metrics off"}
+
+
+def test_money_expand_benchmark_measures_both_parts(mongo_uri: str) -> None:
+    """bench.money_expand reports the decimal writers and the three page variants."""
+    from bench import money_expand
+
+    result = money_expand.run(mongo_uri, requests=2, rounds=1, database="smoke_money_expand")
+    assert set(result["serialization_cpu_us"]) == {"provider (strings)", "exact_dumps"}
+    assert set(result["page_wall_ms"]) == {"list", "list + $expand", "list + N+1 find_one"}
+    assert all(v > 0 for v in result["page_wall_ms"].values())
+
+
+def test_batch_benchmark_counts_one_insert_per_batch(mongo_uri: str) -> None:
+    """bench.batch: N single POSTs are N insert commands, one batch of N is one (round trips
+    counted by a CommandListener; no timing asserted)."""
+    result = batch.run(mongo_uri, items=20, rounds=1, database="smoke_batch")
+    assert result["single"]["round_trips"] == {"insert": 20}
+    assert result["batch"]["round_trips"] == {"insert": 1}
+    assert result["single"]["seconds"] > 0
+    assert result["batch"]["seconds"] > 0

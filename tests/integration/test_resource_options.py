@@ -87,7 +87,10 @@ def test_unique_index_created_and_duplicate_is_409(client: FlaskClient, app: Fla
     assert client.post("/users", json={"email": "a@x.io", "name": "a"}).status_code == 201
     dup = client.post("/users", json={"email": "a@x.io", "name": "b"})
     assert dup.status_code == 409
-    assert dup.get_json()["message"] == "a document with the same unique key exists"
+    body = dup.get_json()
+    assert body["message"] == "a document with the same email exists"
+    assert body["errors"] == {"email": ["already exists"]}
+    assert body["duplicate"] == {"email": "a@x.io"}  # email is in the output schema
     assert "E11000" not in dup.get_data(as_text=True)
 
 

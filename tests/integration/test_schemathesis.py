@@ -159,7 +159,7 @@ def test_secured_app_without_token_is_401(secured_app: Flask) -> None:
 
         run()
         seen.append(operation.label)
-    assert len(seen) == 17, seen  # books 7, reads 1, demo 4, files 5
+    assert len(seen) == 18, seen  # books 8 (batch included), reads 1, demo 4, files 5
 
 
 class _Body:

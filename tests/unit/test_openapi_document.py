@@ -103,6 +103,7 @@ def test_every_operation_has_a_unique_id_summary_and_tag(books_spec: dict[str, A
         f"get {BOOKS}": "listBooks",
         f"post {BOOKS}": "createBook",
         f"post {BOOKS}/search": "searchBooks",
+        f"post {BOOKS}/batch": "batchBooks",
         f"get {ITEM}": "getBook",
         f"put {ITEM}": "replaceBook",
         f"patch {ITEM}": "updateBook",
@@ -201,8 +202,11 @@ def test_conditional_reads_are_documented(
     assert _params(read)["If-None-Match"]["in"] == "header"
     assert read["responses"]["304"]["headers"]["ETag"]["schema"] == {"type": "string"}
     assert "content" not in read["responses"]["304"]
-    for method in ("put", "patch", "delete"):
+    for method in ("patch", "delete"):
         assert "If-None-Match" not in _params(gadgets_spec["paths"]["/gadgets/{item_id}"][method])
+    put = gadgets_spec["paths"]["/gadgets/{item_id}"]["put"]  # issue 17: create if absent
+    assert _params(put)["If-None-Match"]["schema"] == {"type": "string", "enum": ["*"]}
+    assert "201" in put["responses"]
     plain = books_spec["paths"]["/api/v1/books/{item_id}"]["get"]
     assert "If-None-Match" not in _params(plain)
     assert "304" not in plain["responses"]
@@ -292,3 +296,37 @@ def test_swagger_ui_is_configured_and_local(
         assert option in html
     assert "/docs/assets/swagger-ui-bundle.js" in html
     assert "https://" not in html
+
+
+def test_the_batch_and_idempotency_are_documented_with_typed_bodies(
+    books_spec: dict[str, Any],
+) -> None:
+    """Issue 17: ``POST /batch`` has a typed request (operations with an ``op`` enum, at most
+    ``MAX_BATCH``) and a typed 207 (per-operation results with the error envelope); the writes
+    that honour ``Idempotency-Key`` document the header, the reads do not."""
+    schemas = books_spec["components"]["schemas"]
+    batch = books_spec["paths"][f"{BOOKS}/batch"]["post"]
+    ref = batch["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    request = schemas[ref.rsplit("/", 1)[1]]
+    assert request["required"] == ["operations"]
+    assert request["properties"]["operations"]["maxItems"] == 1000
+    item = _ref(request["properties"]["operations"]["items"])
+    assert schemas[item]["properties"]["op"]["enum"] == ["create", "update", "delete"]
+    response = batch["responses"]["207"]["content"]["application/json"]["schema"]["$ref"]
+    body = schemas[response.rsplit("/", 1)[1]]
+    assert set(body["required"]) == {"ordered", "succeeded", "failed", "results"}
+    result = schemas[_ref(body["properties"]["results"]["items"])]
+    assert _ref(result["properties"]["error"]) == "Envelope"
+    assert _ref(result["properties"]["item"]) == "BooksItem"
+    assert {"413", "422", "415"} <= set(batch["responses"])
+    ops = _operations(books_spec)
+    for key in (f"post {BOOKS}", f"post {BOOKS}/batch", f"patch {ITEM}"):
+        assert _params(ops[key])["Idempotency-Key"]["schema"]["maxLength"] == 255, key
+    for key in (f"get {BOOKS}", f"put {ITEM}", f"delete {ITEM}", f"post {BOOKS}/search"):
+        assert "Idempotency-Key" not in _params(ops[key]), key
+
+
+def _ref(schema: dict[str, Any]) -> str:
+    """The component a schema refers to (directly or as its one ``allOf`` member)."""
+    ref = schema.get("$ref") or schema["allOf"][0]["$ref"]
+    return str(ref).rsplit("/", 1)[1]

@@ -10,8 +10,10 @@
 - Filters passed by *server* code may use MongoDB operators; ``id`` maps to ``_id`` (strings
   become ``ObjectId``). Client input never reaches here unparsed: it goes through
   :mod:`rainbond_kit.query` first.
-- pymongo errors stay inside: duplicate key -> 409, unreachable server -> 503, a query the
-  server rejects -> 400.
+- pymongo errors stay inside: duplicate key -> 409 naming the field(s) (values only of
+  ``readable`` fields), unreachable server -> 503, a query the server rejects -> 400.
+- Every method takes ``session=`` (a transaction: :meth:`with_transaction`, in
+  ``data/transactions.py``); :meth:`aggregate` (``data/aggregate.py``) filters first.
 """
 
 from __future__ import annotations
@@ -26,15 +28,18 @@ from typing import Any
 import pymongo
 import pymongo.errors
 from pymongo import ReturnDocument
+from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 from pymongo.database import Database
 
+from rainbond_kit.data.aggregate import AggregateMixin
 from rainbond_kit.data.documents import object_id, to_public
 from rainbond_kit.data.epoch import utcnow
 from rainbond_kit.data.fields import CREATION_TIME, REMOVE_TIME, UPDATE_TIME, VERSION, is_id
 from rainbond_kit.data.filters import live_filter, normalize_filter
 from rainbond_kit.data.paging import Page, PagingMixin
 from rainbond_kit.data.store_errors import store_errors
+from rainbond_kit.data.transactions import TransactionsMixin
 from rainbond_kit.data.versioned import VersionedWritesMixin
 from rainbond_kit.errors import NotFoundError, PreconditionFailedError
 
@@ -43,6 +48,8 @@ __all__ = ["MongoRepository", "Page", "UpdateCounts"]
 log = logging.getLogger("rainbond_kit.data.repository")
 
 Doc = dict[str, Any]
+#: a ``ClientSession`` to run in (a transaction), or ``None``
+Session = ClientSession | None
 
 
 @dataclass(frozen=True)
@@ -53,13 +60,14 @@ class UpdateCounts:
     modified_count: int
 
 
-class MongoRepository(VersionedWritesMixin, PagingMixin):
+class MongoRepository(VersionedWritesMixin, PagingMixin, AggregateMixin, TransactionsMixin):
     """CRUD over one collection.
 
     :param database: the database (from the container's ``mongo_db``).
     :param collection: the collection name.
     :param soft_delete: whether :meth:`delete_by_id` soft-deletes (``remove_time``).
     :param indexes: ``pymongo.IndexModel`` list created by :meth:`ensure_indexes`.
+    :param readable: stored fields a duplicate-key 409 may show the value of.
     """
 
     def __init__(
@@ -69,16 +77,18 @@ class MongoRepository(VersionedWritesMixin, PagingMixin):
         *,
         soft_delete: bool = True,
         indexes: Sequence[pymongo.IndexModel] = (),
+        readable: Iterable[str] = (),
     ) -> None:
         self.collection: Collection[Doc] = database[collection]
         self.uses_soft_delete = soft_delete
         self.indexes = tuple(indexes)
+        self.readable = frozenset(readable)
 
     # --- helpers ------------------------------------------------------------------------
 
     def errors(self) -> contextlib.AbstractContextManager[None]:
         """A block whose driver errors become the project's HTTP errors."""
-        return store_errors()
+        return store_errors(indexes=self.indexes, readable=self.readable)
 
     @staticmethod
     def normalize(filter: Mapping[str, Any] | None) -> Doc:
@@ -118,22 +128,24 @@ class MongoRepository(VersionedWritesMixin, PagingMixin):
         stored[UPDATE_TIME] = now
         return stored
 
-    def insert_one(self, doc: Mapping[str, Any]) -> Doc:
+    def insert_one(self, doc: Mapping[str, Any], *, session: Session = None) -> Doc:
         """Insert one document (the caller's dict is not modified); return it in public form."""
         stored = self._prepare_insert(doc, utcnow())
         with self.errors():
-            result = self.collection.insert_one(stored)
+            result = self.collection.insert_one(stored, session=session)
         stored["_id"] = result.inserted_id
         return to_public(stored)
 
-    def insert_many(self, docs: Iterable[Mapping[str, Any]]) -> list[str]:
+    def insert_many(
+        self, docs: Iterable[Mapping[str, Any]], *, session: Session = None
+    ) -> list[str]:
         """Bulk insert (ordered); return the new ids. The caller's dicts are not modified."""
         now = utcnow()
         stored = [self._prepare_insert(d, now) for d in docs]
         if not stored:
             return []
         with self.errors():
-            result = self.collection.insert_many(stored)
+            result = self.collection.insert_many(stored, session=session)
         return [str(i) for i in result.inserted_ids]
 
     def update(
@@ -143,22 +155,29 @@ class MongoRepository(VersionedWritesMixin, PagingMixin):
         *,
         many: bool = False,
         include_deleted: bool = False,
+        session: Session = None,
     ) -> UpdateCounts:
         """``$set`` ``changes`` (or apply an operator document) on matching live documents."""
         update = self._update_document(changes, utcnow())
         query = self.live(filter, include_deleted)
         with self.errors():
             if many:
-                result = self.collection.update_many(query, update)
+                result = self.collection.update_many(query, update, session=session)
             else:
-                result = self.collection.update_one(query, update)
+                result = self.collection.update_one(query, update, session=session)
         return UpdateCounts(result.matched_count, result.modified_count)
 
     def increment(
-        self, filter: Mapping[str, Any], amounts: Mapping[str, int | float], *, many: bool = False
+        self,
+        filter: Mapping[str, Any],
+        amounts: Mapping[str, Any],
+        *,
+        many: bool = False,
+        session: Session = None,
     ) -> UpdateCounts:
-        """Atomically add ``amounts`` (``$inc``) to matching live documents."""
-        return self.update(filter, {"$inc": dict(amounts)}, many=many)
+        """Atomically add ``amounts`` (``$inc``; numbers, ``Decimal128`` too) to matching live
+        documents."""
+        return self.update(filter, {"$inc": dict(amounts)}, many=many, session=session)
 
     def update_by_id(
         self,
@@ -167,6 +186,7 @@ class MongoRepository(VersionedWritesMixin, PagingMixin):
         *,
         replace: bool = False,
         expected_update_time: dt.datetime | None = None,
+        session: Session = None,
     ) -> Doc:
         """Update (or with ``replace`` rewrite) one live document; return its new public form.
 
@@ -180,68 +200,91 @@ class MongoRepository(VersionedWritesMixin, PagingMixin):
         now = utcnow()
         with self.errors():
             if replace:
-                current = self.collection.find_one(query, {CREATION_TIME: 1, VERSION: 1})
+                current = self.collection.find_one(
+                    query, {CREATION_TIME: 1, VERSION: 1}, session=session
+                )
                 if current is not None:
                     body = {k: v for k, v in changes.items() if not is_id(k)}
                     body[CREATION_TIME] = current.get(CREATION_TIME, now)
                     body[UPDATE_TIME] = now
                     body[VERSION] = current.get(VERSION, 0) + 1
                     result = self.collection.find_one_and_replace(
-                        query, body, return_document=ReturnDocument.AFTER
+                        query, body, return_document=ReturnDocument.AFTER, session=session
                     )
                 else:
                     result = None
             else:
                 result = self.collection.find_one_and_update(
-                    query, self._update_document(changes, now), return_document=ReturnDocument.AFTER
+                    query,
+                    self._update_document(changes, now),
+                    return_document=ReturnDocument.AFTER,
+                    session=session,
                 )
         if result is None:
-            if expected_update_time is not None and self.exists({"_id": object_id(id)}):
+            if expected_update_time is not None and self.exists(
+                {"_id": object_id(id)}, session=session
+            ):
                 raise PreconditionFailedError("the document changed since it was read (ETag)")
             raise NotFoundError(f"no document with id {id}")
         return to_public(result)
 
     def delete(
-        self, filter: Mapping[str, Any], *, many: bool = False, include_deleted: bool = True
+        self,
+        filter: Mapping[str, Any],
+        *,
+        many: bool = False,
+        include_deleted: bool = True,
+        session: Session = None,
     ) -> int:
         """Hard-delete matching documents (soft-deleted ones included); return how many."""
         query = self.live(filter, include_deleted)
         with self.errors():
             result = (
-                self.collection.delete_many(query) if many else self.collection.delete_one(query)
+                self.collection.delete_many(query, session=session)
+                if many
+                else self.collection.delete_one(query, session=session)
             )
         return result.deleted_count
 
-    def soft_delete(self, filter: Mapping[str, Any], *, many: bool = False) -> int:
+    def soft_delete(
+        self, filter: Mapping[str, Any], *, many: bool = False, session: Session = None
+    ) -> int:
         """Mark matching live documents deleted (``remove_time``); return how many."""
         now = utcnow()
         update = {"$set": {REMOVE_TIME: now, UPDATE_TIME: now}}
         with self.errors():
             query = self.live(filter, False)
             result = (
-                self.collection.update_many(query, update)
+                self.collection.update_many(query, update, session=session)
                 if many
-                else self.collection.update_one(query, update)
+                else self.collection.update_one(query, update, session=session)
             )
         return result.modified_count
 
-    def restore(self, filter: Mapping[str, Any], *, many: bool = False) -> int:
+    def restore(
+        self, filter: Mapping[str, Any], *, many: bool = False, session: Session = None
+    ) -> int:
         """Undo a soft delete on matching documents; return how many came back."""
         query = normalize_filter(filter)
         query[REMOVE_TIME] = {"$exists": True}
         update = {"$unset": {REMOVE_TIME: ""}, "$set": {UPDATE_TIME: utcnow()}}
         with self.errors():
             result = (
-                self.collection.update_many(query, update)
+                self.collection.update_many(query, update, session=session)
                 if many
-                else self.collection.update_one(query, update)
+                else self.collection.update_one(query, update, session=session)
             )
         return result.modified_count
 
     # --- reads --------------------------------------------------------------------------
 
     def get(
-        self, id: str, *, include_deleted: bool = False, projection: Mapping[str, Any] | None = None
+        self,
+        id: str,
+        *,
+        include_deleted: bool = False,
+        projection: Mapping[str, Any] | None = None,
+        session: Session = None,
     ) -> Doc:
         """The document with ``id`` in public form.
 
@@ -249,24 +292,34 @@ class MongoRepository(VersionedWritesMixin, PagingMixin):
         :raises NotFoundError: no (live) document has it.
         """
         doc = self.find_one(
-            {"_id": object_id(id)}, include_deleted=include_deleted, projection=projection
+            {"_id": object_id(id)},
+            include_deleted=include_deleted,
+            projection=projection,
+            session=session,
         )
         if doc is None:
             raise NotFoundError(f"no document with id {id}")
         return doc
 
-    def get_raw(self, id: str) -> Doc | None:
+    def get_raw(self, id: str, *, session: Session = None) -> Doc | None:
         """The stored (BSON-typed) live document with ``id``, or ``None``."""
         with self.errors():
-            return self.collection.find_one(self.live({"_id": object_id(id)}, False))
+            return self.collection.find_one(
+                self.live({"_id": object_id(id)}, False), session=session
+            )
 
-    def get_many(self, ids: Sequence[str], *, include_deleted: bool = False) -> list[Doc]:
+    def get_many(
+        self, ids: Sequence[str], *, include_deleted: bool = False, session: Session = None
+    ) -> list[Doc]:
         """Documents with these ids, **in the order of** ``ids``; missing ids are skipped."""
         if not ids:
             return []
         oids = [object_id(i) for i in ids]
         found = {
-            d["id"]: d for d in self.find({"_id": {"$in": oids}}, include_deleted=include_deleted)
+            d["id"]: d
+            for d in self.find(
+                {"_id": {"$in": oids}}, include_deleted=include_deleted, session=session
+            )
         }
         return [found[str(o)] for o in oids if str(o) in found]
 
@@ -279,10 +332,13 @@ class MongoRepository(VersionedWritesMixin, PagingMixin):
         limit: int = 0,
         projection: Mapping[str, Any] | None = None,
         include_deleted: bool = False,
+        session: Session = None,
     ) -> list[Doc]:
         """Matching documents in public form."""
         with self.errors():
-            cursor = self.collection.find(self.live(filter, include_deleted), projection)
+            cursor = self.collection.find(
+                self.live(filter, include_deleted), projection, session=session
+            )
             if sort:
                 cursor = cursor.sort(list(sort))
             return [to_public(d) for d in cursor.skip(skip).limit(limit)]
@@ -293,32 +349,49 @@ class MongoRepository(VersionedWritesMixin, PagingMixin):
         *,
         include_deleted: bool = False,
         projection: Mapping[str, Any] | None = None,
+        session: Session = None,
     ) -> Doc | None:
         """The first matching document in public form, or ``None``."""
         with self.errors():
-            doc = self.collection.find_one(self.live(filter, include_deleted), projection)
+            doc = self.collection.find_one(
+                self.live(filter, include_deleted), projection, session=session
+            )
         return to_public(doc) if doc is not None else None
 
-    def exists(self, filter: Mapping[str, Any], *, include_deleted: bool = False) -> bool:
+    def exists(
+        self, filter: Mapping[str, Any], *, include_deleted: bool = False, session: Session = None
+    ) -> bool:
         """Whether a matching (live) document exists; stops at the first."""
+        query = self.live(filter, include_deleted)
         with self.errors():
-            return (
-                self.collection.find_one(self.live(filter, include_deleted), {"_id": 1}) is not None
-            )
+            return self.collection.find_one(query, {"_id": 1}, session=session) is not None
 
     def count(
-        self, filter: Mapping[str, Any] | None = None, *, include_deleted: bool = False
+        self,
+        filter: Mapping[str, Any] | None = None,
+        *,
+        include_deleted: bool = False,
+        session: Session = None,
     ) -> int:
         """How many (live) documents match."""
         with self.errors():
-            return self.collection.count_documents(self.live(filter, include_deleted))
+            return self.collection.count_documents(
+                self.live(filter, include_deleted), session=session
+            )
 
     def distinct(
-        self, field: str, filter: Mapping[str, Any] | None = None, *, include_deleted: bool = False
+        self,
+        field: str,
+        filter: Mapping[str, Any] | None = None,
+        *,
+        include_deleted: bool = False,
+        session: Session = None,
     ) -> list[Any]:
         """Distinct values of ``field`` among (live) matching documents."""
         with self.errors():
-            return self.collection.distinct(field, self.live(filter, include_deleted))
+            return self.collection.distinct(
+                field, self.live(filter, include_deleted), session=session
+            )
 
     def ensure_indexes(self) -> None:
         """Create the declared indexes (idempotent)."""

@@ -4,17 +4,36 @@ pymongo and redis exceptions never reach a client: the repository, the auth stor
 rate limiter, compat's ``RedisConnect`` and the API's safety net all call
 :func:`http_error_for` (or the :func:`store_errors` block around it). The detail goes to the
 log; the client gets a fixed message naming the store.
+
+A duplicate key (also inside a bulk write) is a 409 naming the unique index's field(s), from
+the server's ``keyPattern`` (or, when a server sends none, the index name in its message
+matched against the declared indexes). The colliding values are added under ``duplicate``
+only for fields the caller may read (``readable``: the resource's output fields), never for
+others::
+
+    {"code": 409, "message": "a document with the same sku, shop exists",
+     "errors": {"sku": ["already exists"], "shop": ["already exists"]},
+     "duplicate": {"sku": "A-1"}}
+
+``remove_time`` in a unique index (``[("sku", 1), ("remove_time", 1)]``: live documents all
+have none, so one live ``sku``, while soft-deleted ones never block re-creating it) is left out
+of the named fields.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+import re
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from typing import Any
 
+import pymongo
 import pymongo.errors
 import redis.exceptions
 
+from rainbond_kit.data.documents import to_jsonable
+from rainbond_kit.data.fields import REMOVE_TIME
 from rainbond_kit.errors import (
     BadRequestError,
     ConflictError,
@@ -23,7 +42,13 @@ from rainbond_kit.errors import (
     http_error,
 )
 
-__all__ = ["STORE_ERRORS", "http_error_for", "store_errors"]
+__all__ = [
+    "STORE_ERRORS",
+    "TRANSACTIONS_NEED_A_REPLICA_SET",
+    "duplicate_key_error",
+    "http_error_for",
+    "store_errors",
+]
 
 log = logging.getLogger("rainbond_kit.stores")
 
@@ -36,21 +61,107 @@ STORE_ERRORS: tuple[type[Exception], ...] = (
 _AUTH_CODES = {13, 18}  # Unauthorized, AuthenticationFailed: a deployment problem, not the client's
 DUPLICATE_KEY_MESSAGE = "a document with the same unique key exists"
 REJECTED_QUERY_MESSAGE = "the database rejected the query"
+TRANSACTIONS_NEED_A_REPLICA_SET = "mongodb transactions need a replica set"
+TRANSACTION_CONFLICT = "the write conflicted with a concurrent transaction: retry"
+_DUPLICATE_KEY = 11000
+_ILLEGAL_OPERATION = 20  # "Transaction numbers are only allowed on a replica set member"
+#: pymongo's ``with_transaction`` retries errors with these labels: they must reach it
+_RETRIED_LABELS = ("TransientTransactionError", "UnknownTransactionCommitResult")
+_INDEX_NAME = re.compile(r" index: (\S+) dup key")
+
+
+def _index_keys(details: Mapping[str, Any], indexes: Sequence[pymongo.IndexModel]) -> list[str]:
+    """The fields of the unique index a duplicate-key error names."""
+    pattern = details.get("keyPattern")
+    if isinstance(pattern, Mapping) and pattern:
+        return [str(k) for k in pattern]
+    match = _INDEX_NAME.search(str(details.get("errmsg", "")))
+    for index in indexes:
+        if match is not None and index.document.get("name") == match.group(1):
+            return [str(k) for k in index.document["key"]]
+    return []
+
+
+def duplicate_key_error(
+    details: Mapping[str, Any] | None,
+    *,
+    indexes: Sequence[pymongo.IndexModel] = (),
+    readable: Collection[str] | None = None,
+) -> HTTPError:
+    """The 409 of a duplicate key (see the module docstring).
+
+    :param details: the server's error document (``keyPattern``, ``keyValue``, ``errmsg``).
+    :param indexes: the declared indexes, to read an index name when there is no pattern.
+    :param readable: fields whose colliding value the caller may see (``None``: none).
+    """
+    details = details or {}
+    keys = _index_keys(details, indexes)
+    # (sku, remove_time): one live sku, any number of deleted ones; the marker is no client field
+    fields = [k for k in keys if k != REMOVE_TIME] or keys
+    if not fields:
+        return ConflictError(DUPLICATE_KEY_MESSAGE)
+    values = details.get("keyValue")
+    shown = {
+        f: to_jsonable(values[f])
+        for f in fields
+        if readable is not None and f in readable and isinstance(values, Mapping) and f in values
+    }
+    return ConflictError(
+        f"a document with the same {', '.join(fields)} exists",
+        errors={f: ["already exists"] for f in fields},
+        extra={"duplicate": shown} if shown else None,
+    )
+
+
+def _retried(exc: BaseException) -> bool:
+    """Whether pymongo's ``with_transaction`` retries ``exc``."""
+    return isinstance(exc, pymongo.errors.PyMongoError) and any(
+        exc.has_error_label(label) for label in _RETRIED_LABELS
+    )
+
+
+def _duplicate_details(exc: BaseException) -> Mapping[str, Any] | None:
+    """The duplicate-key error document of ``exc``, or ``None`` when it is not one."""
+    if isinstance(exc, pymongo.errors.DuplicateKeyError):
+        return exc.details or {}
+    if isinstance(exc, pymongo.errors.BulkWriteError):
+        errors = (exc.details or {}).get("writeErrors") or []
+        first: Mapping[str, Any] = errors[0] if errors else {}
+        return first if first.get("code") == _DUPLICATE_KEY else None
+    return None
 
 
 def http_error_for(
-    exc: BaseException, *, store: str | None = None, unavailable: str | None = None
+    exc: BaseException,
+    *,
+    store: str | None = None,
+    unavailable: str | None = None,
+    indexes: Sequence[pymongo.IndexModel] = (),
+    readable: Collection[str] | None = None,
 ) -> HTTPError | None:
     """The HTTP error a driver error means, or ``None`` when ``exc`` is not a driver error.
 
-    Duplicate key: 409. A query MongoDB rejects: 400. Anything else from a store (unreachable,
-    timed out, refused credentials, a Redis error): 503 ``"<store> is unavailable"``, where
-    ``store`` defaults to ``mongodb`` or ``redis``; ``unavailable`` replaces that message
-    (compat keeps the original package's wording).
+    Duplicate key: 409 naming the field(s) (:func:`duplicate_key_error`; ``indexes`` and
+    ``readable`` are passed to it). A transaction on a standalone server: 503
+    ``mongodb transactions need a replica set``. A query MongoDB rejects: 400. Anything else
+    from a store (unreachable, timed out, refused credentials, a Redis error): 503
+    ``"<store> is unavailable"``, where ``store`` defaults to ``mongodb`` or ``redis``;
+    ``unavailable`` replaces that message (compat keeps the original package's wording).
     """
-    if isinstance(exc, pymongo.errors.DuplicateKeyError):
-        log.info("duplicate key: %s", exc.details)
-        return ConflictError(DUPLICATE_KEY_MESSAGE)
+    if _retried(exc):  # retries ended (or a transaction outside with_transaction)
+        log.info("transaction conflict: %s", exc)
+        return ConflictError(TRANSACTION_CONFLICT)
+    details = _duplicate_details(exc)
+    if details is not None:
+        log.info("duplicate key: %s", details)
+        return duplicate_key_error(details, indexes=indexes, readable=readable)
+    if (
+        isinstance(exc, pymongo.errors.OperationFailure)
+        and exc.code == _ILLEGAL_OPERATION
+        and "transaction" in str(exc).lower()
+    ):
+        log.warning("transaction refused: %s", exc)
+        return ServiceUnavailableError(TRANSACTIONS_NEED_A_REPLICA_SET)
     if isinstance(exc, pymongo.errors.OperationFailure) and exc.code not in _AUTH_CODES:
         log.warning("query rejected: %s", exc)
         return BadRequestError(REJECTED_QUERY_MESSAGE)
@@ -66,12 +177,20 @@ def http_error_for(
 
 
 @contextlib.contextmanager
-def store_errors(store: str | None = None) -> Iterator[None]:
+def store_errors(
+    store: str | None = None,
+    *,
+    indexes: Sequence[pymongo.IndexModel] = (),
+    readable: Collection[str] | None = None,
+    retried_pass: bool = True,
+) -> Iterator[None]:
     """Raise the translated HTTP error for a driver error inside the block.
 
     Text with a lone surrogate (``"\\ud800"`` in JSON) cannot become BSON: a 400 too. A value
     BSON cannot hold (an integer beyond 64 bits, a date outside years 1-9999 once in UTC) is
-    a 422.
+    a 422. An error pymongo's ``with_transaction`` retries (``TransientTransactionError``)
+    passes through unchanged (unless ``retried_pass=False``): the transaction's own block
+    translates it when the retries end.
     """
     try:
         yield
@@ -82,6 +201,8 @@ def store_errors(store: str | None = None) -> Iterator[None]:
             422, "a value is out of range (64-bit integers, dates in years 1-9999 UTC)"
         ) from None
     except STORE_ERRORS as exc:
-        error = http_error_for(exc, store=store)
+        if _retried(exc) and retried_pass:
+            raise
+        error = http_error_for(exc, store=store, indexes=indexes, readable=readable)
         assert error is not None  # every STORE_ERRORS subclass translates
         raise error from None

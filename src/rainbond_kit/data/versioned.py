@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from pymongo import ReturnDocument
+from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 
 from rainbond_kit.data.documents import object_id, to_public
@@ -59,7 +60,11 @@ class VersionedWritesMixin:
         return parts
 
     def _missed(
-        self, id: str, scope: Mapping[str, Any] | None, expected_version: int | None
+        self,
+        id: str,
+        scope: Mapping[str, Any] | None,
+        expected_version: int | None,
+        session: ClientSession | None = None,
     ) -> Doc:
         """After a write that matched nothing: the current document (a no-op), else 404/412."""
         repo: _Repository = self  # type: ignore[assignment]
@@ -67,12 +72,49 @@ class VersionedWritesMixin:
         if scope:
             query = {"$and": [query, normalize_filter(scope)]}
         with repo.errors():
-            current = repo.collection.find_one(query)
+            current = repo.collection.find_one(query, session=session)
         if current is None:
             raise NotFoundError(f"no document with id {id}")
         if expected_version is not None and version_of(current) != expected_version:
             raise PreconditionFailedError("the document changed since it was read (ETag)")
         return current
+
+    def update_spec(
+        self,
+        id: str,
+        sets: Mapping[str, Any],
+        unsets: frozenset[str] | set[str],
+        scope: Mapping[str, Any] | None,
+        expected_version: int | None,
+        conditions: Mapping[str, Any] | None = None,
+    ) -> tuple[Doc, Doc] | None:
+        """The ``(filter, update)`` of :meth:`write_by_id` (also one operation of a bulk
+        write); ``None`` when there is nothing to set or unset."""
+        differs: list[Doc] = [{path: {"$ne": value}} for path, value in sets.items()]
+        differs += [{path: {"$exists": True}} for path in unsets]
+        if not differs:
+            return None
+        parts = self._target(id, scope, expected_version)
+        if conditions:
+            parts.append(dict(conditions))
+        update: Doc = {"$inc": {VERSION: 1}, "$max": {UPDATE_TIME: utcnow()}}
+        if sets:
+            update["$set"] = dict(sets)
+        if unsets:
+            update["$unset"] = dict.fromkeys(unsets, "")
+        return {"$and": [*parts, {"$or": differs}]}, update
+
+    def delete_spec(
+        self, id: str, scope: Mapping[str, Any] | None, expected_version: int | None
+    ) -> tuple[Doc, Doc | None]:
+        """The ``(filter, update)`` of :meth:`delete_by_id`: the update soft-deletes; ``None``
+        means a hard delete."""
+        repo: _Repository = self  # type: ignore[assignment]
+        query = {"$and": self._target(id, scope, expected_version)}
+        if not repo.uses_soft_delete:
+            return query, None
+        now = utcnow()
+        return query, {"$set": {REMOVE_TIME: now}, "$max": {UPDATE_TIME: now}, "$inc": {VERSION: 1}}
 
     def write_by_id(
         self,
@@ -83,37 +125,28 @@ class VersionedWritesMixin:
         scope: Mapping[str, Any] | None = None,
         expected_version: int | None = None,
         conditions: Mapping[str, Any] | None = None,
+        session: ClientSession | None = None,
     ) -> Doc:
         """``$set`` ``sets`` and ``$unset`` ``unsets`` (dotted paths allowed) on one live
         document within ``scope``, atomically, if that changes anything; return its public form.
 
         ``conditions`` (server-side) are ANDed into the write's filter; when they do not hold,
-        nothing is written and the current document is returned, as for a no-op.
+        nothing is written and the current document is returned, as for a no-op. ``session``:
+        run inside that session's transaction (see :meth:`MongoRepository.transaction`).
 
         :raises NotFoundError: no live document with this id is in ``scope``.
         :raises PreconditionFailedError: its version is not ``expected_version``.
         """
         repo: _Repository = self  # type: ignore[assignment]
-        differs: list[Doc] = [{path: {"$ne": value}} for path, value in sets.items()]
-        differs += [{path: {"$exists": True}} for path in unsets]
-        if differs:
-            parts = self._target(id, scope, expected_version)
-            if conditions:
-                parts.append(dict(conditions))
-            update: Doc = {"$inc": {VERSION: 1}, "$max": {UPDATE_TIME: utcnow()}}
-            if sets:
-                update["$set"] = dict(sets)
-            if unsets:
-                update["$unset"] = dict.fromkeys(unsets, "")
+        spec = self.update_spec(id, sets, unsets, scope, expected_version, conditions)
+        if spec is not None:
             with repo.errors():
                 result = repo.collection.find_one_and_update(
-                    {"$and": [*parts, {"$or": differs}]},
-                    update,
-                    return_document=ReturnDocument.AFTER,
+                    *spec, return_document=ReturnDocument.AFTER, session=session
                 )
             if result is not None:
                 return to_public(result)
-        return to_public(self._missed(id, scope, expected_version))
+        return to_public(self._missed(id, scope, expected_version, session))
 
     def delete_by_id(
         self,
@@ -121,6 +154,7 @@ class VersionedWritesMixin:
         *,
         scope: Mapping[str, Any] | None = None,
         expected_version: int | None = None,
+        session: ClientSession | None = None,
     ) -> None:
         """Delete one live document within ``scope``: soft when the repository uses soft delete.
 
@@ -128,18 +162,12 @@ class VersionedWritesMixin:
         :raises PreconditionFailedError: its version is not ``expected_version``.
         """
         repo: _Repository = self  # type: ignore[assignment]
-        query = {"$and": self._target(id, scope, expected_version)}
-        now = utcnow()
+        query, update = self.delete_spec(id, scope, expected_version)
         with repo.errors():
-            if repo.uses_soft_delete:
-                update = {
-                    "$set": {REMOVE_TIME: now},
-                    "$max": {UPDATE_TIME: now},
-                    "$inc": {VERSION: 1},
-                }
-                done = repo.collection.update_one(query, update).modified_count
+            if update is not None:
+                done = repo.collection.update_one(query, update, session=session).modified_count
             else:
-                done = repo.collection.delete_one(query).deleted_count
+                done = repo.collection.delete_one(query, session=session).deleted_count
         if not done:
-            self._missed(id, scope, expected_version)
+            self._missed(id, scope, expected_version, session)
             raise PreconditionFailedError("the document changed since it was read (ETag)")

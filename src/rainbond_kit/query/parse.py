@@ -13,12 +13,13 @@ so ``.`` or ``(`` match themselves. The output filter only ever contains operato
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bson import ObjectId
+from bson import Decimal128, ObjectId
 
 from rainbond_kit.data.documents import object_id
 from rainbond_kit.data.fields import UPDATE_TIME
@@ -29,16 +30,18 @@ from rainbond_kit.query.spec import FieldSpec, Kind, QuerySpec
 from rainbond_kit.query.spec import parameter_error as _bad
 from rainbond_kit.timeparse import parse_date
 
-__all__ = ["CONTROL_PARAMETERS", "ListQuery", "parse_list_query"]
+__all__ = ["CONTROL_PARAMETERS", "ListQuery", "parse_expand", "parse_list_query"]
 
 CONTROL_PARAMETERS = (
     "$limit", "$offset", "$orderby", "$start_date", "$end_date", "$date_type",
-    "$count", "$after", "$fields",
+    "$count", "$after", "$fields", "$expand",
 )  # fmt: skip
 MAX_VALUE_LENGTH = 1000
 MAX_LIST_LENGTH = 100
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-_KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]{0,63})(?:\[([^\[\]]{0,20})\])?$")
+_NAME = r"[A-Za-z_][A-Za-z0-9_-]{0,63}"
+#: a field (``title``, nested ``address.city``) and an optional ``[operator]``
+_KEY = re.compile(rf"^({_NAME}(?:\.{_NAME}){{0,7}})(?:\[([^\[\]]{{0,20}})\])?$")
 _INTEGER = re.compile(r"^[+-]?\d{1,18}$")
 _SCALAR_OPS = {"eq": "$eq", "ne": "$ne", "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
 _LIST_OPS = {"in": "$in", "nin": "$nin"}
@@ -57,6 +60,8 @@ class ListQuery:
     count: CountMode = "exact"
     fields: tuple[str, ...] | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
+    #: reference fields to expand (documented names, allowed by ``QuerySpec.expandable``)
+    expand: tuple[str, ...] = ()
 
 
 def _scalar(value: Any, name: str) -> Any:
@@ -70,7 +75,25 @@ def _scalar(value: Any, name: str) -> Any:
 
 
 def _coerce(value: Any, spec: FieldSpec, name: str, *, end: bool = False) -> Any:
-    """Coerce one client value to the field's kind (query-string values are strings)."""
+    """Coerce one client value to the field's kind (query-string values are strings); a
+    field with ``choices`` (an ``Enum``) accepts only those."""
+    typed = _typed(value, spec, name, end=end)
+    if spec.choices is not None and typed not in spec.choices:
+        allowed = ", ".join(str(c) for c in spec.choices)
+        raise _bad(f"{name}: expected one of {allowed}, got {str(value)[:40]!r}", name)
+    return typed
+
+
+def _decimal(value: Any) -> Decimal128 | None:
+    """A finite number (text, int or float) as an exact ``Decimal128``, else ``None``."""
+    try:
+        number = decimal.Decimal(value if isinstance(value, str) else repr(value))
+        return Decimal128(number) if number.is_finite() else None
+    except (decimal.DecimalException, ValueError):
+        return None
+
+
+def _typed(value: Any, spec: FieldSpec, name: str, *, end: bool = False) -> Any:
     value = _scalar(value, name)
     if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
         raise _bad(f"{name}: integer beyond the 64-bit range", name)
@@ -97,6 +120,11 @@ def _coerce(value: Any, spec: FieldSpec, name: str, *, end: bool = False) -> Any
             else:
                 if number == number and abs(number) != float("inf"):
                     return number
+    elif kind is Kind.DECIMAL:
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
+            exact = _decimal(value.strip() if isinstance(value, str) else value)
+            if exact is not None:
+                return exact
     elif kind is Kind.BOOLEAN:
         if isinstance(value, bool):
             return value
@@ -140,6 +168,8 @@ def _values(value: Any, name: str) -> list[Any]:
 
 
 def _default_op(spec: FieldSpec, value: Any) -> str:
+    if spec.choices is not None:  # an Enum: the value itself, not a text search
+        return "eq"
     if spec.kind is Kind.STRING or (spec.kind is Kind.ANY and isinstance(value, str)):
         return "contains"
     return "eq"
@@ -314,7 +344,20 @@ def parse_list_query(params: Mapping[str, Any], spec: QuerySpec) -> ListQuery:
     if extra:
         mongo_filter = {"$and": [mongo_filter, *extra]}
     fields = _parse_fields(_text_param(params, "$fields"), spec)
-    return ListQuery(mongo_filter, sort, limit, offset, after, count, fields, params)  # type: ignore[arg-type]
+    expand = parse_expand(_text_param(params, "$expand"), spec)
+    return ListQuery(mongo_filter, sort, limit, offset, after, count, fields, params, expand)  # type: ignore[arg-type]
+
+
+def parse_expand(text: str | None, spec: QuerySpec) -> tuple[str, ...]:
+    """``$expand=a,b``: reference fields to expand; a name not in ``spec.expandable`` is a 400."""
+    if text is None:
+        return ()
+    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    unknown = [n for n in names if n not in spec.expandable]
+    if unknown:
+        allowed = ", ".join(sorted(spec.expandable)) or "none"
+        raise _bad(f"$expand: cannot expand {unknown[0][:40]!r}; allowed: {allowed}", "$expand")
+    return names
 
 
 def _parse_fields(text: str | None, spec: QuerySpec) -> tuple[str, ...] | None:

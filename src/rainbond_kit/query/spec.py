@@ -21,6 +21,7 @@ class Kind(Enum):
     STRING = "string"
     INTEGER = "integer"
     NUMBER = "number"
+    DECIMAL = "decimal"  # exact: values become Decimal128 (compared numerically by MongoDB)
     BOOLEAN = "boolean"
     DATETIME = "datetime"
     OBJECTID = "objectid"
@@ -29,12 +30,14 @@ class Kind(Enum):
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """A filterable field: its value kind, whether it stores a list of them, and its stored
-    name when that differs from the documented one (a marshmallow ``data_key``)."""
+    """A filterable field: its value kind, whether it stores a list of them, its stored
+    name when that differs from the documented one (a marshmallow ``data_key``, a nested
+    ``address.city``), and the only values it may hold (an ``Enum``), if any."""
 
     kind: Kind
     many: bool = False
     stored: str | None = None
+    choices: tuple[str | int | float | bool, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,8 @@ class QuerySpec:
     default_sort: tuple[tuple[str, int], ...] = (("_id", 1),)
     hidden: frozenset[str] = frozenset({REMOVE_TIME})
     open_fields: bool = False
+    #: reference fields ``$expand`` may name (documented names)
+    expandable: frozenset[str] = frozenset()
 
     def _open(self, name: str) -> bool:
         return self.open_fields and _NAME.match(name) is not None and name not in self.hidden

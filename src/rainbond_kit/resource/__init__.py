@@ -5,6 +5,6 @@ request end to end), ``errordocs`` (documented error responses).
 """
 
 from rainbond_kit.resource.errordocs import error_responses
-from rainbond_kit.resource.view import ALL_OPERATIONS, ResourceView
+from rainbond_kit.resource.view import ALL_OPERATIONS, OPTIONAL_OPERATIONS, ResourceView
 
-__all__ = ["ALL_OPERATIONS", "ResourceView", "error_responses"]
+__all__ = ["ALL_OPERATIONS", "OPTIONAL_OPERATIONS", "ResourceView", "error_responses"]

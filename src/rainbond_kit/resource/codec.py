@@ -2,7 +2,8 @@
 
 A document is stored under the schema's attribute names with every field in its **dumped**
 (JSON) form, except ``DateTime`` (a BSON date, UTC, millisecond precision, so that it sorts and
-range-filters as a date) and ``Nested``/``List`` (recursed into). ``Enum``, ``UUID``, ``Date``
+range-filters as a date), ``Decimal`` (BSON Decimal128, exact; see ``resource/decimals.py``)
+and ``Nested``/``List`` (recursed into). ``Enum``, ``UUID``, ``Date``
 and ``Time`` are therefore stored as the strings the schema documents (ISO dates and times sort
 as text in date order). A response is the stored document under the documented names
 (``data_key``), ``DateTime`` as ISO 8601 strings: for a loaded value ``v``,
@@ -14,6 +15,7 @@ refused by :func:`check_storable` when the resource is registered.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,16 +23,16 @@ from typing import Any
 import marshmallow as ma
 
 from rainbond_kit.data.epoch import from_millis
-from rainbond_kit.errors import ConfigurationError
+from rainbond_kit.errors import ConfigurationError, http_error
+from rainbond_kit.resource.decimals import to_decimal, to_decimal128
 
 __all__ = ["Codec", "check_storable", "codec_for"]
 
 Convert = Callable[[Any], Any]
 
+_DECIMAL_RANGE = "a decimal value has more than 34 significant digits or is out of range"
 #: field types refused at ``register()`` and why
 _REFUSED: tuple[tuple[type[ma.fields.Field[Any]], str], ...] = (
-    (ma.fields.Decimal, "Decimal has no exact BSON home here (use Float, Integer minor units "
-     "or String)"),
     (ma.fields.TimeDelta, "TimeDelta is not supported (use Integer seconds)"),
 )  # fmt: skip
 
@@ -92,6 +94,8 @@ class Codec:
     identity: bool = True
     #: attribute names of the required fields
     required: frozenset[str] = frozenset()
+    #: a response may hold ``decimal.Decimal`` values (send them with ``exact_dumps``)
+    decimals: bool = False
 
     def store(self, loaded: Mapping[str, Any]) -> dict[str, Any]:
         """Loaded (attribute-keyed) values -> the stored document (keys not in the schema kept)."""
@@ -135,7 +139,18 @@ def codec_for(schema: type[ma.Schema] | ma.Schema) -> Codec:
             codec.dumped = (*codec.dumped, name)
             if node.public is not None or node.key != name:
                 codec.identity = False
+            codec.decimals = codec.decimals or _has_decimal_numbers(fld)
     return codec
+
+
+def _has_decimal_numbers(fld: ma.fields.Field[Any]) -> bool:
+    """Whether ``fld`` dumps ``decimal.Decimal`` values (a ``Decimal`` without ``as_string``)."""
+    fld = _unwrap(fld)
+    if isinstance(fld, ma.fields.Decimal):
+        return not fld.as_string
+    if isinstance(fld, ma.fields.Nested):
+        return codec_for(fld.schema).decimals
+    return False
 
 
 def _node(name: str, fld: ma.fields.Field[Any]) -> _Node:
@@ -157,6 +172,10 @@ def _converters(fld: ma.fields.Field[Any]) -> tuple[Convert, Convert | None]:
         pure = child.identity and len(child.dumped) == len(child.nodes)
         public = None if pure else _nested_public(child, many)
         return _nested_store(child, many), public
+    if isinstance(fld, ma.fields.Decimal):
+        return _decimal_store(fld), _decimal_public(fld)
+    if isinstance(fld, ma.fields.Dict | ma.fields.Raw):
+        return _key_sorted(_dumped(fld)), None
     if isinstance(fld, ma.fields.List):
         inner_store, inner_public = _converters(fld.inner)
         return _each(inner_store), None if inner_public is None else _each(inner_public)
@@ -170,6 +189,50 @@ def _datetime_public(fld: ma.fields.Field[Any]) -> Convert:
         return fld._serialize(value, None, None)
 
     return public
+
+
+def _decimal_store(fld: ma.fields.Field[Any]) -> Convert:
+    def store(value: Any) -> Any:
+        if not isinstance(value, decimal.Decimal):
+            return value
+        try:
+            return to_decimal128(value)
+        except decimal.DecimalException:
+            name = fld.data_key or fld.name or "value"
+            raise http_error(
+                422, _DECIMAL_RANGE, errors={"json": {name: [_DECIMAL_RANGE]}}
+            ) from None
+
+    return store
+
+
+def _decimal_public(fld: ma.fields.Field[Any]) -> Convert:
+    def public(value: Any) -> Any:
+        number = to_decimal(value)
+        if not isinstance(number, decimal.Decimal):
+            return value
+        return fld._serialize(number, None, None)
+
+    return public
+
+
+def _key_sorted(convert: Convert) -> Convert:
+    """Free-form objects are stored with their keys sorted, at every depth: the order Flask's
+    JSON provider sends them in. MongoDB compares objects key by key in order, so a GET body
+    PUT back must find the same order stored (else an unchanged PUT writes and moves the
+    version); found by the derandomized contract test once ``Decimal`` fields were served."""
+
+    def ordered(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {k: ordered(value[k]) for k in sorted(value, key=str)}
+        if isinstance(value, list):
+            return [ordered(v) for v in value]
+        return value
+
+    def store(value: Any) -> Any:
+        return ordered(convert(value))
+
+    return store
 
 
 def _dumped(fld: ma.fields.Field[Any]) -> Convert:

@@ -5,7 +5,7 @@ and writes flask-smorest's doc attribute directly (no wrapper, nothing per reque
 
 - a summary and description per operation, from the resource's docstring and schema;
 - a stable, unique ``operationId`` (``listBooks``, ``createBook``, ``getBook``,
-  ``replaceBook``, ``updateBook``, ``deleteBook``, ``searchBooks``);
+  ``replaceBook``, ``updateBook``, ``deleteBook``, ``searchBooks``, ``batchBooks``);
 - the list language as typed query parameters, ``/search``'s typed body (``querydocs``);
 - the response headers each operation sends (``X-Total-Count``, ``Link``, ``Location``,
   ``ETag``, ``X-RateLimit-*``) and ``If-Match`` on ETag resources.
@@ -25,7 +25,12 @@ import marshmallow as ma
 
 from rainbond_kit.i18n import DocText
 from rainbond_kit.query import QuerySpec
-from rainbond_kit.resource.querydocs import LIST_HELP, list_parameters, search_body
+from rainbond_kit.resource.querydocs import (
+    LIST_HELP,
+    expand_parameters,
+    list_parameters,
+    search_body,
+)
 
 if TYPE_CHECKING:
     from rainbond_kit.resource.view import ResourceView
@@ -57,6 +62,28 @@ _IF_NONE_MATCH = {
     "schema": {"type": "string"},
     "description": DocText(
         "The `ETag` of a copy you hold: when it is still current the answer is 304 without a body."
+    ),
+}
+
+_IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": DocText(
+        "Make retries safe: the first response to this key (per caller) is kept and "
+        "replayed to a retry (`Idempotent-Replayed: true`) without running the write again; the "
+        "same key with another request is 422, a retry while the first still runs waits, then 409."
+    ),
+}
+_CREATE_IF_ABSENT = {
+    "in": "header",
+    "name": "If-None-Match",
+    "required": False,
+    "schema": {"type": "string", "enum": ["*"]},
+    "description": DocText(
+        "`*`: create the document at this id if there is none (201; 404 when the "
+        "resource does not create); 412 if there is one, and nothing is replaced."
     ),
 }
 
@@ -135,6 +162,12 @@ def _operation_texts(
                    "summary": DocText("Update {item} (partial)", item=a),
                    "description": DocText("Change only the fields sent; every field is "
                    "optional.{etag}", etag=etag_or_not)},
+        "batch": {"operationId": f"batch{many}",
+                  "summary": DocText("Create, update and delete {these} in one request", these=these),
+                  "description": DocText("Up to `MAX_BATCH` operations, each checked like its single "
+                  "request (schema, permission, scope, `version`), run as one bulk write; 207 with "
+                  "one result per operation, in order. `ordered` (default true) stops at the first "
+                  "failure (the rest answer 424).")},
         "delete": {"operationId": f"delete{one}", "summary": DocText("Delete {item}", item=a),
                    "description": DocText(
                        "Soft delete: the document is marked removed and disappears from every "
@@ -159,6 +192,14 @@ def _headers(cls: type[ResourceView], op: str) -> dict[str, dict[str, Any]]:
         )
     if op in ("create", "upload"):
         found["Location"] = (DocText("the new document's URL"), {"type": "string"}, True)
+    if op in ("create", "update", "batch"):
+        found["Idempotent-Replayed"] = (
+            DocText(
+                "`true`: the stored response to an earlier request with this `Idempotency-Key`"
+            ),
+            {"type": "string", "enum": ["true"]},
+            False,
+        )
     if cls.ETAG and op in ("create", "upload", "read", "replace", "update"):
         found["ETag"] = (*_ETAG, True)
     if cls.RATE_LIMIT is not None:
@@ -197,6 +238,12 @@ def document_operations(
                 "required": False,
                 "content": {"application/json": {"schema": search_body(spec)}},
             }
+        if op == "read":
+            manual["parameters"] = [*manual.get("parameters", []), *expand_parameters(spec)]
+        if op in ("create", "update", "batch"):
+            manual["parameters"] = [*manual.get("parameters", []), dict(_IDEMPOTENCY_KEY)]
+        if op == "replace":
+            manual["parameters"] = [*manual.get("parameters", []), dict(_CREATE_IF_ABSENT)]
         if cls.ETAG and op in ("replace", "update", "delete"):
             manual["parameters"] = [*manual.get("parameters", []), dict(_IF_MATCH)]
         if cls.ETAG and op == "read":

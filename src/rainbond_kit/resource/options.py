@@ -30,7 +30,7 @@ def check_options(cls: type[ResourceView], known_operations: Set[str]) -> None:
         raise ConfigurationError(
             f"{name}.OPERATIONS has unknown operations {unknown}; known: {sorted(known_operations)}"
         )
-    for option in ("PAGE_SIZE", "MAX_PAGE_SIZE"):
+    for option in ("PAGE_SIZE", "MAX_PAGE_SIZE", "MAX_BATCH"):
         value = getattr(cls, option)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigurationError(f"{name}.{option} must be a positive integer, got {value!r}")

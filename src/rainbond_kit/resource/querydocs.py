@@ -12,16 +12,24 @@ from typing import Any
 
 from rainbond_kit.data.fields import UPDATE_TIME
 from rainbond_kit.i18n import DocText
-from rainbond_kit.query import Kind, QuerySpec
+from rainbond_kit.query import FieldSpec, Kind, QuerySpec
 from rainbond_kit.query.parse import MAX_LIST_LENGTH, MAX_VALUE_LENGTH
 
-__all__ = ["LIST_HELP", "control_parameters", "filter_operators", "list_parameters", "search_body"]
+__all__ = [
+    "LIST_HELP",
+    "control_parameters",
+    "expand_parameters",
+    "filter_operators",
+    "list_parameters",
+    "search_body",
+]
 
 _DATE_HELP = DocText("a date (`2020-10-1`, `2020-10-01 08:30:00`) or a 10/13-digit Unix timestamp")
 _VALUE_SCHEMAS: dict[Kind, dict[str, Any]] = {
     Kind.STRING: {"type": "string", "maxLength": MAX_VALUE_LENGTH},
     Kind.INTEGER: {"type": "integer", "format": "int64"},
     Kind.NUMBER: {"type": "number"},
+    Kind.DECIMAL: {"type": "number", "description": DocText("compared exactly (Decimal128)")},
     Kind.BOOLEAN: {"type": "boolean"},
     Kind.DATETIME: {"type": "string", "description": _DATE_HELP},
     Kind.OBJECTID: {"type": "string", "pattern": "^[0-9a-fA-F]{24}$"},
@@ -32,6 +40,7 @@ _OPERATORS: dict[Kind, tuple[str, ...]] = {
     Kind.STRING: ("eq", "ne", "in", "nin", "contains", "icontains", "startswith"),
     Kind.INTEGER: ("ne", *_RANGE, "in", "nin"),
     Kind.NUMBER: ("ne", *_RANGE, "in", "nin"),
+    Kind.DECIMAL: ("ne", *_RANGE, "in", "nin"),
     Kind.DATETIME: ("ne", *_RANGE, "in", "nin"),
     Kind.BOOLEAN: ("ne",),
     Kind.OBJECTID: ("ne", "in", "nin"),
@@ -59,8 +68,11 @@ previous page (constant cost however deep). `$orderby=field desc,other asc`;
 `$fields=a,b` projection. Headers: `X-Total-Count` (unless `$count=none`), `Link` (rel next/prev).""")
 
 
-def filter_operators(kind: Kind) -> tuple[str | None, ...]:
-    """The filter forms documented for a field of ``kind``: ``None`` is the bare ``field=``."""
+def filter_operators(kind: Kind, *, choices: bool = False) -> tuple[str | None, ...]:
+    """The filter forms documented for a field of ``kind``: ``None`` is the bare ``field=``;
+    a field with ``choices`` (an ``Enum``) is matched by value only."""
+    if choices:
+        return (None, "ne", "in", "nin")
     return (None, *_OPERATORS.get(kind, ()))
 
 
@@ -68,8 +80,10 @@ def _param_name(field: str, op: str | None) -> str:
     return field if op is None else f"{field}[{op}]"
 
 
-def _value_schema(kind: Kind, op: str | None, *, query: bool) -> dict[str, Any]:
-    value = dict(_VALUE_SCHEMAS[kind])
+def _value_schema(fspec: FieldSpec, op: str | None, *, query: bool) -> dict[str, Any]:
+    value = dict(_VALUE_SCHEMAS[fspec.kind])
+    if fspec.choices is not None:
+        value["enum"] = list(fspec.choices)
     if op in ("contains", "icontains", "startswith"):
         value = dict(_VALUE_SCHEMAS[Kind.STRING])
     if op in ("in", "nin"):
@@ -79,9 +93,10 @@ def _value_schema(kind: Kind, op: str | None, *, query: bool) -> dict[str, Any]:
     return value
 
 
-def _help(field: str, kind: Kind, op: str | None, many: bool) -> DocText:
-    what = _OPERATOR_HELP["contains" if (op is None and kind is Kind.STRING) else op]
-    if many:
+def _help(field: str, fspec: FieldSpec, op: str | None) -> DocText:
+    text = op is None and fspec.kind is Kind.STRING and fspec.choices is None
+    what = _OPERATOR_HELP["contains" if text else op]
+    if fspec.many:
         return DocText("filter: an element of `{field}` {what}", field=field, what=what)
     return DocText("filter: `{field}` {what}", field=field, what=what)
 
@@ -111,7 +126,26 @@ def control_parameters(spec: QuerySpec) -> list[dict[str, Any]]:
         _query("$fields", {"type": "string"},
                DocText("comma-separated projection; allowed: {fields}",
                        fields=", ".join(sorted(spec.projectable)))),
+        *expand_parameters(spec),
     ]  # fmt: skip
+
+
+def expand_parameters(spec: QuerySpec) -> list[dict[str, Any]]:
+    """``$expand``, documented only on a resource with reference fields."""
+    if not spec.expandable:
+        return []
+    names = ", ".join(sorted(spec.expandable))
+    return [
+        _query(
+            "$expand",
+            {"type": "string"},
+            DocText(
+                "comma-separated reference fields to replace by the referenced document: {names}. "
+                "A reference that is deleted or outside your scope stays its id (a string).",
+                names=names,
+            ),
+        )
+    ]
 
 
 def filter_parameters(spec: QuerySpec) -> list[dict[str, Any]]:
@@ -120,11 +154,11 @@ def filter_parameters(spec: QuerySpec) -> list[dict[str, Any]]:
     for field, fspec in sorted(spec.fields.items()):
         if field in spec.hidden or fspec.kind not in _VALUE_SCHEMAS:
             continue
-        for op in filter_operators(fspec.kind):
+        for op in filter_operators(fspec.kind, choices=fspec.choices is not None):
             param = _query(
                 _param_name(field, op),
-                _value_schema(fspec.kind, op, query=True),
-                _help(field, fspec.kind, op, fspec.many),
+                _value_schema(fspec, op, query=True),
+                _help(field, fspec, op),
             )
             if op in ("in", "nin"):
                 param.update(style="form", explode=False)
@@ -147,11 +181,11 @@ def search_body(spec: QuerySpec) -> dict[str, Any]:
     for field, fspec in sorted(spec.fields.items()):
         if field in spec.hidden or fspec.kind not in _VALUE_SCHEMAS:
             continue
-        for op in filter_operators(fspec.kind):
-            schema = _value_schema(fspec.kind, op, query=False)
+        for op in filter_operators(fspec.kind, choices=fspec.choices is not None):
+            schema = _value_schema(fspec, op, query=False)
             properties[_param_name(field, op)] = {
                 **schema,
-                "description": _help(field, fspec.kind, op, fspec.many),
+                "description": _help(field, fspec, op),
             }
     return {
         "type": "object",

@@ -20,9 +20,12 @@ from rainbond_kit.data.repository import MongoRepository
 from rainbond_kit.errors import BadRequestError, ServiceUnavailableError
 from rainbond_kit.extension_state import get_state
 from rainbond_kit.query import QuerySpec, parse_list_query
+from rainbond_kit.query.parse import parse_expand
 from rainbond_kit.ratelimit import limit
 from rainbond_kit.resource.codec import check_storable, codec_for
 from rainbond_kit.resource.errordocs import resource_errors
+from rainbond_kit.resource.references import expand_references
+from rainbond_kit.resource.upsert import create_at, creates_if_absent
 from rainbond_kit.schemas import (
     list_response_schema,
     output_schema,
@@ -41,6 +44,7 @@ __all__ = [
     "collection_verbs",
     "ensure_indexes",
     "item_verbs",
+    "json_body",
     "register_hooks",
     "search_verb",
     "view_parts",
@@ -212,7 +216,11 @@ def item_verbs(
         @blp.response(200, out)
         @resource_errors(cls, 400, 404, 503)
         def get(self: ResourceView, item_id: str) -> Response:
-            return self._item_response(self.read_item(item_id), conditional=True)
+            expand = parse_expand(request.args.get("$expand"), self._query_spec)
+            doc = self.read_item(item_id)
+            if expand:  # no 304: the ETag versions the item, not what it expands to
+                expand_references(self, [doc], expand)
+            return self._item_response(doc, conditional=not expand)
 
         verbs["get"] = get
     if "replace" in ops:
@@ -220,8 +228,11 @@ def item_verbs(
         @json_body
         @blp.arguments(replace_schema(update_schema, name))
         @blp.response(200, out)
+        @blp.alt_response(201, schema=out, description="Created (`If-None-Match: *`)")
         @resource_errors(cls, 400, 404, 409, 412, 415, 503)
         def put(self: ResourceView, data: dict[str, Any], item_id: str) -> Response:
+            if creates_if_absent():
+                return self._item_response(create_at(self, item_id, data), 201)
             return self._item_response(self.replace_item(item_id, data))
 
         verbs["put"] = put

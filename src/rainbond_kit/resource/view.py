@@ -15,7 +15,8 @@
 ``PATCH``, ``DELETE``); the verbs are generated there, decorated with flask-smorest from the
 same schemas, so ``ResourceView`` itself defines no verb (``MethodView`` decides the served
 methods with ``hasattr``). Override an operation by defining its hook (``list_items``,
-``create_item``, ...), switch one off with ``OPERATIONS``.
+``create_item``, ...), switch one off with ``OPERATIONS``. ``POST /batch`` (``"batch"`` added to
+``OPERATIONS``) is ``resource.batch``; ``PUT`` with ``If-None-Match: *`` is ``resource.upsert``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any, ClassVar
 
 import marshmallow as ma
 import pymongo
-from flask import Response, current_app, request, url_for
+from flask import Response, current_app, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -36,13 +37,23 @@ from rainbond_kit.data.documents import object_id
 from rainbond_kit.data.fields import CREATION_TIME, REMOVE_TIME, UPDATE_TIME, VERSION
 from rainbond_kit.data.repository import MongoRepository, Page
 from rainbond_kit.data.versioned import version_of
-from rainbond_kit.errors import NotFoundError, PreconditionFailedError
+from rainbond_kit.errors import NotFoundError
 from rainbond_kit.extension_state import get_container
+from rainbond_kit.idempotency import idempotent
 from rainbond_kit.query import ListQuery, QuerySpec
+from rainbond_kit.resource.batch import batch_members
 from rainbond_kit.resource.codec import Codec
+from rainbond_kit.resource.decimals import exact_dumps
+from rainbond_kit.resource.etags import if_match_version, none_match
 from rainbond_kit.resource.listing import fetch_page, list_body, list_headers
 from rainbond_kit.resource.openapi import document_operations
 from rainbond_kit.resource.options import check_options
+from rainbond_kit.resource.references import (
+    Reference,
+    check_references,
+    expand_references,
+    with_references,
+)
 from rainbond_kit.resource.routes import (
     access_decorators,
     add_view,
@@ -54,22 +65,15 @@ from rainbond_kit.resource.routes import (
 )
 from rainbond_kit.resource.writes import merge_patch, replace_changes
 
-__all__ = ["ALL_OPERATIONS", "ResourceView"]
+__all__ = ["ALL_OPERATIONS", "OPTIONAL_OPERATIONS", "ResourceView"]
 
 ALL_OPERATIONS = frozenset({"list", "search", "create", "read", "replace", "update", "delete"})
+#: operations served only when named in ``OPERATIONS`` (``POST /batch``: ``docs/batch.md``)
+OPTIONAL_OPERATIONS = frozenset({"batch"})
 #: members of a response outside the schema, passed through
 _META = ("id", CREATION_TIME, UPDATE_TIME)
 #: stored fields no client write touches
 _SERVER_MANAGED = frozenset({"id", "_id", CREATION_TIME, UPDATE_TIME, REMOVE_TIME, VERSION})
-
-
-def _none_match(etag: str) -> bool:
-    """Whether ``If-None-Match`` lists ``etag`` (weak comparison, RFC 9110 13.1.2) or ``*``."""
-    header = request.headers.get("If-None-Match")
-    if header is None:
-        return False
-    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
-    return "*" in tags or etag in tags
 
 
 class ResourceView(MethodView):
@@ -94,8 +98,10 @@ class ResourceView(MethodView):
     MAX_PAGE_SIZE: ClassVar[int] = 100
     #: ``ETag`` on item reads and ``If-Match`` on writes (412 on mismatch)
     ETAG: ClassVar[bool] = False
-    #: operations served; remove one to switch it off
+    #: operations served; remove one to switch it off, add ``"batch"`` for ``POST /batch``
     OPERATIONS: ClassVar[frozenset[str]] = ALL_OPERATIONS
+    #: most operations in one ``POST /batch`` (each changes at most one document); over: 413
+    MAX_BATCH: ClassVar[int] = 1000
     #: ``(center_name, permission_name)`` in the auth center: every operation then needs a
     #: token and the method's code (GET 1, POST 2, PUT/PATCH 4, DELETE 8); see ``rainbond_kit.auth``
     PERMISSION: ClassVar[tuple[str, str] | None] = None
@@ -108,12 +114,17 @@ class ResourceView(MethodView):
     ITEM_NAME: ClassVar[str | None] = None
     #: OpenAPI overrides per operation, e.g. ``{"list": {"summary": "..."}}``; see ``resource.openapi``
     DOCS: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
+    #: fields holding ids of other resources' documents, e.g. ``{"customer_id": Customers,
+    #: "items.product_id": Products}``: checked on write, ``$expand``-able on read (see
+    #: ``rainbond_kit.resource.references``)
+    REFERENCES: ClassVar[Mapping[str, type[ResourceView]]] = {}
 
     _query_spec: ClassVar[QuerySpec]
     _output_fields: ClassVar[tuple[str, ...]]
     _item_endpoint: ClassVar[str]
     _codec: ClassVar[Codec]
     _list_endpoint: ClassVar[str | None]
+    _references: ClassVar[tuple[Reference, ...]] = ()
 
     # --- hooks ------------------------------------------------------------------------------
 
@@ -152,9 +163,22 @@ class ResourceView(MethodView):
     def repository(self) -> MongoRepository:
         """The repository of this resource's collection (from the app's container)."""
         repository: MongoRepository = get_container().repository(
-            collection=self.COLLECTION, soft_delete=self.SOFT_DELETE, indexes=self.INDEXES
+            collection=self.COLLECTION,
+            soft_delete=self.SOFT_DELETE,
+            indexes=self.INDEXES,
+            readable=getattr(self, "_output_fields", ()),  # values a 409 may show
         )
         return repository
+
+    def check_references(self, data: Mapping[str, Any]) -> None:
+        """422 naming a ``REFERENCES`` field of ``data`` (loaded) whose id is not a live
+        document in the caller's scope (POST, PUT and PATCH call it)."""
+        check_references(self, data)
+
+    def aggregate(self, pipeline: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Run ``pipeline`` over this resource's live documents inside the caller's scope
+        (see :meth:`MongoRepository.aggregate`)."""
+        return self.repository.aggregate(pipeline, scope=self.scope_filter())
 
     # --- operations (override to customise) -------------------------------------------------
 
@@ -168,13 +192,7 @@ class ResourceView(MethodView):
         return self.list_items(query)
 
     def create_item(self, data: dict[str, Any]) -> dict[str, Any]:
-        owner = self.owner_fields()
-        doc = self._codec.store(
-            self.before_insert({k: v for k, v in data.items() if k not in owner})
-        )
-        doc.update(owner)
-        doc.update(self._stamped())  # tenant: plain equality conditions of the scope
-        return self._public(self.repository.insert_one(doc))
+        return self._public(self.repository.insert_one(self._new_document(data)))
 
     def read_item(self, item_id: str) -> dict[str, Any]:
         return self._public(self._read(item_id))
@@ -188,10 +206,7 @@ class ResourceView(MethodView):
         return self.write_item(item_id, data, partial=True)
 
     def write_item(self, item_id: str, data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
-        owner = self.owner_fields()
-        changes = self.before_update(
-            {k: v for k, v in data.items() if k not in owner}, partial=partial
-        )
+        changes = self._changes(data, partial=partial)
         if not partial:
             return self._public(self._write(item_id, *replace_changes(self._codec, changes)))
         patch = merge_patch(self._codec, changes)
@@ -213,11 +228,9 @@ class ResourceView(MethodView):
         version: int | None = None,
     ) -> dict[str, Any]:
         """One conditional update; server-managed and scope-stamped fields are never written."""
-        kept = {*self._stamped(), *self.owner_fields(), *_SERVER_MANAGED}
         return self.repository.write_by_id(
             item_id,
-            {k: v for k, v in sets.items() if k.split(".", 1)[0] not in kept},
-            {k for k in unsets if k.split(".", 1)[0] not in kept},
+            *self._writable(sets, unsets),
             scope=self.scope_filter(),
             expected_version=self._if_match() if version is None else version,
             conditions=conditions,
@@ -229,6 +242,35 @@ class ResourceView(MethodView):
         )
 
     # --- internals --------------------------------------------------------------------------
+
+    def _new_document(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """A validated create body -> the stored document (owner and tenant fields stamped);
+        its references checked (422)."""
+        owner = self.owner_fields()
+        self.check_references(data)
+        doc = self._codec.store(
+            self.before_insert({k: v for k, v in data.items() if k not in owner})
+        )
+        doc.update(owner)
+        doc.update(self._stamped())  # tenant: plain equality conditions of the scope
+        return doc
+
+    def _changes(self, data: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
+        """A validated PUT/PATCH body without the owner fields, through ``before_update``;
+        its references checked (422)."""
+        owner = self.owner_fields()
+        self.check_references(data)
+        return self.before_update(
+            {k: v for k, v in data.items() if k not in owner}, partial=partial
+        )
+
+    def _writable(self, sets: dict[str, Any], unsets: set[str]) -> tuple[dict[str, Any], set[str]]:
+        """``sets``/``unsets`` without server-managed and scope-stamped fields."""
+        kept = {*self._stamped(), *self.owner_fields(), *_SERVER_MANAGED}
+        return (
+            {k: v for k, v in sets.items() if k.split(".", 1)[0] not in kept},
+            {k for k in unsets if k.split(".", 1)[0] not in kept},
+        )
 
     def _stamped(self) -> dict[str, Any]:
         scope = self.scope_filter() or {}
@@ -253,25 +295,18 @@ class ResourceView(MethodView):
         return public
 
     def _if_match(self) -> int | None:
-        """The version ``If-Match`` names (``None``: no condition); 412 for anything else than
-        one strong ETag of this resource (``W/`` tags are refused, RFC 9110 13.1.1)."""
-        if not self.ETAG:
-            return None
-        header = request.headers.get("If-Match")
-        if header is None or header.strip() == "*":
-            return None
-        tag = header.strip()
-        digits = tag[1:-1] if len(tag) > 2 and tag[0] == tag[-1] == '"' else ""
-        if not (digits.isascii() and digits.isdigit() and len(digits) <= 18):
-            raise PreconditionFailedError("If-Match does not name a current strong ETag")
-        return int(digits)
+        """The version ``If-Match`` names when the resource uses ETags (see ``etags``)."""
+        return if_match_version() if self.ETAG else None
 
     def _json(
         self, body: Any, status: int = 200, headers: Mapping[str, str] | None = None
     ) -> Response:
-        response = current_app.response_class(
-            current_app.json.dumps(body, ensure_ascii=False), mimetype="application/json"
-        )
+        def dumps(value: Any) -> str:
+            return current_app.json.dumps(value, ensure_ascii=False)
+
+        exact = self._codec.decimals or self._references  # expanded documents may hold some
+        text = exact_dumps(dumps, body) if exact else dumps(body)
+        response = current_app.response_class(text, mimetype="application/json")
         response.status_code = status
         response.headers.update(headers or {})
         return response
@@ -283,7 +318,7 @@ class ResourceView(MethodView):
         headers: dict[str, str] = {}
         if self.ETAG and isinstance(doc.get(VERSION), int):
             headers["ETag"] = f'"{doc[VERSION]}"'
-            if conditional and _none_match(headers["ETag"]):
+            if conditional and none_match(headers["ETag"]):
                 return Response(status=304, headers=headers)
         if status == 201:
             headers["Location"] = url_for(self._item_endpoint, item_id=doc["id"])
@@ -294,6 +329,8 @@ class ResourceView(MethodView):
             page = dataclasses.replace(
                 page, items=[self._codec.public(d, _META) for d in page.items]
             )
+        if query.expand:
+            expand_references(self, page.items, query.expand)
         linked = page.last_sort_values is not None or query.offset  # else no Link to build
         url = None
         if linked and self._list_endpoint is not None:
@@ -307,10 +344,11 @@ class ResourceView(MethodView):
     def register(cls, blp: Blueprint, url: str = "/", *, name: str | None = None) -> None:
         """Add this resource's routes to ``blp``: ``url`` and ``url/<item_id>``."""
         name = name or cls.__name__
-        check_options(cls, ALL_OPERATIONS)
+        check_options(cls, ALL_OPERATIONS | OPTIONAL_OPERATIONS)
         # the generated writes read their bodies through the kit's one JSON loader
         blp.ARGUMENTS_PARSER = ARGUMENTS_PARSER
-        out, spec, attrs = view_parts(cls, blp, name)
+        out, spec, attrs = with_references(cls, view_parts(cls, blp, name))
+        attrs["decorators"] = [idempotent, *attrs["decorators"]]  # POST/PATCH Idempotency-Key
         base = url.rstrip("/")
         ops = cls.OPERATIONS
         collection_verbs_ = collection_verbs(blp, cls, out, name, ops)
@@ -329,6 +367,10 @@ class ResourceView(MethodView):
                 **search_verbs,
             }
             add_view(blp, cls, f"{name}Search", f"{base}/search", search)
+        if "batch" in ops:
+            batch = batch_members(blp, cls, out, name, attrs)
+            document_operations(cls, name, spec, {"batch": batch["post"]})
+            add_view(blp, cls, f"{name}Batch", f"{base}/batch", batch)
         if item_verbs_:
             add_view(blp, cls, f"{name}Item", f"{base}/<item_id>", {**attrs, **item_verbs_})
         register_hooks(blp, cls)

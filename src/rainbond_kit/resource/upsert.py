@@ -1,0 +1,56 @@
+"""``PUT <resource>/<id>`` with ``If-None-Match: *``: create at a client-chosen id if absent.
+
+RFC 9110 13.1.2: ``*`` matches any current representation, so the write happens only when
+there is none. The body is the PUT body (the replace schema); the document is built as a
+``POST`` builds it (owner and tenant fields stamped, ``before_insert``) and inserted at the
+id; 201 with ``Location``. An id taken by any document, soft-deleted ones included, is a 412:
+a PUT never overwrites through this header. With ``PERMISSION`` the caller needs the create
+code (2) besides PUT's edit code (4). Without ``create`` in ``OPERATIONS`` nothing is created:
+412 when the id is taken, else 404.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from flask import request
+
+from rainbond_kit.auth.context import current_permission
+from rainbond_kit.auth.permissions import Code
+from rainbond_kit.data.bulk import insert_absent
+from rainbond_kit.data.documents import object_id
+from rainbond_kit.data.fields import STORED_ID
+from rainbond_kit.errors import ForbiddenError, NotFoundError, PreconditionFailedError
+
+if TYPE_CHECKING:
+    from rainbond_kit.resource.view import ResourceView
+
+__all__ = ["create_at", "creates_if_absent"]
+
+
+def creates_if_absent() -> bool:
+    """Whether this PUT carries ``If-None-Match: *`` (write only if there is no document)."""
+    return request.headers.get("If-None-Match", "").strip() == "*"
+
+
+def create_at(view: ResourceView, item_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Insert the PUT body as a new document with id ``item_id``; its response form.
+
+    :raises PreconditionFailedError: a document has this id.
+    :raises ForbiddenError: the caller lacks the create code.
+    :raises NotFoundError: the resource does not serve ``create`` and there is no document.
+    """
+    key = object_id(item_id)
+    if "create" not in view.OPERATIONS:  # the precondition still holds: never replace
+        if view.repository.exists({STORED_ID: key}, include_deleted=True):
+            raise PreconditionFailedError("a document with this id exists")
+        raise NotFoundError(f"no document with id {item_id}")
+    if view.PERMISSION is not None and not current_permission(*view.PERMISSION).allows(Code.ADD):
+        center, permission = view.PERMISSION
+        raise ForbiddenError(
+            f"no '{center}/{permission}' permission for this request",
+            extra={"required_codes": [int(Code.ADD)]},
+        )
+    doc = view._new_document(data)
+    doc[STORED_ID] = key
+    return view._public(insert_absent(view.repository, doc))
