@@ -41,6 +41,10 @@ __all__ = [
 ]
 
 
+#: how much longer than ``maxTimeMS`` the client waits for a reply before giving up
+SOCKET_TIMEOUT_MARGIN_MS = 3000
+
+
 def create_mongo_client(
     settings: MongoSettings,
     closers: contextlib.ExitStack,
@@ -48,13 +52,17 @@ def create_mongo_client(
 ) -> pymongo.MongoClient[dict[str, Any]]:
     """One pooled, tz-aware client; URI options win over these defaults.
 
+    ``socketTimeoutMS`` defaults to the query time limit plus 3 s (28 s by default): a query
+    MongoDB stops at ``maxTimeMS`` answers first, and a server that stops answering
+    altogether fails the request before gunicorn's 30 s worker timeout kills the worker.
+
     :param event_listeners: pymongo monitoring listeners of this client only (metrics).
     """
     uri_options = {k.lower() for k in parse_uri(settings.uri, warn=False)["options"]}
     defaults: dict[str, Any] = {
         "serverSelectionTimeoutMS": settings.server_selection_timeout_ms,
         "connectTimeoutMS": 5000,
-        "socketTimeoutMS": 30000,
+        "socketTimeoutMS": settings.query_timeout_ms + SOCKET_TIMEOUT_MARGIN_MS,
         "appname": "rainbond-kit",
     }
     kwargs = {k: v for k, v in defaults.items() if k.lower() not in uri_options}
@@ -100,7 +108,9 @@ class Container(containers.DeclarativeContainer):
     )
 
     #: ``container.repository(collection="books", soft_delete=True, indexes=[...])``
-    repository = providers.Factory(MongoRepository, database=mongo_db)
+    repository = providers.Factory(
+        MongoRepository, database=mongo_db, max_time_ms=settings.provided.mongo.query_timeout_ms
+    )
 
 
 def shutdown(container: Container) -> None:

@@ -22,6 +22,7 @@ from rainbond_kit.logs import configure_logging
 from rainbond_kit.observability import init_observability
 from rainbond_kit.ratelimit import init_ratelimit, trusted_proxies
 from rainbond_kit.settings import Settings
+from rainbond_kit.zones import init_timezone
 
 __all__ = ["CONFIG_DEFAULTS", "RainbondKit"]
 
@@ -80,6 +81,7 @@ class RainbondKit:
             app.config["MAX_CONTENT_LENGTH"] = DEFAULT_MAX_CONTENT_LENGTH
 
         init_i18n(app)
+        init_timezone(app)
         configure_logging(app)
         container = Container(settings=settings)
         api = RainbondApi(app)

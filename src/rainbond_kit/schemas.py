@@ -40,6 +40,7 @@ _KINDS: tuple[tuple[type[ma.fields.Field[Any]], Kind], ...] = (
     (ma.fields.Number, Kind.NUMBER),
     (ma.fields.Date, Kind.STRING),
     (ma.fields.Time, Kind.STRING),
+    (ma.fields.UUID, Kind.STRING),  # not a String subclass in marshmallow 4
     (ma.fields.DateTime, Kind.DATETIME),
     (ma.fields.Enum, Kind.STRING),
     (ma.fields.String, Kind.STRING),

@@ -29,6 +29,8 @@ from rainbond_kit.platform_env import DEFAULT_PORT, resolve_port
 __all__ = ["MongoSettings", "RedisMode", "RedisSettings", "Settings", "redact_url"]
 
 DEFAULT_DATABASE = "rainbond"
+#: ``MONGODB_QUERY_TIMEOUT_MS``'s default: a few seconds below gunicorn's 30 s worker timeout
+DEFAULT_QUERY_TIMEOUT_MS = 25_000
 #: Variables naming the whole MongoDB URI / Redis URL (the first set wins over the parts).
 MONGO_URI_VARIABLES = ("MONGODB_URI", "MONGO_URI", "MONGO_URL")
 REDIS_URL_VARIABLES = ("REDIS_URL", "REDIS_URI")
@@ -74,11 +76,15 @@ class MongoSettings:
     database: str = DEFAULT_DATABASE
     embedded: bool = True
     server_selection_timeout_ms: int = 5000
+    #: ``maxTimeMS`` of every kit query (``MONGODB_QUERY_TIMEOUT_MS``): below gunicorn's
+    #: default 30 s worker timeout, so a slow query is a 503, not a killed worker
+    query_timeout_ms: int = DEFAULT_QUERY_TIMEOUT_MS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> MongoSettings:
         """Build the settings from ``MONGODB_*`` variables (see the README's table)."""
         timeout = _int(env, "MONGODB_TIMEOUT_MS", 5000, minimum=1)
+        query_timeout = _int(env, "MONGODB_QUERY_TIMEOUT_MS", DEFAULT_QUERY_TIMEOUT_MS, minimum=1)
         uri_var = _first(env, *MONGO_URI_VARIABLES)
         if uri_var is not None:
             name, uri = uri_var
@@ -91,7 +97,13 @@ class MongoSettings:
                 ) from None
             named = named_database(env, uri)
             database = named[1] if named else DEFAULT_DATABASE
-            return cls(uri, database, embedded=False, server_selection_timeout_ms=timeout)
+            return cls(
+                uri,
+                database,
+                embedded=False,
+                server_selection_timeout_ms=timeout,
+                query_timeout_ms=query_timeout,
+            )
 
         host_var = _first(env, "MONGODB_HOST")
         port = _port(env, "MONGODB_PORT", 27017)
@@ -107,7 +119,12 @@ class MongoSettings:
         named = named_database(env)
         database = named[1] if named else DEFAULT_DATABASE
         if host_var is None:
-            return cls(embedded=True, database=database, server_selection_timeout_ms=timeout)
+            return cls(
+                embedded=True,
+                database=database,
+                server_selection_timeout_ms=timeout,
+                query_timeout_ms=query_timeout,
+            )
         host = host_var[1]
         if any(c in host for c in "/@?#"):
             raise ConfigurationError(f"MONGODB_HOST must be a host name or address, got {host!r}")
@@ -127,7 +144,13 @@ class MongoSettings:
             )
         query = f"?authSource={quote_plus(auth_source[1])}" if auth_source else ""
         uri = f"mongodb://{credentials}{host}:{port}/{query}"
-        return cls(uri, database, embedded=False, server_selection_timeout_ms=timeout)
+        return cls(
+            uri,
+            database,
+            embedded=False,
+            server_selection_timeout_ms=timeout,
+            query_timeout_ms=query_timeout,
+        )
 
     @property
     def redacted_uri(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
-from bench import batch, deep_paging, overhead, side_by_side
+from bench import batch, count_modes, deep_paging, overhead, side_by_side
 
 
 def test_overhead_benchmark_measures_both_apps_and_the_driver_floor(mongo_uri: str) -> None:
@@ -67,6 +67,26 @@ def test_metrics_benchmark_measures_on_and_off(mongo_uri: str) -> None:
     assert result["target_percent"] == 5.0
     http = metrics.run_http_only(requests=5, rounds=1, warmup=1)
     assert set(http["results"]) == {"metrics on", "metrics off"}
+
+
+def test_count_modes_benchmark_reports_every_mode_and_the_503(mongo_uri: str) -> None:
+    """count_modes.run times each mode at each size (strategies as documented) and the slow
+    list answers 503 under a 1 ms limit, 200 under the default."""
+    result = count_modes.run(
+        mongo_uri, sizes=(30, 5000), repeat=1, limit_ms=1, database="smoke_count_modes"
+    )
+    assert set(result["results"]) == {"30", "5000"}
+    for size, figures in result["results"].items():
+        lists = figures["list"]
+        assert {m: lists[m]["strategy"] for m in count_modes.MODES} == {
+            "exact": "exact", "estimated": "estimated", "none": "none",
+            "bounded": "exact" if int(size) < 1000 else "bounded",
+        }  # fmt: skip
+        assert lists["estimated"]["total"] == size  # metadata: soft-deleted books included
+        assert lists["exact"]["total"] == str(int(size) - int(size) // 9)
+        assert all(lists[m]["ms"] > 0 for m in count_modes.MODES)
+    slow = result["slow_query"]
+    assert (slow["default"]["status"], slow["tight"]["status"]) == (200, 503)
 
 
 def test_money_expand_benchmark_measures_both_parts(mongo_uri: str) -> None:

@@ -74,7 +74,7 @@ def gunicorn(mongo_uri: str, mongo_db_name: str, redis_url: str) -> Iterator[tup
             assert process.poll() is None, "gunicorn exited"
             assert time.monotonic() < deadline, "gunicorn did not become ready"
             try:
-                ready = requests.get(f"{url}/readyz", timeout=5).status_code == 200
+                ready = requests.get(f"{url}/readyz", timeout=15).status_code == 200
                 if ready and len(_children(process.pid)) == WORKERS:
                     break
             except (requests.ConnectionError, requests.Timeout):  # workers still booting
@@ -146,7 +146,7 @@ def test_load_without_loss(
     workers = _children(master)
     with requests.Session() as warm:
         for _ in range(3 * WORKERS):
-            assert warm.get(f"{url}{BOOKS}", timeout=10).status_code == 200
+            assert warm.get(f"{url}{BOOKS}", timeout=30).status_code == 200
     rss_start = {pid: _rss_kb(pid) for pid in workers}
     ledger = Ledger()
     until = time.monotonic() + SECONDS

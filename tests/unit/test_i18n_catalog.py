@@ -268,12 +268,23 @@ def _doc_texts() -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for path in sorted(PACKAGE.rglob("*.py")):
         relative = path.relative_to(PACKAGE).as_posix()
-        for call in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        constants = {
+            target.id: node.value.value
+            for node in tree.body
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+            if isinstance(node.value.value, str)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        for call in ast.walk(tree):
             if not (isinstance(call, ast.Call) and _name(call) == "DocText" and call.args):
                 continue
             first = call.args[0]
             arms = [first.body, first.orelse] if isinstance(first, ast.IfExp) else [first]
             for arm in arms:
+                if isinstance(arm, ast.Name) and arm.id in constants:
+                    found.setdefault(constants[arm.id], set()).add(relative)
                 if isinstance(arm, ast.Constant) and isinstance(arm.value, str):
                     found.setdefault(arm.value, set()).add(relative)
     return found

@@ -134,7 +134,13 @@ def test_every_filter_and_operator_is_a_typed_parameter(books_spec: dict[str, An
         "maximum": 100,
         "default": 10,
     }
-    assert params["$count"]["schema"]["enum"] == ["exact", "estimated", "none"]
+    assert params["$count"]["schema"] == {
+        "type": "string",
+        "enum": ["exact", "estimated", "bounded", "none"],
+        "default": "exact",
+    }
+    assert "stops at 1000" in params["$count"]["description"]
+    assert params["$offset"]["schema"]["maximum"] == 10000
     assert {"year", "year desc", "title asc"} <= set(params["$orderby"]["schema"]["enum"])
     assert "tags" not in params["$orderby"]["schema"]["enum"]  # list fields do not sort
     assert params["$date_type"]["schema"]["enum"] == ["creation_time", "update_time"]
@@ -171,10 +177,17 @@ def test_search_body_is_typed_from_the_same_spec(books_spec: dict[str, Any]) -> 
 
 
 def test_list_and_create_document_their_headers(books_spec: dict[str, Any]) -> None:
-    """X-Total-Count and Link on lists, Location on 201."""
+    """X-Total-Count, X-Total-Count-Strategy and Link on lists, Location on 201."""
     listed = books_spec["paths"][BOOKS]["get"]["responses"]["200"]["headers"]
     assert listed["X-Total-Count"]["schema"]["type"] == "integer"
-    assert set(listed) == {"X-Total-Count", "Link"}
+    assert "lower bound" in listed["X-Total-Count"]["description"]
+    strategy = listed["X-Total-Count-Strategy"]
+    assert strategy["schema"] == {
+        "type": "string",
+        "enum": ["exact", "estimated", "bounded", "none"],
+    }
+    assert strategy["required"] is True
+    assert set(listed) == {"X-Total-Count", "X-Total-Count-Strategy", "Link"}
     created = books_spec["paths"][BOOKS]["post"]["responses"]["201"]["headers"]
     assert created["Location"]["required"] is True
 

@@ -67,3 +67,15 @@ def test_expand_names_come_from_the_allow_list() -> None:
     with pytest.raises(BadRequestError) as raised:
         parse_list_query({"$expand": "customer,status"}, SPEC)
     assert "$expand" in raised.value.data["errors"]
+
+
+def test_every_stringlike_marshmallow_field_filters_as_text() -> None:
+    """UUID is not a String subclass in marshmallow 4: it is still filterable and sortable
+    as the text it is stored as (a generated contract schema found it unsortable)."""
+    import marshmallow as ma
+
+    from rainbond_kit.schemas import field_spec
+
+    for field in (ma.fields.UUID(), ma.fields.Email(), ma.fields.Url(), ma.fields.Date()):
+        assert field_spec(field) == FieldSpec(Kind.STRING), type(field).__name__
+    assert field_spec(ma.fields.List(ma.fields.UUID())) == FieldSpec(Kind.STRING, True)

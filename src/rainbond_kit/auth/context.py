@@ -108,7 +108,12 @@ def _record_for(uid: str) -> AuthRecord:
     record: AuthRecord | None = cache.get(uid)
     if record is None:
         with store_errors("auth database"):
-            record = load_record(container.db(), auth_settings(), uid)
+            record = load_record(
+                container.db(),
+                auth_settings(),
+                uid,
+                max_time_ms=container.core_settings().mongo.query_timeout_ms,
+            )
         if record is None:
             raise UnauthorizedError("the user no longer exists in the auth center")
         cache.put(uid, record)

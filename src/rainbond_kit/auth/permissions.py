@@ -102,15 +102,21 @@ def _user_key(uid: str) -> ObjectId | str:
 
 
 def load_record(
-    db: Database[dict[str, Any]], settings: AuthSettings, uid: str
+    db: Database[dict[str, Any]],
+    settings: AuthSettings,
+    uid: str,
+    *,
+    max_time_ms: int | None = None,
 ) -> AuthRecord | None:
     """Load a user's record: one ``find_one`` for the user, one ``$in`` query for all roles.
 
     Returns ``None`` when the auth center has no such user. Driver errors propagate (the
     caller turns them into a 503).
+
+    :param max_time_ms: the server-side time limit of each query (``MONGODB_QUERY_TIMEOUT_MS``).
     """
     user = db[settings.user_collection].find_one(
-        {"_id": _user_key(uid)}, {"role_name": 1, "group_name": 1}
+        {"_id": _user_key(uid)}, {"role_name": 1, "group_name": 1}, max_time_ms=max_time_ms
     )
     if user is None:
         return None
@@ -121,6 +127,7 @@ def load_record(
         cursor = db[settings.role_collection].find(
             {"role_name": {"$in": list(roles)}},
             {"center_name": 1, "permission_name": 1, "permission_status": 1, "is_all_data": 1},
+            max_time_ms=max_time_ms,
         )
         for doc in cursor:
             center, name = doc.get("center_name"), doc.get("permission_name")

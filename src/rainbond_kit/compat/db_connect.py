@@ -22,6 +22,7 @@ from rainbond_kit.extension_state import EXTENSION_KEY, get_state
 from rainbond_kit.query import QuerySpec, parse_list_query
 from rainbond_kit.resource.listing import fetch_page, list_body
 from rainbond_kit.settings import MongoSettings
+from rainbond_kit.zones import current_zone
 
 __all__ = ["DBConnect"]
 
@@ -49,6 +50,13 @@ def _shared_client(settings: MongoSettings | None) -> pymongo.MongoClient[Doc]:
     return shared_mongo_client(settings or MongoSettings.from_env(os.environ))
 
 
+def _query_timeout(settings: MongoSettings | None) -> int:
+    """``MONGODB_QUERY_TIMEOUT_MS`` as the app (or, outside one, the environment) sets it."""
+    if settings is None and has_app_context() and EXTENSION_KEY in current_app.extensions:
+        return get_state().settings.mongo.query_timeout_ms
+    return (settings or MongoSettings.from_env(os.environ)).query_timeout_ms
+
+
 class DBConnect:
     """MongoDB access for one collection, as in rainbond-python (see the README's migration notes)."""
 
@@ -69,7 +77,9 @@ class DBConnect:
         self.mongo_client = _shared_client(settings)
         self.mongo_db = self.mongo_client[db]
         self.mongo_collection = self.mongo_db[collection]
-        self.repository = MongoRepository(self.mongo_db, collection, soft_delete=True)
+        self.repository = MongoRepository(
+            self.mongo_db, collection, soft_delete=True, max_time_ms=_query_timeout(settings)
+        )
 
     # --- writes -----------------------------------------------------------------------------
 
@@ -148,7 +158,9 @@ class DBConnect:
     def find_paging(self, parameter: _ParameterLike) -> dict[str, Any]:
         """A page of live documents from the request's query (GET) or JSON body (other methods)."""
         params = parameter.param_url if parameter.method == "GET" else parameter.param_json
-        query = parse_list_query(params if params is not None else {}, COMPAT_QUERY_SPEC)
+        query = parse_list_query(
+            params if params is not None else {}, COMPAT_QUERY_SPEC, zone=current_zone()
+        )
         return list_body(query, fetch_page(self.repository, query), with_next=False)
 
 

@@ -22,6 +22,7 @@ from rainbond_kit.data.filters import id_value, live_filter
 from rainbond_kit.envelope import build_envelope
 from rainbond_kit.errors import BadRequestError, http_error
 from rainbond_kit.timeparse import parse_date, seconds_between
+from rainbond_kit.zones import current_zone
 
 __all__ = [
     "handle_abnormal",
@@ -58,12 +59,14 @@ def handle_abnormal(
 def handle_date(date: str | int | None, date_type: str = "start") -> datetime | None:
     """Parse ``2020-10-1`` or a 10/13-digit timestamp; ``''`` gives ``None``.
 
-    ``date_type='end'`` gives the day's last millisecond. Bad text: 400 日期字符串解析异常.
+    Dates are days in the app's time zone (``RAINBOND_TIMEZONE``, else ``TZ``, else UTC).
+    ``date_type='end'`` gives the day's last millisecond (a 10-digit timestamp: its second's).
+    Bad text: 400 日期字符串解析异常.
     """
     if date is None or date == "":
         return None
     try:
-        return parse_date(date, end=date_type == "end")
+        return parse_date(date, end=date_type == "end", zone=current_zone())
     except BadRequestError as exc:
         raise BadRequestError(
             "日期字符串解析异常", errors={"date": [str(exc.description)]}

@@ -33,6 +33,8 @@ Doc = dict[str, Any]
 class _Repository(Protocol):
     collection: Collection[Doc]
 
+    def commands(self, session: ClientSession | None = None) -> dict[str, Any]: ...
+
     def errors(self) -> contextlib.AbstractContextManager[None]: ...
 
 
@@ -66,5 +68,5 @@ class AggregateMixin:
         repo: _Repository = self  # type: ignore[assignment]
         stages = [scoped_match(scope, include_deleted=include_deleted), *map(dict, pipeline)]
         with repo.errors():
-            docs = list(repo.collection.aggregate(stages, session=session))
+            docs = list(repo.collection.aggregate(stages, **repo.commands(session)))
         return docs if raw else [to_public(d) for d in docs]

@@ -104,7 +104,8 @@ def read_targets(
     if scope:
         query = {"$and": [query, normalize_filter(scope)]}
     with repository.errors():
-        return {str(d[STORED_ID]): d for d in repository.collection.find(query)}
+        found = repository.collection.find(query, **repository.reads())
+        return {str(d[STORED_ID]): d for d in found}
 
 
 def _model(repository: MongoRepository, op: Update | Delete) -> Any:
@@ -215,7 +216,8 @@ def _verify(
     ids = [ObjectId(outcomes[i].id) for i in ran]
     with repository.errors():
         current = {
-            str(d[STORED_ID]): d for d in repository.collection.find({STORED_ID: {"$in": ids}})
+            str(d[STORED_ID]): d
+            for d in repository.collection.find({STORED_ID: {"$in": ids}}, **repository.reads())
         }
     for index in ran:
         op = ops[index]
@@ -239,7 +241,9 @@ def insert_absent(repository: MongoRepository, doc: Mapping[str, Any]) -> Doc:
         return repository.insert_one(doc)
     except ConflictError:
         with repository.errors():
-            taken = repository.collection.find_one({STORED_ID: object_id(doc[STORED_ID])}, {})
+            taken = repository.collection.find_one(
+                {STORED_ID: object_id(doc[STORED_ID])}, {}, **repository.reads()
+            )
         if taken is not None:
             raise PreconditionFailedError("a document with this id exists") from None
         raise

@@ -10,21 +10,18 @@ import contextlib
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from bson import Decimal128, ObjectId, Regex, Timestamp
 from pymongo.collection import Collection
 
+from rainbond_kit.data.counting import CountMode, CountStrategy, count_matches
 from rainbond_kit.data.documents import to_public
-from rainbond_kit.data.fields import REMOVE_TIME, STORED_ID
+from rainbond_kit.data.fields import STORED_ID
 
 __all__ = ["CountMode", "Page", "PagingMixin", "keyset_filter"]
 
 Doc = dict[str, Any]
-#: ``exact`` counts matches; ``estimated`` uses the collection's metadata when unfiltered;
-#: ``none`` skips counting (``total`` and ``dummy_remove`` are then ``None``).
-#: ``dummy_remove`` counts the soft-deleted documents within the scope, whatever the filter.
-CountMode = Literal["exact", "estimated", "none"]
 Sort = tuple[tuple[str, int], ...]
 
 
@@ -41,6 +38,8 @@ class Page:
     dummy_remove: int | None
     last_sort_values: dict[str, Any] | None
     has_more: bool
+    #: what answered ``total`` (:mod:`rainbond_kit.data.counting`; ``bounded``: at least)
+    count_strategy: CountStrategy = "exact"
 
 
 #: MongoDB's cross-type sort order, as ``$type`` names, lowest first
@@ -107,6 +106,9 @@ class _Pageable(Protocol):
     @property
     def uses_soft_delete(self) -> bool: ...
 
+    @property
+    def max_time_ms(self) -> int | None: ...
+
     def normalize(self, filter: Mapping[str, Any] | None) -> Doc: ...
 
     def live(self, filter: Mapping[str, Any] | None, include_deleted: bool = False) -> Doc: ...
@@ -128,6 +130,7 @@ class PagingMixin:
         count: CountMode = "exact",
         projection: Sequence[str] | None = None,
         scope: Mapping[str, Any] | None = None,
+        count_limit: int = 1000,
     ) -> Page:
         """One page of live documents matching ``filter`` (and ``scope``, ANDed in).
 
@@ -135,12 +138,14 @@ class PagingMixin:
             for a stable order.
         :param after: the previous page's :attr:`Page.last_sort_values` (in ``sort`` order):
             a keyset position, constant cost however deep; else ``offset`` skips.
-        :param count: ``exact``, ``estimated`` or ``none`` (see :data:`CountMode`).
+        :param count: ``exact``, ``estimated``, ``bounded`` or ``none``
+            (:mod:`rainbond_kit.data.counting`); ``count_limit`` bounds ``bounded``.
         :param projection: stored fields to return (``_id`` always comes back).
         """
         return _run_page(
-            self, filter or {}, tuple(sort), limit, offset, after, count, projection, scope
-        )
+            self, filter or {}, tuple(sort), limit, offset, after, (count, count_limit),
+            projection, scope,
+        )  # fmt: skip
 
 
 def _run_page(
@@ -150,7 +155,7 @@ def _run_page(
     limit: int,
     offset: int,
     after: Sequence[Any] | None,
-    count: CountMode,
+    count: tuple[CountMode, int],
     projection: Sequence[str] | None,
     scope: Mapping[str, Any] | None,
 ) -> Page:
@@ -165,28 +170,21 @@ def _run_page(
         fetch = dict.fromkeys([*projection, *(f for f, _ in sort)], 1)
     collection = repository.collection
     with repository.errors():
-        cursor = collection.find(find_filter, fetch).sort(list(sort))
-        docs = list(cursor.skip(offset).limit(limit + 1))
+        cursor = collection.find(find_filter, fetch, max_time_ms=repository.max_time_ms)
+        docs = list(cursor.sort(list(sort)).skip(offset).limit(limit + 1))
         has_more = len(docs) > limit
         docs = docs[:limit]
-        total: int | None = None
-        dummy: int | None = None
-        if count != "none":
-            if count == "estimated" and not base:
-                # the collection's metadata count: cheap, includes soft-deleted documents
-                total = collection.estimated_document_count()
-            else:
-                total = collection.count_documents(live)
-            # the client's filter is left out: it would make the count an oracle for the
-            # contents of deleted documents (a prefix filter recovers a deleted title)
-            dummy = (
-                collection.count_documents({**scoped, REMOVE_TIME: {"$exists": True}})
-                if repository.uses_soft_delete
-                else 0
-            )
+        counts = count_matches(
+            collection, count[0], live=live, scope=scoped, filtered=bool(base),
+            soft_delete=repository.uses_soft_delete, limit=count[1],
+            max_time_ms=repository.max_time_ms,
+        )  # fmt: skip
     last = {f: docs[-1].get(f) for f, _ in sort} if has_more and docs else None
     if projection is not None:
         keep = {STORED_ID, *projection}
         if any(f not in keep for f, _ in sort):  # drop sort keys fetched for the cursor
             docs = [{k: v for k, v in d.items() if k in keep} for d in docs]
-    return Page([to_public(d) for d in docs], total, dummy, last, has_more)
+    return Page(
+        [to_public(d) for d in docs], counts.total, counts.dummy_remove, last, has_more,
+        counts.strategy,
+    )  # fmt: skip

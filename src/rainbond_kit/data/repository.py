@@ -11,9 +11,10 @@
   become ``ObjectId``). Client input never reaches here unparsed: it goes through
   :mod:`rainbond_kit.query` first.
 - pymongo errors stay inside: duplicate key -> 409 naming the field(s) (values only of
-  ``readable`` fields), unreachable server -> 503, a query the server rejects -> 400.
+  ``readable`` fields), unreachable server or time limit -> 503, a rejected query -> 400.
 - Every method takes ``session=`` (a transaction: :meth:`with_transaction`, in
   ``data/transactions.py``); :meth:`aggregate` (``data/aggregate.py``) filters first.
+- Every read, count and ``findAndModify`` carries ``maxTimeMS`` (``data/limits.py``).
 """
 
 from __future__ import annotations
@@ -37,10 +38,11 @@ from rainbond_kit.data.documents import object_id, to_public
 from rainbond_kit.data.epoch import utcnow
 from rainbond_kit.data.fields import CREATION_TIME, REMOVE_TIME, UPDATE_TIME, VERSION, is_id
 from rainbond_kit.data.filters import live_filter, normalize_filter
+from rainbond_kit.data.limits import TimeLimitMixin
 from rainbond_kit.data.paging import Page, PagingMixin
 from rainbond_kit.data.store_errors import store_errors
 from rainbond_kit.data.transactions import TransactionsMixin
-from rainbond_kit.data.versioned import VersionedWritesMixin
+from rainbond_kit.data.versioned import VersionedWritesMixin, update_document
 from rainbond_kit.errors import NotFoundError, PreconditionFailedError
 
 __all__ = ["MongoRepository", "Page", "UpdateCounts"]
@@ -60,7 +62,9 @@ class UpdateCounts:
     modified_count: int
 
 
-class MongoRepository(VersionedWritesMixin, PagingMixin, AggregateMixin, TransactionsMixin):
+class MongoRepository(
+    VersionedWritesMixin, PagingMixin, AggregateMixin, TransactionsMixin, TimeLimitMixin
+):
     """CRUD over one collection.
 
     :param database: the database (from the container's ``mongo_db``).
@@ -68,6 +72,7 @@ class MongoRepository(VersionedWritesMixin, PagingMixin, AggregateMixin, Transac
     :param soft_delete: whether :meth:`delete_by_id` soft-deletes (``remove_time``).
     :param indexes: ``pymongo.IndexModel`` list created by :meth:`ensure_indexes`.
     :param readable: stored fields a duplicate-key 409 may show the value of.
+    :param max_time_ms: the server-side time limit of each query (``None``: none).
     """
 
     def __init__(
@@ -78,11 +83,13 @@ class MongoRepository(VersionedWritesMixin, PagingMixin, AggregateMixin, Transac
         soft_delete: bool = True,
         indexes: Sequence[pymongo.IndexModel] = (),
         readable: Iterable[str] = (),
+        max_time_ms: int | None = None,
     ) -> None:
         self.collection: Collection[Doc] = database[collection]
         self.uses_soft_delete = soft_delete
         self.indexes = tuple(indexes)
         self.readable = frozenset(readable)
+        self.max_time_ms = max_time_ms
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -100,21 +107,6 @@ class MongoRepository(VersionedWritesMixin, PagingMixin, AggregateMixin, Transac
         """``filter`` (normalised) restricted to live documents unless ``include_deleted``."""
         query = normalize_filter(filter)
         return query if include_deleted else live_filter(query)
-
-    @staticmethod
-    def _update_document(changes: Mapping[str, Any], now: dt.datetime) -> Doc:
-        """``{"a": 1}`` -> ``{"$set": {"a": 1, UPDATE_TIME: now}, "$inc": {VERSION: 1}}``;
-        operator documents kept (the version still moves: every update changes the ETag)."""
-        operators = [k for k in changes if k.startswith("$")]
-        if operators and len(operators) != len(changes):
-            raise ValueError("an update mixes operators and plain fields")
-        if operators:
-            update = {k: dict(v) for k, v in changes.items()}
-            update.setdefault("$set", {})[UPDATE_TIME] = now
-            update.setdefault("$inc", {}).setdefault(VERSION, 1)
-            return update
-        fields = {k: v for k, v in changes.items() if not is_id(k) and k != CREATION_TIME}
-        return {"$set": {**fields, UPDATE_TIME: now}, "$inc": {VERSION: 1}}
 
     # --- writes -------------------------------------------------------------------------
 
@@ -158,7 +150,7 @@ class MongoRepository(VersionedWritesMixin, PagingMixin, AggregateMixin, Transac
         session: Session = None,
     ) -> UpdateCounts:
         """``$set`` ``changes`` (or apply an operator document) on matching live documents."""
-        update = self._update_document(changes, utcnow())
+        update = update_document(changes, utcnow())
         query = self.live(filter, include_deleted)
         with self.errors():
             if many:
@@ -201,7 +193,7 @@ class MongoRepository(VersionedWritesMixin, PagingMixin, AggregateMixin, Transac
         with self.errors():
             if replace:
                 current = self.collection.find_one(
-                    query, {CREATION_TIME: 1, VERSION: 1}, session=session
+                    query, {CREATION_TIME: 1, VERSION: 1}, **self.reads(session)
                 )
                 if current is not None:
                     body = {k: v for k, v in changes.items() if not is_id(k)}
@@ -209,16 +201,16 @@ class MongoRepository(VersionedWritesMixin, PagingMixin, AggregateMixin, Transac
                     body[UPDATE_TIME] = now
                     body[VERSION] = current.get(VERSION, 0) + 1
                     result = self.collection.find_one_and_replace(
-                        query, body, return_document=ReturnDocument.AFTER, session=session
+                        query, body, return_document=ReturnDocument.AFTER, **self.commands(session)
                     )
                 else:
                     result = None
             else:
                 result = self.collection.find_one_and_update(
                     query,
-                    self._update_document(changes, now),
+                    update_document(changes, now),
                     return_document=ReturnDocument.AFTER,
-                    session=session,
+                    **self.commands(session),
                 )
         if result is None:
             if expected_update_time is not None and self.exists(
@@ -305,7 +297,7 @@ class MongoRepository(VersionedWritesMixin, PagingMixin, AggregateMixin, Transac
         """The stored (BSON-typed) live document with ``id``, or ``None``."""
         with self.errors():
             return self.collection.find_one(
-                self.live({"_id": object_id(id)}, False), session=session
+                self.live({"_id": object_id(id)}, False), **self.reads(session)
             )
 
     def get_many(
@@ -337,7 +329,7 @@ class MongoRepository(VersionedWritesMixin, PagingMixin, AggregateMixin, Transac
         """Matching documents in public form."""
         with self.errors():
             cursor = self.collection.find(
-                self.live(filter, include_deleted), projection, session=session
+                self.live(filter, include_deleted), projection, **self.reads(session)
             )
             if sort:
                 cursor = cursor.sort(list(sort))
@@ -354,7 +346,7 @@ class MongoRepository(VersionedWritesMixin, PagingMixin, AggregateMixin, Transac
         """The first matching document in public form, or ``None``."""
         with self.errors():
             doc = self.collection.find_one(
-                self.live(filter, include_deleted), projection, session=session
+                self.live(filter, include_deleted), projection, **self.reads(session)
             )
         return to_public(doc) if doc is not None else None
 
@@ -364,7 +356,7 @@ class MongoRepository(VersionedWritesMixin, PagingMixin, AggregateMixin, Transac
         """Whether a matching (live) document exists; stops at the first."""
         query = self.live(filter, include_deleted)
         with self.errors():
-            return self.collection.find_one(query, {"_id": 1}, session=session) is not None
+            return self.collection.find_one(query, {"_id": 1}, **self.reads(session)) is not None
 
     def count(
         self,
@@ -376,7 +368,7 @@ class MongoRepository(VersionedWritesMixin, PagingMixin, AggregateMixin, Transac
         """How many (live) documents match."""
         with self.errors():
             return self.collection.count_documents(
-                self.live(filter, include_deleted), session=session
+                self.live(filter, include_deleted), **self.commands(session)
             )
 
     def distinct(
@@ -390,7 +382,7 @@ class MongoRepository(VersionedWritesMixin, PagingMixin, AggregateMixin, Transac
         """Distinct values of ``field`` among (live) matching documents."""
         with self.errors():
             return self.collection.distinct(
-                field, self.live(filter, include_deleted), session=session
+                field, self.live(filter, include_deleted), **self.commands(session)
             )
 
     def ensure_indexes(self) -> None:

@@ -59,8 +59,13 @@ STORE_ERRORS: tuple[type[Exception], ...] = (
 )
 
 _AUTH_CODES = {13, 18}  # Unauthorized, AuthenticationFailed: a deployment problem, not the client's
+_EXECUTION_TIMEOUT = 50  # MaxTimeMSExpired: the server stopped the query at its maxTimeMS
 DUPLICATE_KEY_MESSAGE = "a document with the same unique key exists"
 REJECTED_QUERY_MESSAGE = "the database rejected the query"
+QUERY_TIMEOUT_MESSAGE = (
+    "the query took longer than the server-side time limit (MONGODB_QUERY_TIMEOUT_MS); "
+    "narrow the filter or page with $after"
+)
 TRANSACTIONS_NEED_A_REPLICA_SET = "mongodb transactions need a replica set"
 TRANSACTION_CONFLICT = "the write conflicted with a concurrent transaction: retry"
 _DUPLICATE_KEY = 11000
@@ -143,7 +148,8 @@ def http_error_for(
 
     Duplicate key: 409 naming the field(s) (:func:`duplicate_key_error`; ``indexes`` and
     ``readable`` are passed to it). A transaction on a standalone server: 503
-    ``mongodb transactions need a replica set``. A query MongoDB rejects: 400. Anything else
+    ``mongodb transactions need a replica set``. A query MongoDB stopped at its time limit
+    (``maxTimeMS``, code 50): 503 naming the limit. A query MongoDB rejects: 400. Anything else
     from a store (unreachable, timed out, refused credentials, a Redis error): 503
     ``"<store> is unavailable"``, where ``store`` defaults to ``mongodb`` or ``redis``;
     ``unavailable`` replaces that message (compat keeps the original package's wording).
@@ -162,6 +168,11 @@ def http_error_for(
     ):
         log.warning("transaction refused: %s", exc)
         return ServiceUnavailableError(TRANSACTIONS_NEED_A_REPLICA_SET)
+    if isinstance(exc, pymongo.errors.ExecutionTimeout) or (
+        isinstance(exc, pymongo.errors.OperationFailure) and exc.code == _EXECUTION_TIMEOUT
+    ):
+        log.warning("query stopped at its time limit: %s", exc)
+        return ServiceUnavailableError(QUERY_TIMEOUT_MESSAGE)
     if isinstance(exc, pymongo.errors.OperationFailure) and exc.code not in _AUTH_CODES:
         log.warning("query rejected: %s", exc)
         return BadRequestError(REJECTED_QUERY_MESSAGE)

@@ -11,6 +11,7 @@ not happen is the document read, to tell *no-op* from 404 from 412.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -20,11 +21,18 @@ from pymongo.collection import Collection
 
 from rainbond_kit.data.documents import object_id, to_public
 from rainbond_kit.data.epoch import utcnow
-from rainbond_kit.data.fields import REMOVE_TIME, STORED_ID, UPDATE_TIME, VERSION
+from rainbond_kit.data.fields import (
+    CREATION_TIME,
+    REMOVE_TIME,
+    STORED_ID,
+    UPDATE_TIME,
+    VERSION,
+    is_id,
+)
 from rainbond_kit.data.filters import live_filter, normalize_filter
 from rainbond_kit.errors import NotFoundError, PreconditionFailedError
 
-__all__ = ["VersionedWritesMixin", "version_of"]
+__all__ = ["VersionedWritesMixin", "update_document", "version_of"]
 
 Doc = dict[str, Any]
 
@@ -42,6 +50,8 @@ def _version_condition(expected: int) -> Doc:
 class _Repository(Protocol):
     collection: Collection[Doc]
     uses_soft_delete: bool
+    max_time_ms: int | None
+    time_limit: dict[str, Any]
 
     def errors(self) -> contextlib.AbstractContextManager[None]: ...
 
@@ -72,7 +82,7 @@ class VersionedWritesMixin:
         if scope:
             query = {"$and": [query, normalize_filter(scope)]}
         with repo.errors():
-            current = repo.collection.find_one(query, session=session)
+            current = repo.collection.find_one(query, session=session, max_time_ms=repo.max_time_ms)
         if current is None:
             raise NotFoundError(f"no document with id {id}")
         if expected_version is not None and version_of(current) != expected_version:
@@ -142,7 +152,10 @@ class VersionedWritesMixin:
         if spec is not None:
             with repo.errors():
                 result = repo.collection.find_one_and_update(
-                    *spec, return_document=ReturnDocument.AFTER, session=session
+                    *spec,
+                    return_document=ReturnDocument.AFTER,
+                    session=session,
+                    **repo.time_limit,
                 )
             if result is not None:
                 return to_public(result)
@@ -171,3 +184,18 @@ class VersionedWritesMixin:
         if not done:
             self._missed(id, scope, expected_version, session)
             raise PreconditionFailedError("the document changed since it was read (ETag)")
+
+
+def update_document(changes: Mapping[str, Any], now: dt.datetime) -> Doc:
+    """``{"a": 1}`` -> ``{"$set": {"a": 1, UPDATE_TIME: now}, "$inc": {VERSION: 1}}``;
+    operator documents kept (the version still moves: every update changes the ETag)."""
+    operators = [k for k in changes if k.startswith("$")]
+    if operators and len(operators) != len(changes):
+        raise ValueError("an update mixes operators and plain fields")
+    if operators:
+        update = {k: dict(v) for k, v in changes.items()}
+        update.setdefault("$set", {})[UPDATE_TIME] = now
+        update.setdefault("$inc", {}).setdefault(VERSION, 1)
+        return update
+    fields = {k: v for k, v in changes.items() if not is_id(k) and k != CREATION_TIME}
+    return {"$set": {**fields, UPDATE_TIME: now}, "$inc": {VERSION: 1}}

@@ -8,6 +8,10 @@ typed operator: ``age[gte]=18``, ``tags[in]=a,b``, ``title[eq]=exact``.
 Safety: field names come from an allow-list; values are coerced to the field's type and are
 always *values*, never operators (a dict value is a 400); string matching escapes the text,
 so ``.`` or ``(`` match themselves. The output filter only ever contains operators chosen here.
+
+Calendar dates (``2024-03-01``) are days in the caller's time zone (``zone``): a range bound
+takes the day's first or last millisecond, and ``[eq]``/``[in]`` (or ``[ne]``/``[nin]``) on
+a date field match (or exclude) the whole day.
 """
 
 from __future__ import annotations
@@ -21,14 +25,14 @@ from typing import Any
 
 from bson import Decimal128, ObjectId
 
+from rainbond_kit.data.counting import COUNT_MODES, CountMode
 from rainbond_kit.data.documents import object_id
 from rainbond_kit.data.fields import UPDATE_TIME
-from rainbond_kit.data.paging import CountMode
 from rainbond_kit.errors import BadRequestError
 from rainbond_kit.query.cursor import decode_cursor
 from rainbond_kit.query.spec import FieldSpec, Kind, QuerySpec
 from rainbond_kit.query.spec import parameter_error as _bad
-from rainbond_kit.timeparse import parse_date
+from rainbond_kit.timeparse import day_range, parse_date
 
 __all__ = ["CONTROL_PARAMETERS", "ListQuery", "parse_expand", "parse_list_query"]
 
@@ -62,6 +66,8 @@ class ListQuery:
     params: Mapping[str, Any] = field(default_factory=dict)
     #: reference fields to expand (documented names, allowed by ``QuerySpec.expandable``)
     expand: tuple[str, ...] = ()
+    #: the bound of ``bounded`` counts (the resource's ``COUNT_LIMIT``)
+    count_limit: int = 1000
 
 
 def _scalar(value: Any, name: str) -> Any:
@@ -74,10 +80,12 @@ def _scalar(value: Any, name: str) -> Any:
     return value
 
 
-def _coerce(value: Any, spec: FieldSpec, name: str, *, end: bool = False) -> Any:
+def _coerce(
+    value: Any, spec: FieldSpec, name: str, *, end: bool = False, zone: dt.tzinfo = dt.timezone.utc
+) -> Any:
     """Coerce one client value to the field's kind (query-string values are strings); a
     field with ``choices`` (an ``Enum``) accepts only those."""
-    typed = _typed(value, spec, name, end=end)
+    typed = _typed(value, spec, name, end=end, zone=zone)
     if spec.choices is not None and typed not in spec.choices:
         allowed = ", ".join(str(c) for c in spec.choices)
         raise _bad(f"{name}: expected one of {allowed}, got {str(value)[:40]!r}", name)
@@ -93,7 +101,9 @@ def _decimal(value: Any) -> Decimal128 | None:
         return None
 
 
-def _typed(value: Any, spec: FieldSpec, name: str, *, end: bool = False) -> Any:
+def _typed(
+    value: Any, spec: FieldSpec, name: str, *, end: bool = False, zone: dt.tzinfo = dt.timezone.utc
+) -> Any:
     value = _scalar(value, name)
     if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
         raise _bad(f"{name}: integer beyond the 64-bit range", name)
@@ -132,7 +142,7 @@ def _typed(value: Any, spec: FieldSpec, name: str, *, end: bool = False) -> Any:
             return value.lower() in ("true", "1")
     elif kind is Kind.DATETIME:
         if isinstance(value, str | int) and not isinstance(value, bool):
-            return _date(str(value), name, end=end)
+            return _date(str(value), name, end=end, zone=zone)
     elif kind is Kind.OBJECTID and isinstance(value, str | ObjectId):
         try:
             return object_id(value)
@@ -141,9 +151,11 @@ def _typed(value: Any, spec: FieldSpec, name: str, *, end: bool = False) -> Any:
     raise _bad(f"{name}: expected {kind.value}, got {str(value)[:40]!r}", name)
 
 
-def _date(text: str, name: str, *, end: bool = False) -> dt.datetime:
+def _date(
+    text: str, name: str, *, end: bool = False, zone: dt.tzinfo = dt.timezone.utc
+) -> dt.datetime:
     try:
-        return parse_date(text, end=end)
+        return parse_date(text, end=end, zone=zone)
     except BadRequestError as exc:
         raise _bad(f"{name}: {exc.description}", name) from None
 
@@ -183,7 +195,26 @@ def _text(op: str, value: Any, name: str) -> dict[str, Any] | None:
     return {"$regex": pattern, "$options": "i"} if op == "icontains" else {"$regex": pattern}
 
 
-def _condition(name: str, op: str | None, value: Any, spec: FieldSpec) -> list[dict[str, Any]]:
+def _whole_days(items: list[Any], name: str, zone: dt.tzinfo) -> list[dict[str, Any]] | None:
+    """Equality with calendar dates as whole days in ``zone`` (one condition per value);
+    ``None`` when no value is a calendar date."""
+    try:
+        days = [day_range(v, zone) if isinstance(v, str) else None for v in items]
+    except BadRequestError as exc:
+        raise _bad(f"{name}: {exc.description}", name) from None
+    if all(d is None for d in days):
+        return None
+    return [
+        {"$gte": d[0], "$lte": d[1]}
+        if d is not None
+        else {"$eq": _coerce(v, FieldSpec(Kind.DATETIME), name, zone=zone)}
+        for v, d in zip(items, days, strict=True)
+    ]
+
+
+def _condition(
+    name: str, op: str | None, value: Any, spec: FieldSpec, zone: dt.tzinfo = dt.timezone.utc
+) -> list[dict[str, Any]]:
     """One parameter as field conditions ``{"$op": typed value}``, *any* of which matches.
 
     Repeated values mean "any of" (``eq`` -> ``$in``, text and range operators -> one
@@ -197,13 +228,21 @@ def _condition(name: str, op: str | None, value: Any, spec: FieldSpec) -> list[d
         by_op: dict[str, list[Any]] = {}
         for v in values:
             by_op.setdefault(_default_op(spec, v), []).append(v)
-        return [c for o, vs in by_op.items() for c in _condition(name, o, vs, spec)]
+        return [c for o, vs in by_op.items() for c in _condition(name, o, vs, spec, zone)]
+    if spec.kind is Kind.DATETIME and op in ("eq", "ne", "in", "nin"):
+        days = _whole_days(_as_list(value, name) if op in _LIST_OPS else values, name, zone)
+        if days is not None and op in ("eq", "in"):
+            return days
+        if days is not None:
+            if len(days) > 1:
+                raise _bad(f"{name}[{op}]: exclude one calendar date at a time", name)
+            return [{"$not": days[0]}]
     if op in _LIST_OPS:
         items = _as_list(value, name)
-        return [{_LIST_OPS[op]: [_coerce(v, spec, name) for v in items]}]
+        return [{_LIST_OPS[op]: [_coerce(v, spec, name, zone=zone) for v in items]}]
     if op in _SCALAR_OPS:
         end = op in ("lte", "gt")
-        typed = [_coerce(v, spec, name, end=end) for v in values]
+        typed = [_coerce(v, spec, name, end=end, zone=zone) for v in values]
         if len(typed) > 1 and op in ("eq", "ne"):
             return [{"$in" if op == "eq" else "$nin": typed}]
         if op == "ne":
@@ -280,9 +319,12 @@ def _add(
         current.update(cond)
 
 
-def parse_list_query(params: Mapping[str, Any], spec: QuerySpec) -> ListQuery:
+def parse_list_query(
+    params: Mapping[str, Any], spec: QuerySpec, *, zone: dt.tzinfo = dt.timezone.utc
+) -> ListQuery:
     """Validate ``params`` (query-string values or a JSON body) against ``spec``.
 
+    :param zone: the time zone of calendar dates (:func:`rainbond_kit.zones.current_zone`).
     :raises BadRequestError: with the offending parameter named in ``errors``.
     """
     if not isinstance(params, Mapping):
@@ -291,10 +333,17 @@ def parse_list_query(params: Mapping[str, Any], spec: QuerySpec) -> ListQuery:
     if limit > spec.max_limit:
         raise _bad(f"$limit must be <= {spec.max_limit}", "$limit")
     offset = _int_param(params, "$offset", 0, 0)
+    if offset > spec.max_offset:
+        raise _bad(
+            f"$offset must be <= {spec.max_offset}; page deeper with $after "
+            "(the next cursor of the previous page)",
+            "$offset",
+        )
     sort = _parse_sort(_text_param(params, "$orderby"), spec)
-    count = _text_param(params, "$count") or "exact"
-    if count not in ("exact", "estimated", "none"):
-        raise _bad("$count must be one of exact, estimated, none", "$count")
+    count_text = _text_param(params, "$count") or spec.count_mode
+    if count_text not in COUNT_MODES:
+        raise _bad("$count must be one of exact, estimated, bounded, none", "$count")
+    count: CountMode = count_text
     after_text = _text_param(params, "$after")
     if after_text is not None and offset:
         raise _bad("$after and $offset cannot be combined", "$after")
@@ -311,8 +360,8 @@ def parse_list_query(params: Mapping[str, Any], spec: QuerySpec) -> ListQuery:
         date_spec = spec.field(date_field)
         if date_spec is None or date_spec.kind not in (Kind.DATETIME, Kind.ANY):
             raise _bad(f"$date_type: {date_field[:40]!r} is not a date field", "$date_type")
-        low = _date(start, "$start_date")
-        high = _date(end, "$end_date", end=True)
+        low = _date(start, "$start_date", zone=zone)
+        high = _date(end, "$end_date", end=True, zone=zone)
         if low > high:
             raise _bad("$start_date is after $end_date", "$start_date")
         _add(conditions, extra, spec.stored_name(date_field), {"$gte": low, "$lte": high})
@@ -334,7 +383,7 @@ def parse_list_query(params: Mapping[str, Any], spec: QuerySpec) -> ListQuery:
         if value is None and op is None:
             continue
         stored = spec.stored_name(name)
-        alternatives = _condition(name, op, value, field_spec)
+        alternatives = _condition(name, op, value, field_spec, zone)
         if len(alternatives) == 1:
             _add(conditions, extra, stored, alternatives[0])
         elif alternatives:
@@ -345,7 +394,10 @@ def parse_list_query(params: Mapping[str, Any], spec: QuerySpec) -> ListQuery:
         mongo_filter = {"$and": [mongo_filter, *extra]}
     fields = _parse_fields(_text_param(params, "$fields"), spec)
     expand = parse_expand(_text_param(params, "$expand"), spec)
-    return ListQuery(mongo_filter, sort, limit, offset, after, count, fields, params, expand)  # type: ignore[arg-type]
+    return ListQuery(
+        mongo_filter, sort, limit, offset, after, count, fields, params,
+        expand=expand, count_limit=spec.count_limit,
+    )  # fmt: skip
 
 
 def parse_expand(text: str | None, spec: QuerySpec) -> tuple[str, ...]:

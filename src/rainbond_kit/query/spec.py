@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 
+from rainbond_kit.data.counting import CountMode
 from rainbond_kit.data.fields import REMOVE_TIME, stored_name
 from rainbond_kit.errors import BadRequestError
 
@@ -56,6 +57,11 @@ class QuerySpec:
     default_sort: tuple[tuple[str, int], ...] = (("_id", 1),)
     hidden: frozenset[str] = frozenset({REMOVE_TIME})
     open_fields: bool = False
+    #: ``$count`` when the client sends none, the bound of ``bounded`` counts, the largest
+    #: ``$offset`` (deeper pages go through ``$after``)
+    count_mode: CountMode = "exact"
+    count_limit: int = 1000
+    max_offset: int = 10000
     #: reference fields ``$expand`` may name (documented names)
     expandable: frozenset[str] = frozenset()
 

@@ -30,6 +30,7 @@ def fetch_page(
         offset=query.offset,
         after=query.after,
         count=query.count,
+        count_limit=query.count_limit,
         projection=None if fields is None else [stored_name(f) for f in fields],
         scope=scope,
     )
@@ -55,12 +56,13 @@ def list_body(query: ListQuery, page: Page, *, with_next: bool = True) -> dict[s
 
 
 def list_headers(query: ListQuery, page: Page, url: str | None) -> dict[str, str]:
-    """``X-Total-Count`` and ``Link`` (rel next/prev) for a list response.
+    """``X-Total-Count``, ``X-Total-Count-Strategy`` and ``Link`` (rel next/prev) for a list
+    response (``bounded``: ``X-Total-Count`` is a lower bound, "at least").
 
     :param url: the ``GET`` list URL the links point to (every query parameter repeated,
         from a query string or a ``/search`` body); ``None``: no links.
     """
-    headers = {}
+    headers: dict[str, str] = {"X-Total-Count-Strategy": page.count_strategy}
     if page.total is not None:
         headers["X-Total-Count"] = str(page.total)
     links = _links(query, page, url) if url is not None else []

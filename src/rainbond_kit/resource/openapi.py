@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import marshmallow as ma
 
+from rainbond_kit.data.counting import COUNT_MODES
 from rainbond_kit.i18n import DocText
 from rainbond_kit.query import QuerySpec
 from rainbond_kit.resource.querydocs import (
@@ -181,9 +182,21 @@ def _headers(cls: type[ResourceView], op: str) -> dict[str, dict[str, Any]]:
     found: dict[str, tuple[DocText, dict[str, Any], bool]] = {}
     if op in ("list", "search"):
         found["X-Total-Count"] = (
-            DocText("matching documents (absent with `$count=none`)"),
+            DocText(
+                "matching documents, as `total` (absent with `$count=none`; a lower bound when "
+                "`X-Total-Count-Strategy` is `bounded`)"
+            ),
             _HEADER_INT,
             False,
+        )
+        found["X-Total-Count-Strategy"] = (
+            DocText(
+                "what answered `total`: `exact`; `bounded` (the count stopped at the resource's "
+                "`COUNT_LIMIT`: at least `total`); `estimated` (collection metadata, soft-deleted "
+                "documents included); `none` (not counted)"
+            ),
+            {"type": "string", "enum": list(COUNT_MODES)},
+            True,
         )
         found["Link"] = (
             DocText('`<url>; rel="next"`, `<url>; rel="prev"` (RFC 8288)'),

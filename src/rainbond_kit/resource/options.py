@@ -5,14 +5,15 @@ naming the option; ``FILTER_FIELDS``/``SORT_FIELDS`` are checked against the sch
 from __future__ import annotations
 
 from collections.abc import Set
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from rainbond_kit.data.counting import COUNT_MODES
 from rainbond_kit.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from rainbond_kit.resource.view import ResourceView
 
-__all__ = ["check_options"]
+__all__ = ["check_options", "paging_options"]
 
 
 def check_options(cls: type[ResourceView], known_operations: Set[str]) -> None:
@@ -30,10 +31,17 @@ def check_options(cls: type[ResourceView], known_operations: Set[str]) -> None:
         raise ConfigurationError(
             f"{name}.OPERATIONS has unknown operations {unknown}; known: {sorted(known_operations)}"
         )
-    for option in ("PAGE_SIZE", "MAX_PAGE_SIZE", "MAX_BATCH"):
+    if cls.COUNT_MODE not in COUNT_MODES:
+        raise ConfigurationError(
+            f"{name}.COUNT_MODE must be one of {', '.join(COUNT_MODES)}, got {cls.COUNT_MODE!r}"
+        )
+    for option in ("PAGE_SIZE", "MAX_PAGE_SIZE", "MAX_BATCH", "COUNT_LIMIT"):
         value = getattr(cls, option)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigurationError(f"{name}.{option} must be a positive integer, got {value!r}")
+    offset = cls.MAX_OFFSET
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise ConfigurationError(f"{name}.MAX_OFFSET must be an integer >= 0, got {offset!r}")
     if cls.PAGE_SIZE > cls.MAX_PAGE_SIZE:
         raise ConfigurationError(
             f"{name}.PAGE_SIZE ({cls.PAGE_SIZE}) is over MAX_PAGE_SIZE ({cls.MAX_PAGE_SIZE}): "
@@ -43,3 +51,12 @@ def check_options(cls: type[ResourceView], known_operations: Set[str]) -> None:
         raise ConfigurationError(
             f"{name}.ROW_LEVEL_FIELD needs PERMISSION (row-level rules come from the auth center)"
         )
+
+
+def paging_options(cls: type[ResourceView]) -> dict[str, Any]:
+    """The ``QuerySpec`` members set by ``COUNT_MODE``, ``COUNT_LIMIT`` and ``MAX_OFFSET``."""
+    return {
+        "count_mode": cls.COUNT_MODE,
+        "count_limit": cls.COUNT_LIMIT,
+        "max_offset": cls.MAX_OFFSET,
+    }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rainbond_kit.data.counting import COUNT_MODES
 from rainbond_kit.data.fields import UPDATE_TIME
 from rainbond_kit.i18n import DocText
 from rainbond_kit.query import FieldSpec, Kind, QuerySpec
@@ -64,8 +65,9 @@ LIST_HELP = DocText("""Filters: `field=value` (text fields: literal *contains*, 
 fields: equals) and `field[op]=value`, each documented below with its type. List fields match
 any element. Paging: `$limit`, then either `$offset` or `$after` with the `next` cursor of the
 previous page (constant cost however deep). `$orderby=field desc,other asc`;
-`$start_date`/`$end_date` (together) over `$date_type`; `$count=exact|estimated|none`;
-`$fields=a,b` projection. Headers: `X-Total-Count` (unless `$count=none`), `Link` (rel next/prev).""")
+`$start_date`/`$end_date` (together) over `$date_type` (calendar days in the server's time
+zone); `$count=exact|estimated|bounded|none`; `$fields=a,b` projection. Headers:
+`X-Total-Count` (unless `$count=none`), `X-Total-Count-Strategy`, `Link` (rel next/prev).""")
 
 
 def filter_operators(kind: Kind, *, choices: bool = False) -> tuple[str | None, ...]:
@@ -101,6 +103,14 @@ def _help(field: str, fspec: FieldSpec, op: str | None) -> DocText:
     return DocText("filter: `{field}` {what}", field=field, what=what)
 
 
+_COUNT_HELP = (
+    "how to count `total` (the header `X-Total-Count-Strategy` says which answered): `exact`; "
+    "`bounded` stops at {limit} (`total` {limit} with strategy `bounded` means at least {limit}); "
+    "`estimated` reads the collection's metadata when there is no filter (soft-deleted "
+    "documents included, `dummy_remove` null), else counts `bounded`; `none` (`total` null)"
+)
+
+
 def control_parameters(spec: QuerySpec) -> list[dict[str, Any]]:
     """``$limit``, ``$offset``, ``$after``, ``$orderby``, date range, ``$count``, ``$fields``."""
     orders = [
@@ -110,8 +120,10 @@ def control_parameters(spec: QuerySpec) -> list[dict[str, Any]]:
     return [
         _query("$limit", {"type": "integer", "minimum": 1, "maximum": spec.max_limit,
                           "default": spec.default_limit}, DocText("page size (at most {limit})", limit=spec.max_limit)),
-        _query("$offset", {"type": "integer", "minimum": 0, "default": 0},
-               DocText("documents to skip (not with `$after`)")),
+        _query("$offset", {"type": "integer", "minimum": 0, "maximum": spec.max_offset,
+                           "default": 0},
+               DocText("documents to skip (not with `$after`; at most {limit}: deeper pages "
+                       "follow `next` with `$after`)", limit=spec.max_offset)),
         _query("$after", {"type": "string"},
                DocText("the `next` cursor of the previous page (keyset paging; not with `$offset`)")),
         _query("$orderby", {"type": "string", "enum": orders} if orders else {"type": "string"},
@@ -121,8 +133,8 @@ def control_parameters(spec: QuerySpec) -> list[dict[str, Any]]:
                DocText("range end, with `$start_date`; a date includes its whole day")),
         _query("$date_type", {"type": "string", "enum": dates, "default": UPDATE_TIME},
                DocText("the date field of the range")),
-        _query("$count", {"type": "string", "enum": ["exact", "estimated", "none"],
-                          "default": "exact"}, DocText("how to count `total` (`none`: null, faster)")),
+        _query("$count", {"type": "string", "enum": list(COUNT_MODES),
+                          "default": spec.count_mode}, DocText(_COUNT_HELP, limit=spec.count_limit)),
         _query("$fields", {"type": "string"},
                DocText("comma-separated projection; allowed: {fields}",
                        fields=", ".join(sorted(spec.projectable)))),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from rainbond_kit.query.parse import parse_expand
 from rainbond_kit.ratelimit import limit
 from rainbond_kit.resource.codec import check_storable, codec_for
 from rainbond_kit.resource.errordocs import resource_errors
+from rainbond_kit.resource.options import paging_options
 from rainbond_kit.resource.references import expand_references
 from rainbond_kit.resource.upsert import create_at, creates_if_absent
 from rainbond_kit.schemas import (
@@ -33,6 +35,7 @@ from rainbond_kit.schemas import (
     query_spec_from_schema,
     replace_schema,
 )
+from rainbond_kit.zones import current_zone
 
 if TYPE_CHECKING:
     from rainbond_kit.resource.view import ResourceView
@@ -80,6 +83,7 @@ def view_parts(cls: type[ResourceView], blp: Blueprint, name: str) -> ViewParts:
         default_limit=cls.PAGE_SIZE,
         max_limit=cls.MAX_PAGE_SIZE,
     )
+    spec = dataclasses.replace(spec, **paging_options(cls))
     attrs: dict[str, Any] = {
         "_query_spec": spec,
         "_output_fields": ("id", *out().dump_fields),
@@ -171,7 +175,7 @@ def collection_verbs(
         @blp.response(200, list_response_schema(out, name))
         @resource_errors(cls, 400, 503)
         def get(self: ResourceView) -> Response:
-            query = parse_list_query(_args(), self._query_spec)
+            query = parse_list_query(_args(), self._query_spec, zone=current_zone())
             return self._list_response(query, self.list_items(query))
 
         verbs["get"] = get
@@ -199,7 +203,7 @@ def search_verb(
         body = {} if body is None else body
         if not isinstance(body, dict):
             raise BadRequestError("the search body must be a JSON object")
-        query = parse_list_query(body, self._query_spec)
+        query = parse_list_query(body, self._query_spec, zone=current_zone())
         return self._list_response(query, self.search_items(query))
 
     verb: Callable[..., Any] = post

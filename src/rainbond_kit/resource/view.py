@@ -33,6 +33,7 @@ from flask_smorest import Blueprint
 
 from rainbond_kit.auth.context import current_row_filter, current_row_owner
 from rainbond_kit.body import ARGUMENTS_PARSER
+from rainbond_kit.data.counting import CountMode
 from rainbond_kit.data.documents import object_id
 from rainbond_kit.data.fields import CREATION_TIME, REMOVE_TIME, UPDATE_TIME, VERSION
 from rainbond_kit.data.repository import MongoRepository, Page
@@ -96,6 +97,11 @@ class ResourceView(MethodView):
     #: default and maximum ``$limit``; over the maximum is a 400
     PAGE_SIZE: ClassVar[int] = 10
     MAX_PAGE_SIZE: ClassVar[int] = 100
+    #: ``$count`` when a list sends none (``exact``, ``estimated``, ``bounded``, ``none``), the
+    #: bound of ``bounded`` counts, the largest ``$offset`` (see ``rainbond_kit.data.counting``)
+    COUNT_MODE: ClassVar[CountMode] = "exact"
+    COUNT_LIMIT: ClassVar[int] = 1000
+    MAX_OFFSET: ClassVar[int] = 10000
     #: ``ETag`` on item reads and ``If-Match`` on writes (412 on mismatch)
     ETAG: ClassVar[bool] = False
     #: operations served; remove one to switch it off, add ``"batch"`` for ``POST /batch``
