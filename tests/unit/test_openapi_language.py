@@ -140,7 +140,10 @@ def test_generated_texts_are_chinese_with_rainbond_lang_zh_cn(
     envelope = zh["components"]["schemas"]["Envelope"]["properties"]
     assert envelope["message"]["description"] == "出错原因"
     headers = zh_listing["responses"]["200"]["headers"]
-    assert headers["X-Total-Count"]["description"] == "匹配的文档数（`$count=none` 时没有）"
+    assert headers["X-Total-Count"]["description"] == (
+        "匹配的文档数，与 `total` 相同（`$count=none` 时没有；`X-Total-Count-Strategy` 为 "
+        "`bounded` 时是下限）"
+    )
 
 
 def test_envelope_examples_carry_the_messages_the_server_would_send(
