@@ -1,5 +1,7 @@
 """The sample books service: rainbond-kit's tutorial, runnable with ``python -m sample_app``.
 
+Next to the books: the order service of ``sample_app/orders.py`` (actions, transitions).
+
 Auth fails closed: with the auth-center variables set (``SECRET_KEY``, ``REDIS_DB_PERMISSION``,
 ``MONGODB_DB_NAME``, ``MONGODB_PERMISSION``, ...; see ``docs/auth.md``) every books and demo
 operation needs a token and the method's permission code; an incomplete or misspelt set stops
@@ -34,7 +36,7 @@ def create_app(
     :param explicit_auth_off: with no auth variables set, demand ``RAINBOND_AUTH=off``.
     :raises ConfigurationError: a variable is malformed or the auth set is incomplete.
     """
-    from sample_app import books, demo, files
+    from sample_app import books, demo, files, orders
 
     if auth is None:
         auth = auth_from_env(explicit_off=explicit_auth_off)
@@ -51,9 +53,10 @@ def create_app(
     api = get_api(app)
     secured = auth is not None
     if auth is not None:
-        init_auth(app, auth, per_defaults=books.PER_DEFAULTS)
+        init_auth(app, auth, per_defaults=[*books.PER_DEFAULTS, *orders.PER_DEFAULTS])
         document_token_security(api)
     api.register_blueprint(books.make_blueprint(secured=secured))
     api.register_blueprint(demo.make_blueprint(secured=secured))
     api.register_blueprint(files.make_blueprint(secured=secured))
+    api.register_blueprint(orders.make_blueprint(secured=secured))
     return app

@@ -31,7 +31,7 @@ from rainbond_kit.filestore import FileResource
 from rainbond_kit.idempotency import idempotent
 from rainbond_kit.query import ListQuery, QuerySpec
 from rainbond_kit.ratelimit import exempt, limit
-from rainbond_kit.resource import ResourceView, error_responses
+from rainbond_kit.resource import ResourceView, action, error_responses
 from rainbond_kit.settings import Settings
 from rainbond_kit.timeparse import parse_date, seconds_between
 
@@ -57,6 +57,7 @@ __all__ = [
     "TooManyRequestsError",
     "UnauthorizedError",
     "abort",
+    "action",
     "ensure_mongo",
     "error_responses",
     "exempt",

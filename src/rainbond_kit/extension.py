@@ -14,7 +14,7 @@ from rainbond_kit.api import RainbondApi, api_defaults, register_swagger_assets
 from rainbond_kit.containers import Container, shutdown, track
 from rainbond_kit.cors import configure_cors
 from rainbond_kit.embedded import is_development_server
-from rainbond_kit.extension_state import EXTENSION_KEY, KitState, get_state
+from rainbond_kit.extension_state import EXTENSION_KEY, KitState, get_state, run_init_hooks
 from rainbond_kit.health import blueprint as health_blueprint
 from rainbond_kit.i18n import init_i18n
 from rainbond_kit.idempotency import init_idempotency
@@ -110,6 +110,7 @@ class RainbondKit:
                 "(set MONGODB_URI or MONGODB_HOST)",
                 settings.mongo.redacted_uri,
             )
+        run_init_hooks(app)
 
     @staticmethod
     def shutdown(app: Flask) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
     from rainbond_kit.containers import Container
     from rainbond_kit.settings import Settings
 
-__all__ = ["KitState", "get_api", "get_container", "get_state"]
+__all__ = ["KitState", "add_init_hook", "get_api", "get_container", "get_state", "run_init_hooks"]
 
 EXTENSION_KEY = "rainbond_kit"
 
@@ -55,3 +56,23 @@ def get_container(app: Flask | None = None) -> Container:
 def get_api(app: Flask | None = None) -> RainbondApi:
     """Return the flask-smorest ``Api`` of ``app``; register blueprints on it."""
     return get_state(app).api
+
+
+#: run at the end of every ``RainbondKit.init_app``, in order (see :func:`add_init_hook`)
+_INIT_HOOKS: list[Callable[[Flask], None]] = []
+
+
+def add_init_hook(hook: Callable[[Flask], None]) -> Callable[[], None]:
+    """Run ``hook(app)`` when any app is initialised from now on; return its remover.
+
+    ``rainbond_kit.testing.override_on_init`` uses it to put test clients in place before an
+    app factory goes on (e.g. to ``init_auth``, which registers permissions in MongoDB).
+    """
+    _INIT_HOOKS.append(hook)
+    return lambda: _INIT_HOOKS.remove(hook) if hook in _INIT_HOOKS else None
+
+
+def run_init_hooks(app: Flask) -> None:
+    """Run the hooks :func:`add_init_hook` added (``RainbondKit.init_app`` calls it last)."""
+    for hook in tuple(_INIT_HOOKS):
+        hook(app)

@@ -118,7 +118,13 @@ def field_example(field: ma.fields.Field[Any], name: str = "") -> Any:
 
 
 def _json_number(value: Any) -> Any:
-    """A ``Decimal`` bound or example as a JSON number (an int when integral)."""
+    """A ``Decimal`` bound or example as a JSON number (an int when integral); apispec writes
+    the bounds of an ``as_string=True`` field as their text (``"0.00"``)."""
+    if isinstance(value, str):
+        try:
+            value = decimal.Decimal(value)
+        except decimal.InvalidOperation:
+            return value
     if isinstance(value, decimal.Decimal) and value.is_finite():
         return int(value) if value == value.to_integral_value() else float(value)
     return value

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ClassVar
 
 import pymongo
 import pytest
-import redis
-from bson import ObjectId
 from flask import Flask, jsonify
 from flask.views import MethodView
 
@@ -21,32 +18,24 @@ from rainbond_kit.auth import (
     current_row_filter,
     init_auth,
     login_required,
-    mint_token,
     permission_required,
 )
-from rainbond_kit.auth.stores import redis_settings_for_db
 from rainbond_kit.embedded import RedisProcess
-from rainbond_kit.settings import RedisSettings
+from rainbond_kit.testing.auth import REDIS_DB as PUBLIC_REDIS_DB
+from rainbond_kit.testing.auth import SECRET as PUBLIC_SECRET
+from rainbond_kit.testing.auth import AuthCenter as PublicAuthCenter
+from rainbond_kit.testing.auth import auth_env as public_auth_env
+from rainbond_kit.testing.auth import open_auth_center
 from tests.conftest import KitAppFactory
 
-SECRET = "auth-center-secret-" + "k" * 48
-REDIS_DB = 3
+SECRET = PUBLIC_SECRET
+REDIS_DB = PUBLIC_REDIS_DB
 CENTER, PERM = "图书中心", "图书管理"
 
 
 def auth_env(mongo_db_name: str, **extra: str) -> dict[str, str]:
     """The auth-center variables, pointing at this test's database."""
-    return {
-        "SECRET_KEY": SECRET,
-        "REDIS_DB_PERMISSION": str(REDIS_DB),
-        "MONGODB_DB_NAME": mongo_db_name,
-        "MONGODB_PERMISSION": "permission",
-        "MONGODB_PERMISSIONSET": "permission_set",
-        "MONGODB_ROLE": "role",
-        "MONGODB_USER": "user",
-        "ADMIN_USER": "administrator",
-        **extra,
-    }
+    return {**public_auth_env(mongo_db_name), **extra}
 
 
 class Books(MethodView):
@@ -79,54 +68,29 @@ def add_routes(app: Flask) -> None:
     app.add_url_rule("/books", view_func=Books.as_view("books"))
 
 
-@dataclass
-class AuthCenter:
-    """The auth center's stores, as a test arranges them."""
-
-    db: pymongo.database.Database[dict[str, Any]]
-    sessions: redis.Redis
-    env: dict[str, str]
-    users: list[str] = field(default_factory=list)
+class AuthCenter(PublicAuthCenter):
+    """The public test auth center, with the books permission as the default role target."""
 
     def add_role(
-        self, role: str, codes: list[int], *, all_data: bool = True, center: str = CENTER
+        self,
+        role: str,
+        codes: Iterable[int],
+        *,
+        all_data: bool = True,
+        center: str = CENTER,
+        permission: str = PERM,
     ) -> None:
-        self.db.role.insert_one(
-            {
-                "role_name": role,
-                "center_name": center,
-                "permission_name": PERM,
-                "permission_status": codes,
-                "is_all_data": all_data,
-            }
-        )
-
-    def add_user(self, roles: list[str], groups: list[str] | None = None) -> str:
-        uid = str(ObjectId())
-        self.db.user.insert_one(
-            {"_id": ObjectId(uid), "role_name": roles, "group_name": groups or []}
-        )
-        self.users.append(uid)
-        return uid
-
-    def login(self, uid: str, user: str, real: str = "测试用户", **mint: Any) -> str:
-        """Do what the auth center does at login: store the session, hand out a token."""
-        self.sessions.set(uid, f"{uid}--{user}--{real}")
-        return mint_token(SECRET, uid, user, real, **mint)
+        super().add_role(role, codes, center=center, permission=permission, all_data=all_data)
 
 
 @pytest.fixture(name="auth_center")
 def auth_center_fixture(
     mongo_client: pymongo.MongoClient[dict[str, Any]], mongo_db_name: str, redis_url: str
 ) -> Iterator[AuthCenter]:
-    sessions = redis.Redis.from_url(
-        redis_settings_for_db(RedisSettings(url=redis_url), REDIS_DB).url, decode_responses=True
-    )
-    center = AuthCenter(mongo_client[mongo_db_name], sessions, auth_env(mongo_db_name))
+    public = open_auth_center(mongo_client, mongo_db_name, redis_url)
+    center = AuthCenter(public.db, public.sessions, public.env)
     yield center
-    if center.users:
-        sessions.delete(*center.users)
-    sessions.close()
+    center.close()
 
 
 def make_auth_app(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
-from bench import batch, count_modes, deep_paging, overhead, side_by_side
+from bench import actions, batch, count_modes, deep_paging, overhead, side_by_side
 
 
 def test_overhead_benchmark_measures_both_apps_and_the_driver_floor(mongo_uri: str) -> None:
@@ -21,6 +21,18 @@ def test_overhead_benchmark_measures_both_apps_and_the_driver_floor(mongo_uri: s
         assert figures["rps"] > 0
         assert len(figures["rounds_cpu_us"]) == 1
     assert result["ratio"] > 0
+
+
+def test_actions_benchmark_measures_overhead_and_exact_contention(mongo_uri: str) -> None:
+    """actions.run times the three contenders; under contention exactly the stock is taken."""
+    result = actions.run(
+        mongo_uri, requests=3, rounds=1, warmup=1, threads=4, per_thread=3, database="smoke_actions"
+    )
+    assert set(result["results"]) == {"rainbond-kit action", "hand-written", "driver only"}
+    assert all(figures["cpu_us"] > 0 for figures in result["results"].values())
+    contention = result["contention"]
+    assert contention["statuses"] == {200: 6, 409: 6}
+    assert contention["stock_left"] == 0
 
 
 def test_deep_paging_benchmark_walks_every_page_for_both_sorts(mongo_uri: str) -> None:

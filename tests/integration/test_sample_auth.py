@@ -47,7 +47,9 @@ def test_registration_at_startup(app: Flask, auth_center: AuthCenter) -> None:
         auth_center.db.permission.count_documents({"center_name": CENTER, "permission_name": PERM})
         == 1
     )
-    statuses = sorted(d["permission_status"] for d in auth_center.db.permission_set.find())
+    statuses = sorted(
+        d["permission_status"] for d in auth_center.db.permission_set.find({"center_name": CENTER})
+    )
     assert statuses == [0, 1, 2, 4, 8, 16]
 
 

@@ -182,7 +182,7 @@ def test_readme_commands_install_from_the_vendored_wheel_and_pass_tests(
     output = _run(
         ["/bin/sh", "-c", f"{test_command} -p no:cacheprovider"], project, test_command, timeout=300
     )
-    assert "4 passed" in output, output
+    assert "5 passed" in output, output
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])

@@ -28,6 +28,7 @@ EXPECTED_FILES = {
     "requirements-dev.txt",
     "requirements.txt",
     "tests/conftest.py",
+    "tests/test_items_auth.py",
     "tests/test_items_integration.py",
     "tests/test_items_unit.py",
 }

@@ -26,7 +26,7 @@ from rainbond_kit.auth.identity import Identity, token_from_request
 from rainbond_kit.auth.openapi import TOKEN_SECURITY, document_token_security
 from rainbond_kit.auth.permissions import Code, Permission, row_filter
 from rainbond_kit.auth.registration import RegistrationError, register_permissions
-from rainbond_kit.auth.settings import AuthSettings, TokenSettings
+from rainbond_kit.auth.settings import AuthSettings, TokenSettings, auth_from_env
 from rainbond_kit.auth.startup import init_auth
 from rainbond_kit.auth.tokens import InvalidTokenError, decode_token, mint_token
 
@@ -40,6 +40,7 @@ __all__ = [
     "Permission",
     "RegistrationError",
     "TokenSettings",
+    "auth_from_env",
     "auth_settings",
     "authenticate",
     "current_identity",

@@ -48,6 +48,7 @@ from rainbond_kit.ratelimit import limit
 from rainbond_kit.resource.batchdocs import batch_request_schema, batch_response_schema
 from rainbond_kit.resource.errordocs import resource_errors
 from rainbond_kit.resource.routes import json_body
+from rainbond_kit.resource.transitions import changes_for, check_write
 from rainbond_kit.resource.writes import merge_patch
 from rainbond_kit.schemas import patch_schema
 
@@ -237,10 +238,12 @@ def _check(
         raise PreconditionFailedError("the document changed since it was read (ETag)")
     if kind == "delete":
         return Delete(key, version, scope)
+    data = _schema_errors(update_schema, operation.get("data"))
+    public = to_public(doc)  # what PUT/PATCH hooks get as ``current``
     patch = merge_patch(
-        view._codec,
-        view._changes(_schema_errors(update_schema, operation.get("data")), partial=True),
+        view._codec, changes_for(view, data, partial=True, item_id=key, current=public)
     )
+    check_write(view, public, patch.sets, patch.unsets)  # TRANSITIONS (409)
     not_objects = patch.not_objects(doc)
     if not_objects:
         patch = patch.setting_whole(not_objects)

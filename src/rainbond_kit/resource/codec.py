@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -186,9 +187,16 @@ def _datetime_public(fld: ma.fields.Field[Any]) -> Convert:
     def public(value: Any) -> Any:
         if isinstance(value, int) and not isinstance(value, bool):
             value = from_millis(value)
+        if not isinstance(value, dt.datetime):  # written outside the kit: returned as stored
+            return value
         return fld._serialize(value, None, None)
 
     return public
+
+
+#: fields whose stored form is a string: a string value is already stored (a document read
+#: back and returned through a schema, e.g. by an action)
+_STRING_FORMS = (ma.fields.UUID, ma.fields.Date, ma.fields.Time)
 
 
 def _decimal_store(fld: ma.fields.Field[Any]) -> Convert:
@@ -236,7 +244,18 @@ def _key_sorted(convert: Convert) -> Convert:
 
 
 def _dumped(fld: ma.fields.Field[Any]) -> Convert:
+    if isinstance(fld, ma.fields.Enum):
+
+        def store_enum(value: Any) -> Any:
+            # an Enum member is dumped; anything else is its stored value already
+            return fld._serialize(value, None, None) if isinstance(value, enum.Enum) else value
+
+        return store_enum
+    stored_str = isinstance(fld, _STRING_FORMS)
+
     def store(value: Any) -> Any:
+        if stored_str and isinstance(value, str):
+            return value
         return fld._serialize(value, None, None)
 
     return store

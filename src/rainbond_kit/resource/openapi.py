@@ -17,6 +17,7 @@ and writes flask-smorest's doc attribute directly (no wrapper, nothing per reque
 from __future__ import annotations
 
 import copy
+import inspect
 import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -36,7 +37,7 @@ from rainbond_kit.resource.querydocs import (
 if TYPE_CHECKING:
     from rainbond_kit.resource.view import ResourceView
 
-__all__ = ["document_operations", "resource_nouns"]
+__all__ = ["document_action", "document_operations", "resource_nouns"]
 
 _HEADER_INT = {"type": "integer", "minimum": 0}
 _RATE_HEADERS = {
@@ -272,3 +273,29 @@ def document_operations(
                     if isinstance(response, dict):
                         response["headers"] = {**headers, **response.get("headers", {})}
         _merge(manual, cls.DOCS.get(op, {}))
+
+
+def document_action(
+    cls: type[ResourceView], name: str, verb: Callable[..., Any], action: str, *, item: bool
+) -> None:
+    """Document an action's verb: ``operationId`` (``payOrder``, ``reportOrders``), the summary
+    and description from its docstring, ``If-Match`` on ``ETAG`` item actions, rate headers."""
+    one, many = resource_nouns(cls, name)
+    camel = re.sub(r"[-_]+([a-zA-Z0-9])", lambda m: m.group(1).upper(), action)
+    text = (verb.__doc__ or "").strip()
+    summary, _, description = text.partition("\n")
+    doc = copy.deepcopy(verb.__dict__.get("_apidoc", {}))
+    verb.__dict__["_apidoc"] = doc
+    manual: dict[str, Any] = doc.setdefault("manual_doc", {})
+    manual["operationId"] = f"{camel}{one if item else many}"
+    manual["summary"] = summary.strip() or f"{_words(camel).capitalize()} ({_words(one)})"
+    if description.strip():
+        manual["description"] = inspect.cleandoc(description)
+    if cls.ETAG and item:
+        manual["parameters"] = [*manual.get("parameters", []), dict(_IF_MATCH)]
+    headers = _headers(cls, "action")
+    for code, responses in doc.get("response", {}).get("responses", {}).items():
+        if 200 <= int(code) < 300:
+            for response in responses:
+                if isinstance(response, dict) and headers:
+                    response["headers"] = {**headers, **response.get("headers", {})}

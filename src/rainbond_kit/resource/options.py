@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from rainbond_kit.data.counting import COUNT_MODES
 from rainbond_kit.errors import ConfigurationError
+from rainbond_kit.resource.transitions import check_transitions_option
 
 if TYPE_CHECKING:
     from rainbond_kit.resource.view import ResourceView
@@ -51,6 +52,7 @@ def check_options(cls: type[ResourceView], known_operations: Set[str]) -> None:
         raise ConfigurationError(
             f"{name}.ROW_LEVEL_FIELD needs PERMISSION (row-level rules come from the auth center)"
         )
+    check_transitions_option(cls)
 
 
 def paging_options(cls: type[ResourceView]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from rainbond_kit.body import read_json
 from rainbond_kit.data.repository import MongoRepository
 from rainbond_kit.errors import BadRequestError, ServiceUnavailableError
 from rainbond_kit.extension_state import get_state
+from rainbond_kit.i18n import DocText
 from rainbond_kit.query import QuerySpec, parse_list_query
 from rainbond_kit.query.parse import parse_expand
 from rainbond_kit.ratelimit import limit
@@ -112,16 +113,21 @@ def register_hooks(blp: Blueprint, cls: type[ResourceView]) -> None:
 
 
 def access_decorators(
-    cls: type[ResourceView], *, download: bool = False, read: bool = False
+    cls: type[ResourceView],
+    *,
+    download: bool = False,
+    read: bool = False,
+    codes: int | None = None,
 ) -> list[Callable[..., Any]]:
     """Rate limit (inner) and permission check (outer, so it runs first and the limit can
     count per user); ``download=True``: GET/HEAD need the download code (16); ``read``:
-    every method needs the view code (``POST /search`` is a read)."""
+    every method needs the view code (``POST /search`` is a read); ``codes``: this code
+    (an action's), else the method's."""
     found: list[Callable[..., Any]] = []
     if cls.RATE_LIMIT is not None:
         found.append(limit(cls.RATE_LIMIT, scope=f"resource:{cls.COLLECTION}"))
     if cls.PERMISSION is not None:
-        codes = Code.VIEW if read else None
+        codes = Code.VIEW if read else codes
         found.append(permission_required(*cls.PERMISSION, codes=codes, download=download))
     return found
 
@@ -232,7 +238,7 @@ def item_verbs(
         @json_body
         @blp.arguments(replace_schema(update_schema, name))
         @blp.response(200, out)
-        @blp.alt_response(201, schema=out, description="Created (`If-None-Match: *`)")
+        @blp.alt_response(201, schema=out, description=DocText("Created (`If-None-Match: *`)"))
         @resource_errors(cls, 400, 404, 409, 412, 415, 503)
         def put(self: ResourceView, data: dict[str, Any], item_id: str) -> Response:
             if creates_if_absent():

@@ -16,7 +16,8 @@
 same schemas, so ``ResourceView`` itself defines no verb (``MethodView`` decides the served
 methods with ``hasattr``). Override an operation by defining its hook (``list_items``,
 ``create_item``, ...), switch one off with ``OPERATIONS``. ``POST /batch`` (``"batch"`` added to
-``OPERATIONS``) is ``resource.batch``; ``PUT`` with ``If-None-Match: *`` is ``resource.upsert``.
+``OPERATIONS``) is ``resource.batch``; ``PUT`` with ``If-None-Match: *`` is ``resource.upsert``. Actions:
+:mod:`.actions`; status rules: :mod:`.transitions`.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from rainbond_kit.errors import NotFoundError
 from rainbond_kit.extension_state import get_container
 from rainbond_kit.idempotency import idempotent
 from rainbond_kit.query import ListQuery, QuerySpec
+from rainbond_kit.resource.actions import register_actions
 from rainbond_kit.resource.batch import batch_members
 from rainbond_kit.resource.codec import Codec
 from rainbond_kit.resource.decimals import exact_dumps
@@ -64,6 +66,7 @@ from rainbond_kit.resource.routes import (
     search_verb,
     view_parts,
 )
+from rainbond_kit.resource.transitions import CurrentDocumentMixin, check_write, update_hook
 from rainbond_kit.resource.writes import merge_patch, replace_changes
 
 __all__ = ["ALL_OPERATIONS", "OPTIONAL_OPERATIONS", "ResourceView"]
@@ -77,7 +80,7 @@ _META = ("id", CREATION_TIME, UPDATE_TIME)
 _SERVER_MANAGED = frozenset({"id", "_id", CREATION_TIME, UPDATE_TIME, REMOVE_TIME, VERSION})
 
 
-class ResourceView(MethodView):
+class ResourceView(CurrentDocumentMixin, MethodView):
     """Base class of a MongoDB-backed REST resource; subclass and set the UPPER-case attributes."""
 
     #: collection name (required)
@@ -160,7 +163,8 @@ class ResourceView(MethodView):
         return doc
 
     def before_update(self, changes: dict[str, Any], *, partial: bool) -> dict[str, Any]:
-        """Transform validated changes before a PUT (``partial=False``) or PATCH."""
+        """Transform validated changes before a PUT (``partial=False``) or PATCH; an override
+        may also take ``item_id`` and ``current`` (see :func:`.transitions.update_hook`)."""
         return changes
 
     # --- services ---------------------------------------------------------------------------
@@ -212,11 +216,14 @@ class ResourceView(MethodView):
         return self.write_item(item_id, data, partial=True)
 
     def write_item(self, item_id: str, data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
-        changes = self._changes(data, partial=partial)
+        changes, current, version = update_hook(self, item_id, data, partial=partial)
         if not partial:
-            return self._public(self._write(item_id, *replace_changes(self._codec, changes)))
+            sets, unsets = replace_changes(self._codec, changes)
+            check_write(self, current, sets, unsets)
+            return self._public(self._write(item_id, sets, unsets, None, version))
         patch = merge_patch(self._codec, changes)
-        doc = self._write(item_id, patch.sets, patch.unsets, patch.conditions())
+        check_write(self, current, patch.sets, patch.unsets)
+        doc = self._write(item_id, patch.sets, patch.unsets, patch.conditions(), version)
         not_objects = patch.not_objects(doc)
         if not_objects:  # nothing merged: members to merge into are not stored as objects
             whole = patch.setting_whole(not_objects)
@@ -261,15 +268,6 @@ class ResourceView(MethodView):
         doc.update(self._stamped())  # tenant: plain equality conditions of the scope
         return doc
 
-    def _changes(self, data: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
-        """A validated PUT/PATCH body without the owner fields, through ``before_update``;
-        its references checked (422)."""
-        owner = self.owner_fields()
-        self.check_references(data)
-        return self.before_update(
-            {k: v for k, v in data.items() if k not in owner}, partial=partial
-        )
-
     def _writable(self, sets: dict[str, Any], unsets: set[str]) -> tuple[dict[str, Any], set[str]]:
         """``sets``/``unsets`` without server-managed and scope-stamped fields."""
         kept = {*self._stamped(), *self.owner_fields(), *_SERVER_MANAGED}
@@ -305,12 +303,13 @@ class ResourceView(MethodView):
         return if_match_version() if self.ETAG else None
 
     def _json(
-        self, body: Any, status: int = 200, headers: Mapping[str, str] | None = None
-    ) -> Response:
+        self, body: Any, status: int = 200, headers: Mapping[str, str] | None = None, *,
+        decimals: bool = False,
+    ) -> Response:  # fmt: skip
         def dumps(value: Any) -> str:
             return current_app.json.dumps(value, ensure_ascii=False)
 
-        exact = self._codec.decimals or self._references  # expanded documents may hold some
+        exact = decimals or self._codec.decimals or self._references  # (expanded documents)
         text = exact_dumps(dumps, body) if exact else dumps(body)
         response = current_app.response_class(text, mimetype="application/json")
         response.status_code = status
@@ -379,6 +378,7 @@ class ResourceView(MethodView):
             add_view(blp, cls, f"{name}Batch", f"{base}/batch", batch)
         if item_verbs_:
             add_view(blp, cls, f"{name}Item", f"{base}/<item_id>", {**attrs, **item_verbs_})
+        register_actions(blp, cls, name, base, attrs, out)
         register_hooks(blp, cls)
 
 

@@ -6,6 +6,15 @@ singleton built over the old clients is reset on the way in and out::
     with override(app, mongo_client=mongomock.MongoClient(), redis_client=fakeredis.FakeRedis()):
         assert app.test_client().get("/api/v1/books").status_code == 200
 
+An app factory that goes on to ``init_auth`` (which registers permissions in MongoDB) needs
+the clients in place from ``init_app`` on: build it inside :func:`override_on_init`::
+
+    with override_on_init(mongo_client=mongomock.MongoClient(), redis_client=fakeredis.FakeRedis()):
+        app = create_app()
+
+Auth helpers (an auth center in the test stores, users with tokens: ``kit_auth_center``,
+``kit_user``) are in :mod:`rainbond_kit.testing.auth`.
+
 Enable in a ``conftest.py``::
 
     pytest_plugins = ["rainbond_kit.testing"]
@@ -31,15 +40,20 @@ from rainbond_kit.auth.container import AuthContainer, get_auth_container
 from rainbond_kit.containers import Container
 from rainbond_kit.embedded import RedisProcess, running_mongo
 from rainbond_kit.errors import ConfigurationError
-from rainbond_kit.extension_state import get_state
+from rainbond_kit.extension_state import add_init_hook, get_state
 from rainbond_kit.redis_client import RedisClient
 from rainbond_kit.settings import RedisSettings, Settings
+from rainbond_kit.testing.auth import AuthCenter, kit_auth_center, kit_user
 
 __all__ = [
+    "AuthCenter",
+    "kit_auth_center",
+    "kit_user",
     "mongo_client",
     "mongo_db_name",
     "mongo_uri",
     "override",
+    "override_on_init",
     "override_stores",
     "rainbond_env",
     "rainbond_settings",
@@ -90,6 +104,35 @@ def override(
         finally:
             state.redis_enabled = redis_enabled
             _reset_dependents(app, container, auth)
+
+
+@contextlib.contextmanager
+def override_on_init(
+    *,
+    mongo_client: pymongo.MongoClient[Any] | None = None,
+    redis_client: RedisClient | None = None,
+    auth_redis_client: RedisClient | None = None,
+) -> Iterator[list[Flask]]:
+    """Every app initialised inside the block uses these clients from its ``init_app`` on.
+
+    :func:`override` applied by ``RainbondKit.init_app`` itself, before the rest of an app
+    factory runs (``init_auth`` registering permissions, a seed): the scaffold's override
+    pattern with auth on. Undone on exit; yields the apps initialised so far.
+    """
+    clients: dict[str, Any] = {
+        "mongo_client": mongo_client,
+        "redis_client": redis_client,
+        "auth_redis_client": auth_redis_client,
+    }
+    apps: list[Flask] = []
+    with contextlib.ExitStack() as stack:
+
+        def hook(app: Flask) -> None:
+            apps.append(app)
+            stack.enter_context(override(app, **clients))
+
+        stack.callback(add_init_hook(hook))
+        yield apps
 
 
 #: What the :func:`override_stores` fixture yields: ``(app, mongo_client=..., redis_client=...)``.
