@@ -5,7 +5,10 @@ Run: ``python -m bench.metrics`` (``--quick`` for a short run). Two copies of th
 interleaved rounds. ``time.thread_time`` counts the serving thread only: not pymongo's monitor
 threads (both apps have them) nor the database (a separate process). "On" pays for the request
 counter, latency histogram and in-flight gauge, and the MongoDB command listener; a third app
-adds the opt-in pool listener (``RAINBOND_METRICS_MONGO_POOL``).
+adds the opt-in pool listener (``RAINBOND_METRICS_MONGO_POOL``). A fourth has the HTTP metrics
+and a command listener that does nothing: what pymongo's command monitoring costs by itself
+(building and publishing two events per command), the floor of any per-command metric built on
+it.
 Target: the difference is under 5 % of the list request's CPU.
 """
 
@@ -16,6 +19,7 @@ import json
 import time
 from typing import Any
 
+from pymongo import monitoring
 from sample_app import create_app as create_sample_app
 
 from bench._common import (
@@ -30,11 +34,24 @@ from bench._common import (
     write_result,
 )
 from bench.overhead import PATH, QUERY
-from rainbond_kit import RainbondKit
+from rainbond_kit import RainbondKit, get_container
 
 __all__ = ["main", "run", "run_http_only"]
 
 TARGET_PERCENT = 5.0
+
+
+class _NoCommandWork(monitoring.CommandListener):
+    """A command listener that does nothing: pymongo still builds and publishes its events."""
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        pass
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
 
 
 def run(
@@ -68,6 +85,10 @@ def run(
             "RAINBOND_METRICS_MONGO_POOL": True,
         },
     )
+    floor = create_sample_app(settings, {"RAINBOND_JSON_LOGS": False, "RAINBOND_METRICS": True})
+    # the client is built on first use: swap the kit's command listener for one doing nothing
+    get_container(floor).mongo_client.add_kwargs(event_listeners=[_NoCommandWork()])
+    apps["metrics on, no-op command listener"] = floor
     try:
         seed_books(client, database, docs)
         callers = {name: WsgiCaller(app.wsgi_app, PATH, QUERY) for name, app in apps.items()}
@@ -94,6 +115,12 @@ def run(
         strict=True,
     )
     cost_pool = median([a - b for a, b in with_pool])
+    with_floor = zip(
+        figures["metrics on, no-op command listener"]["rounds_cpu_us"],
+        figures["metrics off"]["rounds_cpu_us"],
+        strict=True,
+    )
+    cost_floor = median([a - b for a, b in with_floor])
     return {
         "request": f"GET {PATH}?{QUERY}",
         "params": {"docs": docs, "requests": requests, "rounds": rounds, "warmup": warmup},
@@ -102,6 +129,8 @@ def run(
         "cost_percent": round(cost / off * 100, 2),
         "cost_with_pool_us": round(cost_pool, 1),
         "cost_with_pool_percent": round(cost_pool / off * 100, 2),
+        "cost_pymongo_monitoring_floor_us": round(cost_floor, 1),
+        "cost_pymongo_monitoring_floor_percent": round(cost_floor / off * 100, 2),
         "target_percent": TARGET_PERCENT,
     }
 
@@ -145,7 +174,10 @@ def report(result: dict[str, Any]) -> None:
     print(
         f"metrics cost (median of per-round differences): {result['cost_us']} µs = {result['cost_percent']:.2f} % of a list "
         f"request (target < {TARGET_PERCENT:.0f} %); with the opt-in pool listener: "
-        f"{result['cost_with_pool_us']} µs = {result['cost_with_pool_percent']:.2f} %"
+        f"{result['cost_with_pool_us']} µs = {result['cost_with_pool_percent']:.2f} %; HTTP metrics "
+        "with a no-op command listener (pymongo's monitoring alone): "
+        f"{result['cost_pymongo_monitoring_floor_us']} µs = "
+        f"{result['cost_pymongo_monitoring_floor_percent']:.2f} %"
     )
 
 

@@ -8,25 +8,29 @@ Rainbond clusters are often air-gapped, so ``/docs`` loads Swagger UI's assets f
 from __future__ import annotations
 
 import http
+import json
 import logging
 from pathlib import Path
 from typing import Any
 
 import flask_swagger_ui
-from flask import Blueprint, Flask, Response, send_from_directory
+from apispec import APISpec
+from flask import Blueprint, Flask, Response, current_app, request, send_from_directory
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from rainbond_kit.data.store_errors import http_error_for
 from rainbond_kit.envelope import EnvelopeSchema, render_error
+from rainbond_kit.errors import BadRequestError
+from rainbond_kit.i18n import SUPPORTED, DocText, app_language, localize, normalize
 from rainbond_kit.openapi_examples import (
     decimal_attribute,
     envelope_example,
     example_attribute,
 )
 
-__all__ = ["SWAGGER_ASSETS", "SWAGGER_UI_CONFIG", "RainbondApi"]
+__all__ = ["SWAGGER_ASSETS", "SWAGGER_UI_CONFIG", "LocalizedSpec", "RainbondApi"]
 
 log = logging.getLogger("rainbond_kit.errors")
 
@@ -43,6 +47,28 @@ SWAGGER_UI_CONFIG: dict[str, Any] = {
 }
 
 
+#: statuses whose response description the kit translates (the errors it sends, 304)
+_DESCRIBED = frozenset(
+    {304, 400, 401, 403, 404, 405, 409, 412, 413, 415, 416, 422, 428, 429, 500, 503}
+)
+
+
+class LocalizedSpec(APISpec):
+    """flask-smorest's spec, rendered with the kit's texts (:class:`DocText`) in a language."""
+
+    #: the app's default language (``RAINBOND_LANG``), set by :class:`RainbondApi`
+    language: str = "en"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The document in :attr:`language`."""
+        return self.to_dict_in(self.language)
+
+    def to_dict_in(self, language: str) -> dict[str, Any]:
+        """The document with the kit's texts in ``language`` (a user's own texts as written)."""
+        document: dict[str, Any] = localize(super().to_dict(), language)
+        return document
+
+
 class RainbondApi(Api):  # type: ignore[misc]  # flask-smorest ships no type hints
     """flask-smorest ``Api`` whose errors (documented and real) are the rainbond envelope."""
 
@@ -51,14 +77,31 @@ class RainbondApi(Api):  # type: ignore[misc]  # flask-smorest ships no type hin
     def _init_spec(self, *args: Any, **kwargs: Any) -> None:
         """flask-smorest's spec, plus a valid ``example`` on every schema property."""
         super()._init_spec(*args, **kwargs)
+        # the same object, rendering in the app's language; flask-smorest builds a plain APISpec
+        self.spec.__class__ = LocalizedSpec
+        self.spec.language = app_language(self._app)
         self.ma_plugin.converter.add_attribute_function(decimal_attribute)
         self.ma_plugin.converter.add_attribute_function(example_attribute)
+
+    def _openapi_json(self) -> Response:
+        """``/openapi.json`` in the app's language, or the one ``?lang=`` names."""
+        requested = request.args.get("lang")
+        language = self.spec.language
+        if requested is not None:
+            language = normalize(requested)
+            if language is None:
+                raise BadRequestError(
+                    f"lang must be one of {', '.join(SUPPORTED)}, got {requested!r}"
+                )
+        body = json.dumps(self.spec.to_dict_in(language), indent=2, ensure_ascii=False)
+        return current_app.response_class(body, mimetype="application/json")
 
     def _register_responses(self) -> None:
         """One response per status (the envelope, with an example of it) and ``DEFAULT_ERROR``."""
         content_type = self.DEFAULT_RESPONSE_CONTENT_TYPE
         for status in http.HTTPStatus:
-            response: dict[str, Any] = {"description": status.phrase}
+            phrase = DocText(status.phrase) if status in _DESCRIBED else status.phrase
+            response: dict[str, Any] = {"description": phrase}
             if not (100 <= status < 200) and status not in (204, 304):
                 response["schema"] = self.ERROR_SCHEMA
             if status >= 400:
@@ -66,7 +109,7 @@ class RainbondApi(Api):  # type: ignore[misc]  # flask-smorest ships no type hin
             prepare_response(response, self.spec, content_type)
             self.spec.components.response(status.name, response, lazy=True)
         response = {
-            "description": "Default error response",
+            "description": DocText("Default error response"),
             "schema": self.ERROR_SCHEMA,
             "example": envelope_example(500),
         }

@@ -26,7 +26,7 @@ from flask import Response, current_app, has_request_context, json
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from rainbond_kit import platform_env
-from rainbond_kit.i18n import request_language, translate, translate_errors
+from rainbond_kit.i18n import DocText, request_language, translate, translate_errors
 from rainbond_kit.observability.request_id import current_request_id
 
 __all__ = [
@@ -50,19 +50,30 @@ _ERROR_OBSERVER = "rainbond_kit_error_observer"
 class EnvelopeSchema(ma.Schema):
     """The error envelope, as documented in the OpenAPI document (never used to dump)."""
 
-    code = ma.fields.Integer(required=True, metadata={"description": "HTTP status code"})
-    status = ma.fields.String(required=True, metadata={"description": "HTTP status name"})
-    message = ma.fields.String(required=True, metadata={"description": "What went wrong"})
+    code = ma.fields.Integer(required=True, metadata={"description": DocText("HTTP status code")})
+    status = ma.fields.String(required=True, metadata={"description": DocText("HTTP status name")})
+    message = ma.fields.String(required=True, metadata={"description": DocText("What went wrong")})
     errors = ma.fields.Dict(
-        metadata={"description": "Field-level details, by location then field (validation only)"}
+        metadata={
+            "description": DocText("Field-level details, by location then field (validation only)")
+        }
     )
     server_time = ma.fields.Integer(
-        required=True, metadata={"description": "Server clock, milliseconds since the Unix epoch"}
+        required=True,
+        metadata={"description": DocText("Server clock, milliseconds since the Unix epoch")},
     )
-    host_name = ma.fields.String(required=True, metadata={"description": "Serving host name"})
-    host_ip = ma.fields.String(required=True, metadata={"description": "Serving host address"})
+    host_name = ma.fields.String(
+        required=True, metadata={"description": DocText("Serving host name")}
+    )
+    host_ip = ma.fields.String(
+        required=True, metadata={"description": DocText("Serving host address")}
+    )
     request_id = ma.fields.String(
-        metadata={"description": "The request's id (also the X-Request-ID header and in its logs)"}
+        metadata={
+            "description": DocText(
+                "The request's id (also the X-Request-ID header and in its logs)"
+            )
+        }
     )
 
     class Meta:

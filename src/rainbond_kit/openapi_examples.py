@@ -18,6 +18,8 @@ from typing import Any
 
 import marshmallow as ma
 
+from rainbond_kit.i18n import DocText
+
 __all__ = ["decimal_attribute", "envelope_example", "example_attribute", "field_example"]
 
 _NOT_SET = object()
@@ -156,12 +158,23 @@ def example_attribute(
     return {} if value is _NOT_SET else {"example": value}
 
 
+def _messages(errors: Any) -> Any:
+    """Field errors whose texts are translated like the envelope's (``DocText.message``)."""
+    if isinstance(errors, str):
+        return DocText.message(errors)
+    if isinstance(errors, Mapping):
+        return {key: _messages(value) for key, value in errors.items()}
+    if isinstance(errors, list | tuple):
+        return [_messages(value) for value in errors]
+    return errors
+
+
 def envelope_example(code: int, *, errors: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """An example error envelope for ``code``, as the server sends it."""
     body: dict[str, Any] = {
         "code": code,
         "status": HTTPStatus(code).phrase,
-        "message": _MESSAGES.get(code, HTTPStatus(code).phrase),
+        "message": DocText.message(_MESSAGES.get(code, HTTPStatus(code).phrase)),
         "server_time": _SAMPLE_MILLIS,
         "host_name": "books-5d9c7f-x2k4p",
         "host_ip": "10.42.0.17",
@@ -170,5 +183,5 @@ def envelope_example(code: int, *, errors: Mapping[str, Any] | None = None) -> d
     if errors is None:
         errors = _ERRORS.get(code)
     if errors is not None:
-        body["errors"] = dict(errors)
+        body["errors"] = _messages(errors)
     return body

@@ -18,6 +18,7 @@ import marshmallow as ma
 
 from rainbond_kit.data.fields import CREATION_TIME, TIMESTAMP_FIELDS, UPDATE_TIME
 from rainbond_kit.errors import ConfigurationError
+from rainbond_kit.i18n import DocText
 from rainbond_kit.query import FieldSpec, Kind, QuerySpec
 
 __all__ = [
@@ -108,7 +109,10 @@ def _nested_spec(schema: type[ma.Schema], path: str) -> tuple[str, FieldSpec] | 
 def _timestamp() -> ma.fields.Integer:
     return ma.fields.Integer(
         dump_only=True,
-        metadata={"description": "milliseconds since the Unix epoch", "example": 1769848200000},
+        metadata={
+            "description": DocText("milliseconds since the Unix epoch"),
+            "example": 1769848200000,
+        },
     )
 
 
@@ -118,7 +122,10 @@ def output_schema(schema: type[ma.Schema], name: str) -> type[ma.Schema]:
     fields: dict[str, Any] = {
         "id": ma.fields.String(
             dump_only=True,
-            metadata={"description": "24 hex digits", "example": "65b9a1f0c2d4e6a8b0c1d2e3"},
+            metadata={
+                "description": DocText("24 hex digits"),
+                "example": "65b9a1f0c2d4e6a8b0c1d2e3",
+            },
         ),
         CREATION_TIME: _timestamp(),
         UPDATE_TIME: _timestamp(),
@@ -190,18 +197,18 @@ def list_response_schema(item: type[ma.Schema], name: str) -> type[ma.Schema]:
         "total": ma.fields.Integer(
             required=True,
             allow_none=True,
-            metadata={"description": "matching documents (null with $count=none)"},
+            metadata={"description": DocText("matching documents (null with $count=none)")},
         ),
         "items": ma.fields.List(ma.fields.Nested(item), required=True),
         "dummy_remove": ma.fields.Integer(
             required=True,
             allow_none=True,
-            metadata={"description": "soft-deleted documents (the filter is not applied)"},
+            metadata={"description": DocText("soft-deleted documents (the filter is not applied)")},
         ),
         "next": ma.fields.String(
             required=True,
             allow_none=True,
-            metadata={"description": "cursor for $after (null on the last page)"},
+            metadata={"description": DocText("cursor for $after (null on the last page)")},
         ),
     }
     return type(f"{name}ListSchema", (ma.Schema,), fields)

@@ -14,10 +14,12 @@ import pymongo
 import pytest
 from flask import request
 from flask.testing import FlaskClient
+from pymongo import monitoring
 
 from rainbond_kit import RainbondKit, Settings
 from rainbond_kit.compat.db_connect import DBConnect
 from rainbond_kit.errors import ServiceUnavailableError
+from rainbond_kit.testing import override
 from tests.integration.contract_support import make_resource, serve
 
 URL = "/things"
@@ -273,3 +275,65 @@ def test_estimated_without_soft_delete(rainbond_settings: Settings) -> None:
         assert _counts(client, **{"$count": "exact"}) == (3, 0, "exact", "3")
     finally:
         RainbondKit.shutdown(app)
+
+
+class _Commands(monitoring.CommandListener):
+    """Records the commands a client sends (name and body)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.sent.append((event.command_name, dict(event.command)))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("params", "counting"),
+    [
+        # bounded: each count is an aggregate that stops after COUNT_LIMIT + 1 documents
+        ({"$count": "bounded"}, [("aggregate", 4), ("aggregate", 4)]),
+        # estimated without a filter: the collection's metadata (the `count` command with no
+        # query), and no second count for dummy_remove
+        ({"$count": "estimated"}, [("count", None)]),
+        ({"$count": "none"}, []),
+    ],
+)
+def test_count_modes_send_bounded_commands(
+    rainbond_settings: Settings,
+    stored: Any,
+    mongo_uri: str,
+    params: dict[str, str],
+    counting: list[tuple[str, int | None]],
+) -> None:
+    """What each mode asks the server, read off the wire: the reason bounded and estimated
+    lists do not grow with the collection on MongoDB (SecantusDB, the test server, scans
+    anyway; see docs/scaling.md)."""
+    app = serve(rainbond_settings, make_resource(NoteSchema, collection="notes", COUNT_LIMIT=3))
+    recorder = _Commands()
+    watched: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
+        mongo_uri, event_listeners=[recorder]
+    )
+    try:
+        with override(app, mongo_client=watched):
+            listed = app.test_client().get(URL, query_string=params)
+            assert listed.status_code == 200, listed.get_json()
+        sent = [(name, body) for name, body in recorder.sent if body.get(name) == "notes"]
+        assert sent[0][0] == "find"
+        seen: list[tuple[str, int | None]] = []
+        for name, body in sent[1:]:
+            if name == "aggregate":
+                limits = [stage["$limit"] for stage in body["pipeline"] if "$limit" in stage]
+                seen.append((name, limits[0] if limits else None))
+            else:
+                assert "query" not in body or not body["query"], body
+                seen.append((name, None))
+        assert seen == counting
+    finally:
+        RainbondKit.shutdown(app)
+        watched.close()

@@ -48,6 +48,7 @@ def _clean_env(**extra: str) -> dict[str, str]:
         "WEB_CONCURRENCY",
         "PYTEST_",
         "RAINBOND_",
+        "PROMETHEUS_",
     )
     env = {
         k: v
@@ -317,3 +318,46 @@ def test_gunicorn_serves_the_generated_app(served: str) -> None:
     status, spec = _http("GET", f"{served}/openapi.json")
     assert status == 200
     assert spec["info"]["title"] == NAME
+
+
+def _metric_sums(url: str) -> dict[str, float]:
+    """``/metrics`` as sample name -> the sum of its values over every label set."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(f"{url}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    sums: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            key = f"{sample.name}{sorted(sample.labels.items())}" if sample.labels else sample.name
+            sums[key] = sums.get(key, 0.0) + sample.value
+            sums[sample.name] = sums.get(sample.name, 0.0) + sample.value
+    return sums
+
+
+def test_gunicorn_metrics_are_exact_across_the_two_workers(served: str) -> None:
+    """Untouched scaffold, PROMETHEUS_MULTIPROC_DIR unset, 2 workers: /metrics counts every request.
+
+    Each request closes its connection, so gunicorn spreads them over both workers; without
+    the config's multiprocess directory each scrape would see one worker's counts only (and
+    the process collectors, which multiprocess mode leaves out).
+    """
+    items = "[('method', 'GET'), ('route', '/api/v1/items'), ('status', '200')]"
+    invalid = "[('method', 'POST'), ('route', '/api/v1/items'), ('status', '422')]"
+    before = _metric_sums(served)
+    rounds = 15
+    for _ in range(rounds):
+        assert _http("GET", f"{served}/api/v1/items")[0] == 200
+        assert _http("POST", f"{served}/api/v1/items", {"quantity": 1})[0] == 422
+    after = _metric_sums(served)
+    assert (
+        after[f"http_requests_total{items}"] - before.get(f"http_requests_total{items}", 0)
+        == rounds
+    )
+    assert (
+        after[f"http_requests_total{invalid}"] - before.get(f"http_requests_total{invalid}", 0)
+        == rounds
+    )
+    assert after["http_requests_in_flight"] == 0
+    assert after["rainbond_kit_info"] == 1  # written by the master while preloading
+    assert "process_cpu_seconds_total" not in after  # multiprocess mode

@@ -21,6 +21,7 @@ PAIRS = [
     ("docs/backup.md", "docs/zh-CN/backup.md"),
     ("docs/compat.md", "docs/zh-CN/compat.md"),
     ("docs/scaling.md", "docs/zh-CN/scaling.md"),
+    ("docs/openapi.md", "docs/zh-CN/openapi.md"),
     ("docs/resources.md", "docs/zh-CN/resources.md"),
     ("docs/data-rules.md", "docs/zh-CN/data-rules.md"),
     ("docs/batch.md", "docs/zh-CN/batch.md"),

@@ -261,3 +261,48 @@ def test_accept_language_ranges(header: str, language: str) -> None:
 def test_normalize_locale_names(value: str, expected: str | None) -> None:
     """POSIX locale names and BCP 47 tags map to the supported languages."""
     assert normalize(value) == expected
+
+
+def _doc_texts() -> dict[str, set[str]]:
+    """Every ``DocText("...")`` literal in the kit's source (both arms of a conditional)."""
+    found: dict[str, set[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE).as_posix()
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        constants = {
+            target.id: node.value.value
+            for node in tree.body
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+            if isinstance(node.value.value, str)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        for call in ast.walk(tree):
+            if not (isinstance(call, ast.Call) and _name(call) == "DocText" and call.args):
+                continue
+            first = call.args[0]
+            arms = [first.body, first.orelse] if isinstance(first, ast.IfExp) else [first]
+            for arm in arms:
+                if isinstance(arm, ast.Name) and arm.id in constants:
+                    found.setdefault(constants[arm.id], set()).add(relative)
+                if isinstance(arm, ast.Constant) and isinstance(arm.value, str):
+                    found.setdefault(arm.value, set()).add(relative)
+    return found
+
+
+def test_every_openapi_text_has_a_zh_cn_translation() -> None:
+    """Each DocText the kit writes into the OpenAPI document has an entry (msgctxt openapi)."""
+    with PO.open("rb") as handle:
+        entries = {
+            (m.context, str(m.id)): str(m.string) for m in read_po(handle) if m.id and m.string
+        }
+    texts = _doc_texts()
+    assert len(texts) > 80  # the scan sees them: querydocs, resource.openapi, filestore, ...
+    assert "filter: `{field}` {what}" in texts
+    assert "an {noun}" in texts  # the other arm of a conditional
+    missing = {
+        text: sorted(files)
+        for text, files in texts.items()
+        if ("openapi", text) not in entries and (None, text) not in entries
+    }
+    assert not missing, f"add these OpenAPI texts to {PO.name} (msgctxt openapi): {missing}"

@@ -14,6 +14,7 @@ from click.testing import CliRunner, Result
 
 from rainbond_kit import __version__
 from rainbond_kit.cli import main
+from rainbond_kit.observability import gunicorn as kit_gunicorn
 from rainbond_kit.scaffold import NAME_RULE, ScaffoldError, render, template_files, vendor
 
 EXPECTED_FILES = {
@@ -224,6 +225,9 @@ def _gunicorn_settings(
 ) -> dict[str, Any]:
     for name in ("_PORT", "PORT", "WEB_CONCURRENCY", "MEMORY_SIZE", "GUNICORN_TIMEOUT"):
         monkeypatch.delenv(name, raising=False)
+    # the config prepares the metrics directory and sets the variable: keep both to this test
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
+    monkeypatch.setattr(kit_gunicorn, "_prepared", None)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     config = tmp_path / "gunicorn.conf.py"
@@ -254,6 +258,41 @@ def test_gunicorn_config_reads_port_and_sizes_workers(
     big = _gunicorn_settings(tmp_path, monkeypatch, MEMORY_SIZE="2048")
     assert big["workers"] == min(2 * cpus + 1, 16)
     assert _gunicorn_settings(tmp_path, monkeypatch, WEB_CONCURRENCY="7")["workers"] == 7
+
+
+def test_gunicorn_config_wires_the_metrics_hooks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The config empties PROMETHEUS_MULTIPROC_DIR when read (before preload); hooks are the kit's."""
+    metrics = tmp_path / "metrics"
+    metrics.mkdir()
+    (metrics / "counter_999999.db").write_bytes(b"an earlier run")
+    settings = _gunicorn_settings(tmp_path, monkeypatch)
+    assert settings["child_exit"] is kit_gunicorn.child_exit
+    assert settings["on_starting"] is kit_gunicorn.on_starting
+    assert list(metrics.iterdir()) == []
+    # what the master writes while preloading survives gunicorn's on_starting hook
+    (metrics / "gauge_max_1.db").write_bytes(b"rainbond_kit_info")
+    settings["on_starting"](None)
+    assert [p.name for p in metrics.iterdir()] == ["gauge_max_1.db"]
+
+
+def test_gunicorn_config_creates_a_metrics_directory_when_unset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PROMETHEUS_MULTIPROC_DIR unset: a new private directory, named in the variable for workers."""
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")
+    monkeypatch.setattr(kit_gunicorn, "_prepared", None)
+    config = tmp_path / "gunicorn.conf.py"
+    config.write_text(render(template_files()[PurePosixPath("gunicorn.conf.py")], {"name": "d"}))
+    runpy.run_path(str(config))
+    created = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    try:
+        assert created.is_dir()
+        assert created.name.startswith("rainbond-metrics-")
+        assert list(created.iterdir()) == []
+    finally:
+        created.rmdir()
 
 
 @pytest.mark.parametrize(

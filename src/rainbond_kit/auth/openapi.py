@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from rainbond_kit.i18n import DocText
+
 __all__ = ["SECURITY_SCHEME", "TOKEN_SECURITY", "document_token_security"]
 
 SECURITY_SCHEME = "token"
@@ -26,7 +28,9 @@ def document_token_security(api: Any, *, default: bool = False) -> None:
                 "type": "apiKey",
                 "in": "header",
                 "name": "token",
-                "description": "Auth-center token (`Authorization: Bearer <token>` also works)",
+                "description": DocText(
+                    "Auth-center token (`Authorization: Bearer <token>` also works)"
+                ),
             },
         )
     if default:

@@ -45,6 +45,7 @@ from rainbond_kit.extension_state import get_container
 from rainbond_kit.filestore.download import send_grid_file
 from rainbond_kit.filestore.schemas import content_responses, file_schema, upload_request_body
 from rainbond_kit.filestore.upload import UploadLimits, receive_upload, too_large
+from rainbond_kit.i18n import DocText
 from rainbond_kit.resource import ResourceView
 from rainbond_kit.resource.errordocs import resource_errors
 from rainbond_kit.resource.openapi import document_operations
@@ -234,8 +235,12 @@ def _upload_verb(
 
     @blp.doc(
         requestBody=upload_request_body(cls.METADATA_SCHEMA, cls.FILE_FIELD),
-        description=f"Upload one file (part `{cls.FILE_FIELD}`, at most {cls.MAX_SIZE} bytes)"
-        " with its metadata fields, streamed to GridFS.",
+        description=DocText(
+            "Upload one file (part `{field}`, at most {size} bytes) with its metadata fields, "
+            "streamed to GridFS.",
+            field=cls.FILE_FIELD,
+            size=cls.MAX_SIZE,
+        ),
     )
     @blp.response(201, out)
     @resource_errors(cls, 400, 413, 415, 422, 503)
@@ -262,7 +267,7 @@ def _delete_verb(
 
 def _content_verb(blp: Blueprint, cls: type[FileResource]) -> Callable[..., Any]:
     @blp.doc(
-        description="The file's bytes, streamed; `HEAD` gives the headers only.",
+        description=DocText("The file's bytes, streamed; `HEAD` gives the headers only."),
         **content_responses(),
     )
     @resource_errors(cls, 400, 404, 416, 503)

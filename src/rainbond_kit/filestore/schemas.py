@@ -9,6 +9,8 @@ import marshmallow as ma
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from rainbond_kit.i18n import DocText
+
 __all__ = [
     "RESERVED_FIELDS",
     "content_responses",
@@ -24,14 +26,20 @@ RESERVED_FIELDS = frozenset({
 
 
 class _FileFields(ma.Schema):
-    filename = ma.fields.String(dump_only=True, metadata={"description": "the uploaded name"})
-    length = ma.fields.Integer(dump_only=True, metadata={"description": "size in bytes"})
-    media_type = ma.fields.String(
-        dump_only=True, metadata={"description": "read from the file's signature"}
+    filename = ma.fields.String(
+        dump_only=True, metadata={"description": DocText("the uploaded name")}
     )
-    sha256 = ma.fields.String(dump_only=True, metadata={"description": "hex SHA-256; the ETag"})
+    length = ma.fields.Integer(dump_only=True, metadata={"description": DocText("size in bytes")})
+    media_type = ma.fields.String(
+        dump_only=True, metadata={"description": DocText("read from the file's signature")}
+    )
+    sha256 = ma.fields.String(
+        dump_only=True, metadata={"description": DocText("hex SHA-256; the ETag")}
+    )
     uploader = ma.fields.String(
-        dump_only=True, allow_none=True, metadata={"description": "user name of the uploader"}
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": DocText("user name of the uploader")},
     )
 
 
@@ -74,27 +82,30 @@ _BINARY = {"schema": {"type": "string", "format": "binary"}}
 def content_responses() -> dict[str, Any]:
     """The download's documented headers and success responses (errors are the envelope)."""
     headers = {
-        "ETag": {"schema": {"type": "string"}, "description": "quoted SHA-256 of the content"},
+        "ETag": {
+            "schema": {"type": "string"},
+            "description": DocText("quoted SHA-256 of the content"),
+        },
         "Content-Disposition": {
             "schema": {"type": "string"},
-            "description": "attachment; filename (ASCII) and filename* (UTF-8, RFC 5987)",
+            "description": DocText("attachment; filename (ASCII) and filename* (UTF-8, RFC 5987)"),
         },
         "Accept-Ranges": {"schema": {"type": "string", "enum": ["bytes"]}},
     }
     return {
         "parameters": [
             {"in": "header", "name": "Range", "required": False, "schema": {"type": "string"},
-             "description": "`bytes=first-last`, `bytes=first-` or `bytes=-suffix`; one range "
-                            "(several: the whole file, 200)"},
+             "description": DocText("`bytes=first-last`, `bytes=first-` or `bytes=-suffix`; "
+                                    "one range (several: the whole file, 200)")},
             {"in": "header", "name": "If-None-Match", "required": False,
-             "schema": {"type": "string"}, "description": "the ETag held: 304 if unchanged"},
+             "schema": {"type": "string"}, "description": DocText("the ETag held: 304 if unchanged")},
         ],
         "responses": {
-            200: {"description": "the whole file", "headers": headers,
+            200: {"description": DocText("the whole file"), "headers": headers,
                   "content": {"*/*": _BINARY}},
-            206: {"description": "the requested range", "headers": {
+            206: {"description": DocText("the requested range"), "headers": {
                       **headers, "Content-Range": {"schema": {"type": "string"}}},
                   "content": {"*/*": _BINARY}},
-            304: {"description": "not modified (If-None-Match)"},
+            304: {"description": DocText("not modified (If-None-Match)")},
         },
     }  # fmt: skip

@@ -3,7 +3,8 @@
 Translation happens at one place, where the envelope is rendered
 (:func:`rainbond_kit.envelope.render_error`): raise sites keep writing English, the envelope
 carries the message in the language :func:`request_language` picks. ``code``, ``status`` and
-field names never change with the language.
+field names never change with the language. The OpenAPI texts the kit generates are
+:class:`DocText`, rendered in the app's default language by :func:`localize`.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from rainbond_kit.i18n.catalog import Catalog, catalog_for
+from rainbond_kit.i18n.doctext import DocText, localize
 from rainbond_kit.i18n.negotiate import (
     DEFAULT_LANGUAGE,
     LANG_KEY,
     SUPPORTED,
+    app_language,
     default_language,
     init_i18n,
     normalize,
@@ -26,9 +29,12 @@ __all__ = [
     "LANG_KEY",
     "SUPPORTED",
     "Catalog",
+    "DocText",
+    "app_language",
     "catalog_for",
     "default_language",
     "init_i18n",
+    "localize",
     "normalize",
     "request_language",
     "translate",

@@ -29,6 +29,8 @@ DOMAIN = "rainbond_kit"
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _REQUIRED = frozenset({"detail", "obj_type", "awareness"})
 _OPTIONAL = frozenset({"store"})
+#: how gettext keys an entry with a context (``msgctxt``) in a compiled catalog
+_CONTEXT_SEPARATOR = "\x04"
 
 
 def placeholders(msgid: str) -> list[str]:
@@ -60,6 +62,9 @@ class Catalog:
     """English message -> translated message, for one language."""
 
     def __init__(self, translations: Mapping[str, str]) -> None:
+        # entries with a gettext context ("context\x04msgid") are looked up by entry() only
+        self._entries = {msgid: text for msgid, text in translations.items() if msgid and text}
+        translations = {k: v for k, v in translations.items() if _CONTEXT_SEPARATOR not in k}
         self._msgids = frozenset(msgid for msgid, text in translations.items() if msgid and text)
         self._exact = {
             msgid: text
@@ -79,6 +84,11 @@ class Catalog:
     def msgids(self) -> frozenset[str]:
         """Every message this catalog translates (exact texts and templates)."""
         return self._msgids
+
+    def entry(self, msgid: str, *, context: str | None = None) -> str | None:
+        """The translation of one catalog entry, placeholders unfilled; ``None`` if absent."""
+        key = msgid if context is None else f"{context}{_CONTEXT_SEPARATOR}{msgid}"
+        return self._entries.get(key)
 
     def translate(self, message: str) -> str | None:
         """The translation of ``message``, or ``None`` when the catalog does not know it."""

@@ -20,6 +20,7 @@ __all__ = [
     "DEFAULT_LANGUAGE",
     "LANG_KEY",
     "SUPPORTED",
+    "app_language",
     "default_language",
     "init_i18n",
     "normalize",
@@ -68,6 +69,12 @@ def init_i18n(app: Flask, environ: Mapping[str, str] | None = None) -> str:
     language = _configured(raw)
     app.extensions[_EXTENSION_KEY] = language
     return language
+
+
+def app_language(app: Flask) -> str:
+    """``app``'s validated ``RAINBOND_LANG`` (English before :func:`init_i18n`)."""
+    language = app.extensions.get(_EXTENSION_KEY)
+    return language if isinstance(language, str) else DEFAULT_LANGUAGE
 
 
 def default_language() -> str:

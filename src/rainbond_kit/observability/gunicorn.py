@@ -2,11 +2,16 @@
 
 In a gunicorn config file (``-c gunicorn.conf.py``)::
 
-    from rainbond_kit.observability.gunicorn import child_exit, on_starting
+    from rainbond_kit.observability.gunicorn import child_exit, on_starting, prepare_multiprocess_dir
 
-``PROMETHEUS_MULTIPROC_DIR`` names a directory for the per-worker metric files; when unset,
-:func:`on_starting` creates a private temporary one. This module imports nothing from
-prometheus-client at import time: the variable must be set before that library is loaded.
+    prepare_multiprocess_dir()  # now: before preload_app builds the app in the master
+
+``PROMETHEUS_MULTIPROC_DIR`` names a directory for the per-worker metric files; when unset, a
+private temporary one is created. This module imports nothing from prometheus-client at import
+time: the variable must be set before that library is loaded, which with ``preload_app`` is
+before the ``on_starting`` hook runs; so the config file calls :func:`prepare_multiprocess_dir`
+itself, and ``on_starting`` then leaves the directory alone (emptying it again would drop the
+values the master wrote while preloading, such as ``rainbond_kit_info``).
 """
 
 from __future__ import annotations
@@ -23,16 +28,23 @@ __all__ = ["child_exit", "on_starting", "prepare_multiprocess_dir"]
 log = logging.getLogger("rainbond_kit.metrics")
 
 _VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+#: (pid, directory) of the last preparation, so a second call in the same master is a no-op
+_prepared: tuple[int, str] | None = None
 
 
 def prepare_multiprocess_dir() -> Path:
     """Create (or empty) the metric files' directory; default a new temporary one.
 
-    Files left by an earlier run would add their counts to this one's, so they go.
+    Files left by an earlier run would add their counts to this one's, so they go. Once per
+    process: called again (``on_starting`` after the config file, a config reload on
+    ``SIGHUP``) while the variable still names the prepared directory, it changes nothing.
     """
-    configured = os.environ.get(_VARIABLE, "").strip()
-    if configured:
-        directory = Path(configured)
+    global _prepared
+    current = os.environ.get(_VARIABLE, "").strip()
+    if _prepared is not None and _prepared == (os.getpid(), current):
+        return Path(current)
+    if current:
+        directory = Path(current)
         directory.mkdir(parents=True, exist_ok=True)
         for stale in directory.glob("*.db"):
             stale.unlink()
@@ -46,11 +58,15 @@ def prepare_multiprocess_dir() -> Path:
             "set it in the environment so the workers' counts add up",
             _VARIABLE,
         )
+    _prepared = (os.getpid(), str(directory))
     return directory
 
 
 def on_starting(server: Any) -> None:
-    """gunicorn master, before the workers start: prepare the metric files' directory."""
+    """gunicorn master, before the workers start: prepare the metric files' directory.
+
+    A no-op when the config file has already called :func:`prepare_multiprocess_dir`.
+    """
     prepare_multiprocess_dir()
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from prometheus_client import Gauge
+from prometheus_client import Gauge, Histogram
 from pymongo import monitoring
 
 from rainbond_kit.observability.metrics import (
@@ -26,6 +26,7 @@ __all__ = ["CommandMetrics", "PoolMetrics", "mongo_listeners"]
 
 #: commands whose first value is not a collection name but that name one in another field
 _COLLECTION_FIELD = {"getMore": "collection"}
+_CREATE_INDEXES = "createIndexes"
 
 
 def _collection(command_name: str, command: Any) -> str:
@@ -34,32 +35,53 @@ def _collection(command_name: str, command: Any) -> str:
 
 
 class CommandMetrics(monitoring.CommandListener):
-    """Command counts and durations per command and collection; index build state."""
+    """Command counts and durations per command and collection; index build state.
+
+    pymongo calls the listener twice per command, on the thread running it, so the work is
+    kept to dictionary operations: ``started`` finds the histogram child of the command's
+    (command, collection) pair, once per pair for the listener's life, and parks it under
+    the command's (connection, request id); ``succeeded`` pops it and observes.
+    """
 
     def __init__(self) -> None:
-        # (connection, request id) -> collection; single dict operations are atomic
-        self._collections: dict[tuple[Any, int], str] = {}
+        # (command, collection) -> bound histogram child; bounded like the metric's labels
+        self._children: dict[tuple[str, str], Histogram] = {}
+        # (connection, request id) -> (command, collection, child) of the commands running;
+        # single dict operations are atomic, so threads share it without a lock
+        self._running: dict[tuple[Any, int], tuple[str, str, Histogram]] = {}
+
+    def _child(self, labels: tuple[str, str]) -> Histogram:
+        found = self._children.get(labels)
+        if found is None:
+            found = self._children[labels] = MONGO_COMMANDS.labels(*labels)
+        return found
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
-        key = (event.connection_id, event.request_id)
-        self._collections[key] = _collection(event.command_name, event.command)
+        name = event.command_name
+        labels = (name, _collection(name, event.command))
+        self._running[(event.connection_id, event.request_id)] = (*labels, self._child(labels))
 
     def _finish(
         self, event: monitoring.CommandSucceededEvent | monitoring.CommandFailedEvent
-    ) -> str:
-        collection = self._collections.pop((event.connection_id, event.request_id), "")
-        child(MONGO_COMMANDS, event.command_name, collection).observe(event.duration_micros / 1e6)
-        return collection
+    ) -> tuple[str, str]:
+        running = self._running.pop((event.connection_id, event.request_id), None)
+        if running is None:  # a listener added while the command ran
+            name, collection = event.command_name, ""
+            histogram = self._child((name, collection))
+        else:
+            name, collection, histogram = running
+        histogram.observe(event.duration_micros / 1e6)
+        return name, collection
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        collection = self._finish(event)
-        if event.command_name == "createIndexes":
+        name, collection = self._finish(event)
+        if name == _CREATE_INDEXES:
             INDEXES_READY.labels(collection).set(1)
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        collection = self._finish(event)
-        child(MONGO_FAILURES, event.command_name, collection).inc()
-        if event.command_name == "createIndexes":
+        name, collection = self._finish(event)
+        child(MONGO_FAILURES, name, collection).inc()
+        if name == _CREATE_INDEXES:
             INDEXES_READY.labels(collection).set(0)
 
 

@@ -14,6 +14,7 @@ import marshmallow as ma
 
 from rainbond_kit.envelope import EnvelopeSchema
 from rainbond_kit.errors import http_error
+from rainbond_kit.i18n import DocText
 
 if TYPE_CHECKING:
     from rainbond_kit.resource.view import ResourceView
@@ -27,27 +28,28 @@ class BatchOperationSchema(ma.Schema):
     op = ma.fields.String(
         required=True,
         validate=ma.validate.OneOf(["create", "update", "delete"]),
-        metadata={"description": "`create`, `update` (JSON Merge Patch) or `delete`"},
+        metadata={"description": DocText("`create`, `update` (JSON Merge Patch) or `delete`")},
     )
     id = ma.fields.String(
         metadata={
-            "description": "the document's id (update, delete)",
+            "description": DocText("the document's id (update, delete)"),
             "example": "5f1d7c3e9b1e8a0012345678",
         }
     )
     data = ma.fields.Dict(
         keys=ma.fields.String(),
         metadata={
-            "description": "create: the document (the create body); update: the merge patch "
-            "(the PATCH body)",
+            "description": DocText(
+                "create: the document (the create body); update: the merge patch (the PATCH body)"
+            ),
             "example": {"title": "三体"},
         },
     )
     version = ma.fields.Integer(
         strict=True,
         validate=ma.validate.Range(min=0, max=2**62),
-        metadata={"description": "update, delete: only if the document is at this version "
-                  "(its ETag), else 412 for this operation"},
+        metadata={"description": DocText("update, delete: only if the document is at this "
+                                         "version (its ETag), else 412 for this operation")},
     )  # fmt: skip
 
 
@@ -58,13 +60,17 @@ def batch_request_schema(cls: type[ResourceView], name: str) -> type[ma.Schema]:
     class Batch(ma.Schema):
         ordered = ma.fields.Boolean(
             load_default=True,
-            metadata={"description": "stop at the first failed operation (the rest answer 424)"},
+            metadata={
+                "description": DocText("stop at the first failed operation (the rest answer 424)")
+            },
         )
         operations = ma.fields.List(
             ma.fields.Nested(BatchOperationSchema),
             required=True,
             validate=ma.validate.Length(max=cap),
-            metadata={"description": f"at most {cap} operations, run in this order"},
+            metadata={
+                "description": DocText("at most {cap} operations, run in this order", cap=cap)
+            },
         )
 
         @ma.pre_load
@@ -87,18 +93,27 @@ def batch_response_schema(out: type[ma.Schema], name: str) -> type[ma.Schema]:
             "status": ma.fields.Integer(
                 required=True,
                 metadata={
-                    "description": "this operation's HTTP status (201, 200, 204 or an error)"
+                    "description": DocText(
+                        "this operation's HTTP status (201, 200, 204 or an error)"
+                    )
                 },
             ),
             "id": ma.fields.String(
-                required=True, allow_none=True, metadata={"description": "the document's id"}
+                required=True,
+                allow_none=True,
+                metadata={"description": DocText("the document's id")},
             ),
             "version": ma.fields.Integer(
-                metadata={"description": "the document's version after the write (its ETag)"}
+                metadata={
+                    "description": DocText("the document's version after the write (its ETag)")
+                }
             ),
-            "item": ma.fields.Nested(out, metadata={"description": "create: the stored document"}),
+            "item": ma.fields.Nested(
+                out, metadata={"description": DocText("create: the stored document")}
+            ),
             "error": ma.fields.Nested(
-                EnvelopeSchema, metadata={"description": "the error envelope of a failed operation"}
+                EnvelopeSchema,
+                metadata={"description": DocText("the error envelope of a failed operation")},
             ),
         },
     )

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import marshmallow as ma
 
 from rainbond_kit.data.counting import COUNT_MODES
+from rainbond_kit.i18n import DocText
 from rainbond_kit.query import QuerySpec
 from rainbond_kit.resource.querydocs import (
     LIST_HELP,
@@ -40,18 +41,20 @@ __all__ = ["document_action", "document_operations", "resource_nouns"]
 
 _HEADER_INT = {"type": "integer", "minimum": 0}
 _RATE_HEADERS = {
-    "X-RateLimit-Limit": ("requests allowed per window", _HEADER_INT),
-    "X-RateLimit-Remaining": ("requests left in the current window", _HEADER_INT),
-    "X-RateLimit-Reset": ("when the window resets (Unix seconds)", _HEADER_INT),
+    "X-RateLimit-Limit": (DocText("requests allowed per window"), _HEADER_INT),
+    "X-RateLimit-Remaining": (DocText("requests left in the current window"), _HEADER_INT),
+    "X-RateLimit-Reset": (DocText("when the window resets (Unix seconds)"), _HEADER_INT),
 }
-_ETAG = ("the document's version; send it back in `If-Match`", {"type": "string"})
+_ETAG = (DocText("the document's version; send it back in `If-Match`"), {"type": "string"})
 _IF_MATCH = {
     "in": "header",
     "name": "If-Match",
     "required": False,
     "schema": {"type": "string"},
-    "description": "Write only if the document is still at this version (an `ETag` from a read "
-    "or a write; `*` matches any); otherwise 412 and nothing is written.",
+    "description": DocText(
+        "Write only if the document is still at this version (an `ETag` from a read "
+        "or a write; `*` matches any); otherwise 412 and nothing is written."
+    ),
 }
 
 _IF_NONE_MATCH = {
@@ -59,8 +62,9 @@ _IF_NONE_MATCH = {
     "name": "If-None-Match",
     "required": False,
     "schema": {"type": "string"},
-    "description": "The `ETag` of a copy you hold: when it is still current the answer is 304 "
-    "without a body.",
+    "description": DocText(
+        "The `ETag` of a copy you hold: when it is still current the answer is 304 without a body."
+    ),
 }
 
 _IDEMPOTENCY_KEY = {
@@ -68,17 +72,21 @@ _IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "required": False,
     "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-    "description": "Make retries safe: the first response to this key (per caller) is kept and "
-    "replayed to a retry (`Idempotent-Replayed: true`) without running the write again; the same "
-    "key with another request is 422, a retry while the first still runs waits, then 409.",
+    "description": DocText(
+        "Make retries safe: the first response to this key (per caller) is kept and "
+        "replayed to a retry (`Idempotent-Replayed: true`) without running the write again; the "
+        "same key with another request is 422, a retry while the first still runs waits, then 409."
+    ),
 }
 _CREATE_IF_ABSENT = {
     "in": "header",
     "name": "If-None-Match",
     "required": False,
     "schema": {"type": "string", "enum": ["*"]},
-    "description": "`*`: create the document at this id if there is none (201; 404 when the "
-    "resource does not create); 412 if there is one, and nothing is replaced.",
+    "description": DocText(
+        "`*`: create the document at this id if there is none (201; 404 when the "
+        "resource does not create); 412 if there is one, and nothing is replaced."
+    ),
 }
 
 
@@ -102,88 +110,107 @@ def _intro(cls: type[ResourceView]) -> str:
     return doc.split("\n\n", 1)[0].strip()
 
 
-def _fields_help(schema: type[ma.Schema]) -> str:
+def _fields_help(schema: type[ma.Schema], then: DocText | str = "") -> DocText | str:
+    """``Required: `a`. Optional: `b`.``, then ``then`` (the rest of the description)."""
     loaded = [(n, f) for n, f in schema().fields.items() if not f.dump_only]
-    required = [f"`{f.data_key or n}`" for n, f in loaded if f.required]
-    optional = [f"`{f.data_key or n}`" for n, f in loaded if not f.required]
-    parts = []
+    required = ", ".join(f"`{f.data_key or n}`" for n, f in loaded if f.required)
+    optional = ", ".join(f"`{f.data_key or n}`" for n, f in loaded if not f.required)
+    if required and optional:
+        return DocText(
+            "Required: {required}. Optional: {optional}.{then}",
+            required=required, optional=optional, then=then,
+        )  # fmt: skip
     if required:
-        parts.append(f"Required: {', '.join(required)}.")
+        return DocText("Required: {required}.{then}", required=required, then=then)
     if optional:
-        parts.append(f"Optional: {', '.join(optional)}.")
-    return " ".join(parts)
+        return DocText("Optional: {optional}.{then}", optional=optional, then=then)
+    return then
 
 
 def _operation_texts(
     cls: type[ResourceView], name: str, spec: QuerySpec
 ) -> dict[str, dict[str, str]]:
     one, many = resource_nouns(cls, name)
-    a = f"{'an' if _words(one)[:1] in tuple('aeiou') else 'a'} {_words(one)}"
+    noun = _words(one)
+    a = DocText("an {noun}" if noun[:1] in tuple("aeiou") else "a {noun}", noun=noun)
     these = _words(many)
-    write = _fields_help(cls.UPDATE_SCHEMA or cls.SCHEMA)
-    etag = (
-        " Send `If-Match` with the `ETag` of your read to avoid lost updates." if cls.ETAG else ""
-    )
+    etag = DocText(" Send `If-Match` with the `ETag` of your read to avoid lost updates.")
+    etag_or_not: DocText | str = etag if cls.ETAG else ""
     filters = ", ".join(f"`{n}`" for n in sorted(spec.fields) if n not in spec.hidden)
+    created = DocText(" Answers 201 with the stored document and its `Location`.")
     return {
-        "list": {"operationId": f"list{many}", "summary": f"List {these}",
-                 "description": f"{LIST_HELP}\n\nFilterable: {filters}."},
-        "search": {"operationId": f"search{many}", "summary": f"Search {these} (query as a JSON body)",
-                   "description": "The list query language as one JSON object (the GET "
-                   "parameters' names); the same answer as the list. Use it for long filters."},
-        "create": {"operationId": f"create{one}", "summary": f"Create {a}",
-                   "description": f"{_fields_help(cls.CREATE_SCHEMA or cls.SCHEMA)} "
-                   "Answers 201 with the stored document and its `Location`."},
-        "upload": {"operationId": f"upload{one}", "summary": f"Upload {a}",
-                   "description": "A `multipart/form-data` upload: the file and its metadata "
-                   "fields. Answers 201 with the stored document and its `Location`."},
-        "content": {"operationId": f"download{one}", "summary": f"Download {a}",
-                    "description": f"The stored bytes of {a}."},
-        "read": {"operationId": f"get{one}", "summary": f"Get {a}",
-                 "description": f"One {_words(one)} by its `id` (24 hex digits)."},
-        "replace": {"operationId": f"replace{one}", "summary": f"Replace {a}",
-                    "description": f"Replace the client's fields of {a}. {write}{etag}"},
-        "update": {"operationId": f"update{one}", "summary": f"Update {a} (partial)",
-                   "description": f"Change only the fields sent; every field is optional.{etag}"},
-        "batch": {"operationId": f"batch{many}", "summary": f"Create, update and delete {these} in one request",
-                  "description": "Up to `MAX_BATCH` operations, each checked like its single "
+        "list": {"operationId": f"list{many}", "summary": DocText("List {these}", these=these),
+                 "description": DocText("{help}\n\nFilterable: {filters}.", help=LIST_HELP,
+                                        filters=filters)},
+        "search": {"operationId": f"search{many}",
+                   "summary": DocText("Search {these} (query as a JSON body)", these=these),
+                   "description": DocText("The list query language as one JSON object (the GET "
+                   "parameters' names); the same answer as the list. Use it for long filters.")},
+        "create": {"operationId": f"create{one}", "summary": DocText("Create {item}", item=a),
+                   "description": _fields_help(cls.CREATE_SCHEMA or cls.SCHEMA, created)},
+        "upload": {"operationId": f"upload{one}", "summary": DocText("Upload {item}", item=a),
+                   "description": DocText("A `multipart/form-data` upload: the file and its "
+                   "metadata fields.{created}", created=created)},
+        "content": {"operationId": f"download{one}",
+                    "summary": DocText("Download {item}", item=a),
+                    "description": DocText("The stored bytes of {item}.", item=a)},
+        "read": {"operationId": f"get{one}", "summary": DocText("Get {item}", item=a),
+                 "description": DocText("One {noun} by its `id` (24 hex digits).", noun=noun)},
+        "replace": {"operationId": f"replace{one}", "summary": DocText("Replace {item}", item=a),
+                    "description": DocText(
+                        "Replace the client's fields of {item}. {fields}", item=a,
+                        fields=_fields_help(cls.UPDATE_SCHEMA or cls.SCHEMA, etag_or_not))},
+        "update": {"operationId": f"update{one}",
+                   "summary": DocText("Update {item} (partial)", item=a),
+                   "description": DocText("Change only the fields sent; every field is "
+                   "optional.{etag}", etag=etag_or_not)},
+        "batch": {"operationId": f"batch{many}",
+                  "summary": DocText("Create, update and delete {these} in one request", these=these),
+                  "description": DocText("Up to `MAX_BATCH` operations, each checked like its single "
                   "request (schema, permission, scope, `version`), run as one bulk write; 207 with "
                   "one result per operation, in order. `ordered` (default true) stops at the first "
-                  "failure (the rest answer 424)."},
-        "delete": {"operationId": f"delete{one}", "summary": f"Delete {a}",
-                   "description": ("Soft delete: the document is marked removed and disappears "
-                                   "from every read." if cls.SOFT_DELETE else
-                                   "Removes the document.") + etag},
+                  "failure (the rest answer 424).")},
+        "delete": {"operationId": f"delete{one}", "summary": DocText("Delete {item}", item=a),
+                   "description": DocText(
+                       "Soft delete: the document is marked removed and disappears from every "
+                       "read.{etag}" if cls.SOFT_DELETE else "Removes the document.{etag}",
+                       etag=etag_or_not)},
     }  # fmt: skip
 
 
 def _headers(cls: type[ResourceView], op: str) -> dict[str, dict[str, Any]]:
     """The response headers ``op`` sends on success (only the always-sent ones are required)."""
-    found: dict[str, tuple[str, dict[str, Any], bool]] = {}
+    found: dict[str, tuple[DocText, dict[str, Any], bool]] = {}
     if op in ("list", "search"):
         found["X-Total-Count"] = (
-            "matching documents, as `total` (absent with `$count=none`; a lower bound when "
-            "`X-Total-Count-Strategy` is `bounded`)",
+            DocText(
+                "matching documents, as `total` (absent with `$count=none`; a lower bound when "
+                "`X-Total-Count-Strategy` is `bounded`)"
+            ),
             _HEADER_INT,
             False,
         )
         found["X-Total-Count-Strategy"] = (
-            "what answered `total`: `exact`; `bounded` (the count stopped at the resource's "
-            "`COUNT_LIMIT`: at least `total`); `estimated` (collection metadata, soft-deleted "
-            "documents included); `none` (not counted)",
+            DocText(
+                "what answered `total`: `exact`; `bounded` (the count stopped at the resource's "
+                "`COUNT_LIMIT`: at least `total`); `estimated` (collection metadata, soft-deleted "
+                "documents included); `none` (not counted)"
+            ),
             {"type": "string", "enum": list(COUNT_MODES)},
             True,
         )
         found["Link"] = (
-            '`<url>; rel="next"`, `<url>; rel="prev"` (RFC 8288)',
+            DocText('`<url>; rel="next"`, `<url>; rel="prev"` (RFC 8288)'),
             {"type": "string"},
             False,
         )
     if op in ("create", "upload"):
-        found["Location"] = ("the new document's URL", {"type": "string"}, True)
+        found["Location"] = (DocText("the new document's URL"), {"type": "string"}, True)
     if op in ("create", "update", "batch"):
         found["Idempotent-Replayed"] = (
-            "`true`: the stored response to an earlier request with this `Idempotency-Key`",
+            DocText(
+                "`true`: the stored response to an earlier request with this `Idempotency-Key`"
+            ),
             {"type": "string", "enum": ["true"]},
             False,
         )
@@ -236,7 +263,7 @@ def document_operations(
         if cls.ETAG and op == "read":
             manual["parameters"] = [*manual.get("parameters", []), dict(_IF_NONE_MATCH)]
             manual.setdefault("responses", {})["304"] = {
-                "description": "Not Modified: `If-None-Match` names the current version.",
+                "description": DocText("Not Modified: `If-None-Match` names the current version."),
                 "headers": {"ETag": {"description": _ETAG[0], "schema": _ETAG[1]}},
             }
         headers = _headers(cls, op)

@@ -12,6 +12,7 @@ from typing import Any
 
 from rainbond_kit.data.counting import COUNT_MODES
 from rainbond_kit.data.fields import UPDATE_TIME
+from rainbond_kit.i18n import DocText
 from rainbond_kit.query import FieldSpec, Kind, QuerySpec
 from rainbond_kit.query.parse import MAX_LIST_LENGTH, MAX_VALUE_LENGTH
 
@@ -24,12 +25,12 @@ __all__ = [
     "search_body",
 ]
 
-_DATE_HELP = "a date (`2020-10-1`, `2020-10-01 08:30:00`) or a 10/13-digit Unix timestamp"
+_DATE_HELP = DocText("a date (`2020-10-1`, `2020-10-01 08:30:00`) or a 10/13-digit Unix timestamp")
 _VALUE_SCHEMAS: dict[Kind, dict[str, Any]] = {
     Kind.STRING: {"type": "string", "maxLength": MAX_VALUE_LENGTH},
     Kind.INTEGER: {"type": "integer", "format": "int64"},
     Kind.NUMBER: {"type": "number"},
-    Kind.DECIMAL: {"type": "number", "description": "compared exactly (Decimal128)"},
+    Kind.DECIMAL: {"type": "number", "description": DocText("compared exactly (Decimal128)")},
     Kind.BOOLEAN: {"type": "boolean"},
     Kind.DATETIME: {"type": "string", "description": _DATE_HELP},
     Kind.OBJECTID: {"type": "string", "pattern": "^[0-9a-fA-F]{24}$"},
@@ -46,27 +47,27 @@ _OPERATORS: dict[Kind, tuple[str, ...]] = {
     Kind.OBJECTID: ("ne", "in", "nin"),
 }
 _OPERATOR_HELP = {
-    None: "equals",
-    "eq": "equals",
-    "ne": "does not equal",
-    "gt": "greater than",
-    "gte": "at least",
-    "lt": "less than",
-    "lte": "at most",
-    "in": "any of (comma-separated or repeated)",
-    "nin": "none of (comma-separated or repeated)",
-    "contains": "contains the text (literal, case-sensitive)",
-    "icontains": "contains the text, ignoring case",
-    "startswith": "starts with the text",
+    None: DocText("equals"),
+    "eq": DocText("equals"),
+    "ne": DocText("does not equal"),
+    "gt": DocText("greater than"),
+    "gte": DocText("at least"),
+    "lt": DocText("less than"),
+    "lte": DocText("at most"),
+    "in": DocText("any of (comma-separated or repeated)"),
+    "nin": DocText("none of (comma-separated or repeated)"),
+    "contains": DocText("contains the text (literal, case-sensitive)"),
+    "icontains": DocText("contains the text, ignoring case"),
+    "startswith": DocText("starts with the text"),
 }
 
-LIST_HELP = """Filters: `field=value` (text fields: literal *contains*, case-sensitive; other
+LIST_HELP = DocText("""Filters: `field=value` (text fields: literal *contains*, case-sensitive; other
 fields: equals) and `field[op]=value`, each documented below with its type. List fields match
 any element. Paging: `$limit`, then either `$offset` or `$after` with the `next` cursor of the
 previous page (constant cost however deep). `$orderby=field desc,other asc`;
 `$start_date`/`$end_date` (together) over `$date_type` (calendar days in the server's time
 zone); `$count=exact|estimated|bounded|none`; `$fields=a,b` projection. Headers:
-`X-Total-Count` (unless `$count=none`), `X-Total-Count-Strategy`, `Link` (rel next/prev)."""
+`X-Total-Count` (unless `$count=none`), `X-Total-Count-Strategy`, `Link` (rel next/prev).""")
 
 
 def filter_operators(kind: Kind, *, choices: bool = False) -> tuple[str | None, ...]:
@@ -94,20 +95,17 @@ def _value_schema(fspec: FieldSpec, op: str | None, *, query: bool) -> dict[str,
     return value
 
 
-def _help(field: str, fspec: FieldSpec, op: str | None) -> str:
-    what = (
-        "contains the text (literal, case-sensitive)"
-        if (op is None and fspec.kind is Kind.STRING and fspec.choices is None)
-        else _OPERATOR_HELP[op]
-    )
-    many = fspec.many
-    where = "an element of " if many else ""
-    return f"filter: {where}`{field}` {what}"
+def _help(field: str, fspec: FieldSpec, op: str | None) -> DocText:
+    text = op is None and fspec.kind is Kind.STRING and fspec.choices is None
+    what = _OPERATOR_HELP["contains" if text else op]
+    if fspec.many:
+        return DocText("filter: an element of `{field}` {what}", field=field, what=what)
+    return DocText("filter: `{field}` {what}", field=field, what=what)
 
 
 _COUNT_HELP = (
     "how to count `total` (the header `X-Total-Count-Strategy` says which answered): `exact`; "
-    "`bounded` stops at {0} (`total` {0} with strategy `bounded` means at least {0}); "
+    "`bounded` stops at {limit} (`total` {limit} with strategy `bounded` means at least {limit}); "
     "`estimated` reads the collection's metadata when there is no filter (soft-deleted "
     "documents included, `dummy_remove` null), else counts `bounded`; `none` (`total` null)"
 )
@@ -121,24 +119,25 @@ def control_parameters(spec: QuerySpec) -> list[dict[str, Any]]:
     dates = sorted(n for n, s in spec.fields.items() if s.kind is Kind.DATETIME)
     return [
         _query("$limit", {"type": "integer", "minimum": 1, "maximum": spec.max_limit,
-                          "default": spec.default_limit}, f"page size (at most {spec.max_limit})"),
+                          "default": spec.default_limit}, DocText("page size (at most {limit})", limit=spec.max_limit)),
         _query("$offset", {"type": "integer", "minimum": 0, "maximum": spec.max_offset,
                            "default": 0},
-               f"documents to skip (not with `$after`; at most {spec.max_offset}: deeper pages "
-               "follow `next` with `$after`)"),
+               DocText("documents to skip (not with `$after`; at most {limit}: deeper pages "
+                       "follow `next` with `$after`)", limit=spec.max_offset)),
         _query("$after", {"type": "string"},
-               "the `next` cursor of the previous page (keyset paging; not with `$offset`)"),
+               DocText("the `next` cursor of the previous page (keyset paging; not with `$offset`)")),
         _query("$orderby", {"type": "string", "enum": orders} if orders else {"type": "string"},
-               "sort key; several as `field desc,other asc`"),
-        _query("$start_date", {"type": "string"}, f"range start, with `$end_date`: {_DATE_HELP}"),
+               DocText("sort key; several as `field desc,other asc`")),
+        _query("$start_date", {"type": "string"}, DocText("range start, with `$end_date`: {date}", date=_DATE_HELP)),
         _query("$end_date", {"type": "string"},
-               "range end, with `$start_date`; a date includes its whole day"),
+               DocText("range end, with `$start_date`; a date includes its whole day")),
         _query("$date_type", {"type": "string", "enum": dates, "default": UPDATE_TIME},
-               "the date field of the range"),
+               DocText("the date field of the range")),
         _query("$count", {"type": "string", "enum": list(COUNT_MODES),
-                          "default": spec.count_mode}, _COUNT_HELP.format(spec.count_limit)),
+                          "default": spec.count_mode}, DocText(_COUNT_HELP, limit=spec.count_limit)),
         _query("$fields", {"type": "string"},
-               f"comma-separated projection; allowed: {', '.join(sorted(spec.projectable))}"),
+               DocText("comma-separated projection; allowed: {fields}",
+                       fields=", ".join(sorted(spec.projectable)))),
         *expand_parameters(spec),
     ]  # fmt: skip
 
@@ -152,8 +151,11 @@ def expand_parameters(spec: QuerySpec) -> list[dict[str, Any]]:
         _query(
             "$expand",
             {"type": "string"},
-            f"comma-separated reference fields to replace by the referenced document: {names}. "
-            "A reference that is deleted or outside your scope stays its id (a string).",
+            DocText(
+                "comma-separated reference fields to replace by the referenced document: {names}. "
+                "A reference that is deleted or outside your scope stays its id (a string).",
+                names=names,
+            ),
         )
     ]
 
@@ -201,12 +203,14 @@ def search_body(spec: QuerySpec) -> dict[str, Any]:
         "type": "object",
         "properties": properties,
         "additionalProperties": False,
-        "description": "The list query language as one JSON object: the GET parameters' names; "
-        "JSON lists for `in`/`nin` (or a bare field: any of).",
+        "description": DocText(
+            "The list query language as one JSON object: the GET parameters' names; "
+            "JSON lists for `in`/`nin` (or a bare field: any of)."
+        ),
     }
 
 
-def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+def _query(name: str, schema: dict[str, Any], description: DocText) -> dict[str, Any]:
     return {
         "in": "query",
         "name": name,

@@ -18,6 +18,7 @@ from rainbond_kit.auth.permissions import Code
 from rainbond_kit.body import read_json
 from rainbond_kit.errors import BadRequestError
 from rainbond_kit.extension_state import get_state
+from rainbond_kit.i18n import DocText
 from rainbond_kit.indexing import declare_indexes
 from rainbond_kit.query import QuerySpec, parse_list_query
 from rainbond_kit.query.parse import parse_expand
@@ -218,7 +219,7 @@ def item_verbs(
         @json_body
         @blp.arguments(replace_schema(update_schema, name))
         @blp.response(200, out)
-        @blp.alt_response(201, schema=out, description="Created (`If-None-Match: *`)")
+        @blp.alt_response(201, schema=out, description=DocText("Created (`If-None-Match: *`)"))
         @resource_errors(cls, 400, 404, 409, 412, 415, 503)
         def put(self: ResourceView, data: dict[str, Any], item_id: str) -> Response:
             if creates_if_absent():
