@@ -141,7 +141,7 @@ def test_unique_live_ignores_soft_deleted_documents(
     assert first.status_code == 201
     duplicate = client.post("/editions", json={"isbn": "978-1"})
     assert duplicate.status_code == 409
-    assert duplicate.get_json()["message"] == "a document with the same unique key exists"
+    assert duplicate.get_json()["message"] == "a document with the same isbn exists"
     assert client.post("/editions", json={"isbn": "978-2"}).status_code == 201
     assert client.delete(f"/editions/{first.get_json()['id']}").status_code == 204
     again = client.post("/editions", json={"isbn": "978-1"})
