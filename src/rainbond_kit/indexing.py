@@ -61,8 +61,7 @@ def index_summary(app: Flask | None = None) -> dict[str, int]:
 
 
 def wait_for_indexes(app: Flask, timeout: float = 60.0) -> bool:
-    """Start ``app``'s builder and wait until no index is pending; whether none is (tests,
-    scripts that need a unique index before their first write)."""
-    builder = get_state(app).indexes
-    builder.start()
-    return builder.board.wait(timeout)
+    """Build ``app``'s pending indexes now, in this thread (collections created as needed),
+    waiting for MongoDB up to ``timeout`` seconds; whether none is left pending. For tests and
+    scripts that need a unique index before their first write."""
+    return get_state(app).indexes.build_now(timeout)

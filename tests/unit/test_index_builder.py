@@ -35,6 +35,9 @@ class FakeDatabase:
         self.errors = errors or {}
         self.calls: list[tuple[str, str]] = []
 
+    def list_collection_names(self) -> list[str]:
+        return list(self.errors)
+
     def __getitem__(self, name: str) -> FakeCollection:
         return FakeCollection(name, self.errors.setdefault(name, []), self.calls)
 
@@ -194,3 +197,26 @@ def test_stop_ends_a_thread_waiting_for_mongodb() -> None:
     assert board.wait(60)
     builder.stop()
     assert board.counts() == {"built": 1}
+
+
+def test_background_builder_waits_for_the_collection_build_now_does_not() -> None:
+    """The background builder leaves a collection that does not exist yet pending (a request
+    may be creating it) and builds once it exists; build_now builds it at once."""
+    db = FakeDatabase({"books": []})
+    board = IndexBoard()
+    board.declare("books", [TITLE])
+    board.declare("fresh", [EMAIL])
+    builder = IndexBuilder(board, lambda: db, first_delay=0.01, max_delay=0.02)  # type: ignore[arg-type, return-value]
+    builder.start()
+    while board.counts().get("built") != 1:
+        threading.Event().wait(0.01)
+    assert board.counts() == {"built": 1, "pending": 1}
+    assert db.calls == [("books", "title_idx")]
+    db.errors["fresh"] = []  # a first insert created it
+    assert board.wait(60)
+    builder.stop()
+    assert db.calls == [("books", "title_idx"), ("fresh", "email_unique")]
+    board.reset()
+    other = FakeDatabase({})
+    assert IndexBuilder(board, lambda: other).build_now(60)  # type: ignore[arg-type, return-value]
+    assert sorted(other.calls) == [("books", "title_idx"), ("fresh", "email_unique")]
