@@ -74,7 +74,12 @@ def test_metrics_benchmark_measures_on_and_off(mongo_uri: str) -> None:
     result = metrics.run(
         mongo_uri, docs=30, requests=3, rounds=1, warmup=1, database="smoke_metrics"
     )
-    assert set(result["results"]) == {"metrics on", "metrics off", "metrics on + pool"}
+    assert set(result["results"]) == {
+        "metrics on",
+        "metrics off",
+        "metrics on + pool",
+        "metrics on, no-op command listener",
+    }
     assert all(figures["cpu_us"] > 0 for figures in result["results"].values())
     assert result["target_percent"] == 5.0
     http = metrics.run_http_only(requests=5, rounds=1, warmup=1)

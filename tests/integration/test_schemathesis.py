@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from rainbond_kit import RainbondKit, Settings
+from rainbond_kit import RainbondKit, Settings, wait_for_indexes
 from rainbond_kit.auth import AuthSettings
 from tests.integration.auth_support import (  # noqa: F401 - fixture
     AuthCenter,
@@ -79,6 +79,7 @@ CHECKS = [
 @pytest.fixture
 def open_app(rainbond_settings: Settings) -> Iterator[Flask]:
     app = create_app(rainbond_settings, {"TESTING": False})
+    assert wait_for_indexes(app)  # no builder thread beside hypothesis (see conftest.app)
     yield app
     RainbondKit.shutdown(app)
 
@@ -88,6 +89,7 @@ def secured_app(rainbond_settings: Settings, auth_center: AuthCenter) -> Iterato
     app = create_app(
         rainbond_settings, {"TESTING": False}, auth=AuthSettings.from_env(auth_center.env)
     )
+    assert wait_for_indexes(app)
     yield app
     RainbondKit.shutdown(app)
 
