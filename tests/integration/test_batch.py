@@ -149,9 +149,9 @@ def test_a_duplicate_key_fails_only_its_operation_unordered_and_stops_an_ordered
         ordered=False,
     ).get_json()
     assert [r["status"] for r in unordered["results"]] == [409, 201]
-    assert unordered["results"][0]["error"]["message"] == (
-        "a document with the same unique key exists"
-    )
+    duplicate = unordered["results"][0]["error"]
+    assert duplicate["message"] == "a document with the same isbn exists"
+    assert duplicate["errors"] == {"isbn": ["already exists"]}
     ordered = _batch(
         client,
         {"op": "create", "data": {"title": "D", "isbn": "333"}},

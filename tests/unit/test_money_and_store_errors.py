@@ -135,3 +135,15 @@ def test_decimal128_context_refuses_35_digits() -> None:
     with pytest.raises(decimal.DecimalException):
         to_decimal128(Decimal("1" * 35))
     assert str(to_decimal128(Decimal("1" * 34))) == "1" * 34
+
+
+def test_duplicate_key_names_fields_as_clients_do() -> None:
+    """With the schema's names (data_key), the 409 names and shows fields under them."""
+    details = {"keyPattern": {"sku_code": 1, "remove_time": 1}, "keyValue": {"sku_code": "A"}}
+    error = http_error_for(
+        _duplicate(details), readable={"sku_code"}, names={"sku_code": "skuCode"}
+    )
+    assert error is not None
+    assert error.data["message"] == "a document with the same skuCode exists"
+    assert error.data["errors"] == {"skuCode": ["already exists"]}
+    assert error.data["extra"] == {"duplicate": {"skuCode": "A"}}

@@ -148,16 +148,23 @@ def _took_effect(op: Update | Delete, current: Mapping[str, Any] | None) -> bool
     return not any(_at(current, path)[0] for path in op.unsets)
 
 
-def _store_error(code: int | None, message: str) -> HTTPError:
-    """One operation's write error as the error a single write would raise."""
+def _store_error(repository: MongoRepository, error: Mapping[str, Any]) -> HTTPError:
+    """One operation's write error (``writeErrors[i]``) as the error a single write would
+    raise: a duplicate names its fields as the repository's 409s do."""
+    code = error.get("code")
     kind = (
         pymongo.errors.DuplicateKeyError
         if code in (11000, 11001)
         else pymongo.errors.OperationFailure
     )
-    error = http_error_for(kind(message, code))
-    assert error is not None  # every driver error translates
-    return error
+    translated = http_error_for(
+        kind(str(error.get("errmsg", "")), code, dict(error)),
+        indexes=repository.indexes,
+        readable=repository.readable,
+        names=repository.names,
+    )
+    assert translated is not None  # every driver error translates
+    return translated
 
 
 def run_bulk(
@@ -191,7 +198,7 @@ def run_bulk(
         except pymongo.errors.BulkWriteError as exc:
             details = exc.details
             for error in details.get("writeErrors", []):
-                failed[int(error["index"])] = _store_error(error.get("code"), error["errmsg"])
+                failed[int(error["index"])] = _store_error(repository, error)
             matched = int(details.get("nMatched", 0)) + int(details.get("nRemoved", 0))
     last = min(failed) if ordered and failed else len(ops)
     for index, outcome in enumerate(outcomes):

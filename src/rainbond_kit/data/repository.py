@@ -1,8 +1,7 @@
 """``MongoRepository``: typed CRUD over one collection; everything else calls it.
 
 - Timestamps: ``creation_time`` on insert, ``update_time`` on every write, UTC BSON dates.
-- Documents leave in public form (:func:`rainbond_kit.data.documents.to_public`): ``id`` string,
-  millisecond timestamps.
+- Documents leave in public form (``documents.to_public``): ``id`` string, ms timestamps.
 - Resource writes (:meth:`write_by_id`, :meth:`delete_by_id`, in ``data/versioned.py``) are
   single conditional updates with the scope and the expected version in their filter.
 - Soft delete (``remove_time``): soft-deleted documents are invisible to every read, count
@@ -72,6 +71,7 @@ class MongoRepository(
     :param soft_delete: whether :meth:`delete_by_id` soft-deletes (``remove_time``).
     :param indexes: ``pymongo.IndexModel`` list created by :meth:`ensure_indexes`.
     :param readable: stored fields a duplicate-key 409 may show the value of.
+    :param names: stored field -> the name clients use (``data_key``) in a 409.
     :param max_time_ms: the server-side time limit of each query (``None``: none).
     """
 
@@ -83,19 +83,21 @@ class MongoRepository(
         soft_delete: bool = True,
         indexes: Sequence[pymongo.IndexModel] = (),
         readable: Iterable[str] = (),
+        names: Mapping[str, str] | None = None,
         max_time_ms: int | None = None,
     ) -> None:
         self.collection: Collection[Doc] = database[collection]
         self.uses_soft_delete = soft_delete
         self.indexes = tuple(indexes)
         self.readable = frozenset(readable)
+        self.names = dict(names or {})
         self.max_time_ms = max_time_ms
 
     # --- helpers ------------------------------------------------------------------------
 
     def errors(self) -> contextlib.AbstractContextManager[None]:
         """A block whose driver errors become the project's HTTP errors."""
-        return store_errors(indexes=self.indexes, readable=self.readable)
+        return store_errors(indexes=self.indexes, readable=self.readable, names=self.names)
 
     @staticmethod
     def normalize(filter: Mapping[str, Any] | None) -> Doc:

@@ -92,14 +92,17 @@ def duplicate_key_error(
     *,
     indexes: Sequence[pymongo.IndexModel] = (),
     readable: Collection[str] | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> HTTPError:
     """The 409 of a duplicate key (see the module docstring).
 
     :param details: the server's error document (``keyPattern``, ``keyValue``, ``errmsg``).
     :param indexes: the declared indexes, to read an index name when there is no pattern.
     :param readable: fields whose colliding value the caller may see (``None``: none).
+    :param names: stored field -> the name clients use (a schema's ``data_key``).
     """
     details = details or {}
+    names = names or {}
     keys = _index_keys(details, indexes)
     # (sku, remove_time): one live sku, any number of deleted ones; the marker is no client field
     fields = [k for k in keys if k != REMOVE_TIME] or keys
@@ -107,13 +110,14 @@ def duplicate_key_error(
         return ConflictError(DUPLICATE_KEY_MESSAGE)
     values = details.get("keyValue")
     shown = {
-        f: to_jsonable(values[f])
+        names.get(f, f): to_jsonable(values[f])
         for f in fields
         if readable is not None and f in readable and isinstance(values, Mapping) and f in values
     }
+    public = [names.get(f, f) for f in fields]
     return ConflictError(
-        f"a document with the same {', '.join(fields)} exists",
-        errors={f: ["already exists"] for f in fields},
+        f"a document with the same {', '.join(public)} exists",
+        errors={f: ["already exists"] for f in public},
         extra={"duplicate": shown} if shown else None,
     )
 
@@ -143,11 +147,12 @@ def http_error_for(
     unavailable: str | None = None,
     indexes: Sequence[pymongo.IndexModel] = (),
     readable: Collection[str] | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> HTTPError | None:
     """The HTTP error a driver error means, or ``None`` when ``exc`` is not a driver error.
 
-    Duplicate key: 409 naming the field(s) (:func:`duplicate_key_error`; ``indexes`` and
-    ``readable`` are passed to it). A transaction on a standalone server: 503
+    Duplicate key: 409 naming the field(s) (:func:`duplicate_key_error`; ``indexes``,
+    ``readable`` and ``names`` are passed to it). A transaction on a standalone server: 503
     ``mongodb transactions need a replica set``. A query MongoDB stopped at its time limit
     (``maxTimeMS``, code 50): 503 naming the limit. A query MongoDB rejects: 400. Anything else
     from a store (unreachable, timed out, refused credentials, a Redis error): 503
@@ -160,7 +165,7 @@ def http_error_for(
     details = _duplicate_details(exc)
     if details is not None:
         log.info("duplicate key: %s", details)
-        return duplicate_key_error(details, indexes=indexes, readable=readable)
+        return duplicate_key_error(details, indexes=indexes, readable=readable, names=names)
     if (
         isinstance(exc, pymongo.errors.OperationFailure)
         and exc.code == _ILLEGAL_OPERATION
@@ -193,6 +198,7 @@ def store_errors(
     *,
     indexes: Sequence[pymongo.IndexModel] = (),
     readable: Collection[str] | None = None,
+    names: Mapping[str, str] | None = None,
     retried_pass: bool = True,
 ) -> Iterator[None]:
     """Raise the translated HTTP error for a driver error inside the block.
@@ -214,6 +220,6 @@ def store_errors(
     except STORE_ERRORS as exc:
         if _retried(exc) and retried_pass:
             raise
-        error = http_error_for(exc, store=store, indexes=indexes, readable=readable)
+        error = http_error_for(exc, store=store, indexes=indexes, readable=readable, names=names)
         assert error is not None  # every STORE_ERRORS subclass translates
         raise error from None

@@ -98,6 +98,11 @@ class Codec:
     #: a response may hold ``decimal.Decimal`` values (send them with ``exact_dumps``)
     decimals: bool = False
 
+    @property
+    def names(self) -> dict[str, str]:
+        """Stored (attribute) name -> the name clients use (``data_key``), top-level fields."""
+        return {name: node.key for name, node in self.nodes.items()}
+
     def store(self, loaded: Mapping[str, Any]) -> dict[str, Any]:
         """Loaded (attribute-keyed) values -> the stored document (keys not in the schema kept)."""
         out: dict[str, Any] = {}

@@ -181,12 +181,12 @@ class ResourceView(CurrentDocumentMixin, MethodView):
             soft_delete=self.SOFT_DELETE,
             indexes=self.INDEXES,
             readable=getattr(self, "_output_fields", ()),  # values a 409 may show
+            names=self._codec.names if hasattr(self, "_codec") else None,
         )
         return repository
 
     def check_references(self, data: Mapping[str, Any]) -> None:
-        """422 naming a ``REFERENCES`` field of ``data`` (loaded) whose id is not a live
-        document in the caller's scope (POST, PUT and PATCH call it)."""
+        """422 naming a ``REFERENCES`` field of ``data`` whose id is not live in scope."""
         check_references(self, data)
 
     def aggregate(self, pipeline: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
