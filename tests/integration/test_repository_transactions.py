@@ -112,3 +112,26 @@ def test_aggregate_sees_only_live_documents_in_scope(orders: MongoRepository) ->
     assert everything[0] == {"_id": "ann", "total": Decimal128("1010.30")}
     with pytest.raises(TypeError):
         orders.aggregate("not a pipeline")  # type: ignore[arg-type]
+
+
+def test_page_reads_inside_the_transaction(stock: MongoRepository) -> None:
+    """``page(session=)`` sees the transaction's own writes, counts them (``estimated``
+    becomes ``bounded`` there: no metadata count in a transaction), and nothing of it is
+    visible outside once rolled back."""
+    stock.insert_one({"sku": "old", "qty": 1})
+
+    def add_then_fail() -> None:
+        with stock.transaction() as session:
+            stock.insert_one({"sku": "new", "qty": 2}, session=session)
+            inside = stock.page({}, sort=[("sku", 1)], session=session)
+            assert [d["sku"] for d in inside.items] == ["new", "old"]
+            assert (inside.total, inside.count_strategy) == (2, "exact")
+            estimated = stock.page({}, count="estimated", session=session)
+            assert (estimated.total, estimated.count_strategy) == (2, "exact")
+            raise RuntimeError("abort")
+
+    with pytest.raises(RuntimeError):
+        add_then_fail()
+    outside = stock.page({}, sort=[("sku", 1)])
+    assert [d["sku"] for d in outside.items] == ["old"]
+    assert outside.total == 1

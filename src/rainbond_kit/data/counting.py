@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 
 from rainbond_kit.data.fields import REMOVE_TIME
@@ -71,6 +72,7 @@ def count_matches(
     soft_delete: bool,
     limit: int,
     max_time_ms: int | None = None,
+    session: ClientSession | None = None,
 ) -> Counts:
     """Count a list's matches as ``mode`` says (see the module's description).
 
@@ -79,11 +81,15 @@ def count_matches(
     :param filtered: whether the list has a filter or a scope (``estimated`` then falls back).
     :param limit: the bound of ``bounded`` counts (and of ``estimated``'s fallback).
     :param max_time_ms: the server-side time limit of each count.
+    :param session: count inside that session's transaction (``estimated`` then counts
+        ``bounded``: a transaction cannot read the collection's metadata).
     """
     if mode == "none":
         return Counts(None, None, "none")
     timed: dict[str, Any] = {} if max_time_ms is None else {"maxTimeMS": max_time_ms}
-    if mode == "estimated" and not filtered:
+    if session is not None:
+        timed["session"] = session
+    if mode == "estimated" and not filtered and session is None:
         total = collection.estimated_document_count(**timed)
         return Counts(total, None if soft_delete else 0, "estimated")
     bound = None if mode == "exact" else limit

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bson import Decimal128, ObjectId, Regex, Timestamp
+from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 
 from rainbond_kit.data.counting import CountMode, CountStrategy, count_matches
@@ -131,6 +132,7 @@ class PagingMixin:
         projection: Sequence[str] | None = None,
         scope: Mapping[str, Any] | None = None,
         count_limit: int = 1000,
+        session: ClientSession | None = None,
     ) -> Page:
         """One page of live documents matching ``filter`` (and ``scope``, ANDed in).
 
@@ -141,10 +143,12 @@ class PagingMixin:
         :param count: ``exact``, ``estimated``, ``bounded`` or ``none``
             (:mod:`rainbond_kit.data.counting`); ``count_limit`` bounds ``bounded``.
         :param projection: stored fields to return (``_id`` always comes back).
+        :param session: read inside that session's transaction (its own writes included);
+            ``estimated`` then counts ``bounded`` (no metadata count in a transaction).
         """
         return _run_page(
             self, filter or {}, tuple(sort), limit, offset, after, (count, count_limit),
-            projection, scope,
+            projection, scope, session,
         )  # fmt: skip
 
 
@@ -158,6 +162,7 @@ def _run_page(
     count: tuple[CountMode, int],
     projection: Sequence[str] | None,
     scope: Mapping[str, Any] | None,
+    session: ClientSession | None,
 ) -> Page:
     base = repository.normalize(filter)
     scoped = repository.normalize(scope) if scope else {}
@@ -170,14 +175,16 @@ def _run_page(
         fetch = dict.fromkeys([*projection, *(f for f, _ in sort)], 1)
     collection = repository.collection
     with repository.errors():
-        cursor = collection.find(find_filter, fetch, max_time_ms=repository.max_time_ms)
+        cursor = collection.find(
+            find_filter, fetch, max_time_ms=repository.max_time_ms, session=session
+        )
         docs = list(cursor.sort(list(sort)).skip(offset).limit(limit + 1))
         has_more = len(docs) > limit
         docs = docs[:limit]
         counts = count_matches(
             collection, count[0], live=live, scope=scoped, filtered=bool(base),
             soft_delete=repository.uses_soft_delete, limit=count[1],
-            max_time_ms=repository.max_time_ms,
+            max_time_ms=repository.max_time_ms, session=session,
         )  # fmt: skip
     last = {f: docs[-1].get(f) for f, _ in sort} if has_more and docs else None
     if projection is not None:
