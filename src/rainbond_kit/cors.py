@@ -96,8 +96,12 @@ def configure_cors(app: Flask) -> None:
             "ETag",
             "Link",
             "X-Total-Count",
+            "X-Total-Count-Strategy",
             "X-RateLimit-Limit",
             "X-RateLimit-Remaining",
             "X-RateLimit-Reset",
+            "X-Request-ID",
+            "Idempotent-Replayed",
+            "Retry-After",
         ],
     )

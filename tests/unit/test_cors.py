@@ -123,3 +123,19 @@ def test_malformed_origins_are_refused_at_start_up(offline_settings: Settings, o
     with pytest.raises(ConfigurationError, match="RAINBOND_CORS_ORIGINS") as raised:
         _app(offline_settings, RAINBOND_CORS_ORIGINS=origin, RAINBOND_CORS_CREDENTIALS=True)
     assert repr(origin) in str(raised.value)
+
+
+def test_every_header_the_kit_documents_is_readable_cross_origin(
+    offline_settings: Settings,
+) -> None:
+    """A browser client may read the headers the kit sends and documents: list counts and
+    their strategy, paging links, ETags, rate limits, the request id, idempotent replays."""
+    response = (
+        _app(offline_settings).test_client().get("/ping", headers={"Origin": "https://app.example"})
+    )
+    exposed = {h.strip() for h in response.headers["Access-Control-Expose-Headers"].split(",")}
+    assert exposed >= {
+        "Location", "ETag", "Link", "X-Total-Count", "X-Total-Count-Strategy",
+        "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "X-Request-ID",
+        "Idempotent-Replayed", "Retry-After",
+    }  # fmt: skip
