@@ -8,74 +8,27 @@ in production; both point at the same MongoDB wire server.
 from __future__ import annotations
 
 import hashlib
-import os
 import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pymongo
 import pytest
 import requests
 
-from rainbond_kit.embedded import free_port
 from tests.integration._filestore_support import URL, multipart, text_of
+from tests.integration._replicas import two_replicas
 
-ROOT = Path(__file__).resolve().parents[2]
 Client = pymongo.MongoClient[dict[str, Any]]
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("MONGODB_", "REDIS_", "MONGO_"))
-    }
-    return {**env, "PYTHONPATH": str(ROOT), **extra}
-
-
-def _wait_ready(base: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "the server exited"
-        try:
-            urllib.request.urlopen(f"{base}/healthz", timeout=2).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"{base} did not start")
 
 
 @pytest.fixture
 def replicas(mongo_uri: str, mongo_db_name: str, redis_url: str) -> Iterator[tuple[str, str]]:
     """Base URLs of two replicas of the sample app sharing this test's database."""
     env = {"MONGODB_URI": mongo_uri, "MONGODB_DB": mongo_db_name, "REDIS_URL": redis_url}
-    env["RAINBOND_AUTH"] = "off"  # the production entry (gunicorn) fails closed without it
-    port_a, port_b = free_port(), free_port()
-    commands = [
-        ([sys.executable, "-m", "sample_app"], _env(PORT=str(port_a), **env)),
-        (
-            [sys.executable, "-m", "gunicorn", "-w", "1", "--threads", "4",
-             "-b", f"127.0.0.1:{port_b}", "sample_app.wsgi:app"],
-            _env(**env),
-        ),
-    ]  # fmt: skip
-    procs = [
-        subprocess.Popen(cmd, cwd=ROOT, env=e, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for cmd, e in commands
-    ]
-    try:
-        bases = (f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}")
-        for base, proc in zip(bases, procs, strict=True):
-            _wait_ready(base, proc)
+    with two_replicas(env) as bases:
         yield bases
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(timeout=30)
 
 
 def _upload(base: str, content: bytes) -> dict[str, Any]:

@@ -7,8 +7,6 @@ share one MongoDB database and one Redis.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -18,8 +16,7 @@ import pymongo
 import pytest
 import requests
 
-from rainbond_kit.embedded import free_port
-from tests.integration.test_filestore_replicas import ROOT, _env, _wait_ready
+from tests.integration._replicas import two_replicas
 
 BOOKS = "/api/v1/books"
 CLIENTS = 100
@@ -29,31 +26,9 @@ CLIENTS = 100
 def replicas(mongo_uri: str, mongo_db_name: str, redis_url: str) -> Iterator[tuple[str, str]]:
     """Base URLs of two replicas of the sample app sharing this test's database and Redis."""
     env = {"MONGODB_URI": mongo_uri, "MONGODB_DB": mongo_db_name, "REDIS_URL": redis_url}
-    env["RAINBOND_AUTH"] = "off"  # the production entry (gunicorn) fails closed without it
     env["RAINBOND_IDEMPOTENCY_WAIT"] = "120"  # a slow shared machine: wait, never 409
-    port_a, port_b = free_port(), free_port()
-    commands = [
-        ([sys.executable, "-m", "sample_app"], _env(PORT=str(port_a), **env)),
-        (
-            [sys.executable, "-m", "gunicorn", "-w", "1", "--threads", "8",
-             "-b", f"127.0.0.1:{port_b}", "sample_app.wsgi:app"],
-            _env(**env),
-        ),
-    ]  # fmt: skip
-    procs = [
-        subprocess.Popen(cmd, cwd=ROOT, env=e, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for cmd, e in commands
-    ]
-    try:
-        bases = (f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}")
-        for base, proc in zip(bases, procs, strict=True):
-            _wait_ready(base, proc)
+    with two_replicas(env, threads=8) as bases:
         yield bases
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(timeout=30)
 
 
 def test_one_key_across_two_processes_creates_one_document(
