@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import os
 import random
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -24,7 +21,8 @@ import pytest
 import requests
 from bson import ObjectId
 
-from rainbond_kit.embedded import free_port
+from tests.integration._gunicorn import children
+from tests.integration._gunicorn import gunicorn as run_gunicorn
 from tests.integration._served import Call, timed
 
 pytestmark = pytest.mark.slow
@@ -45,45 +43,12 @@ def _rss_kb(pid: int) -> int:
     raise AssertionError(f"no VmRSS for {pid}")
 
 
-def _children(pid: int) -> list[int]:
-    return sorted(int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
-
-
 @pytest.fixture
 def gunicorn(mongo_uri: str, mongo_db_name: str, redis_url: str) -> Iterator[tuple[str, int]]:
     """``gunicorn sample_app.wsgi:app`` with 3 gthread workers; yields its URL and master pid."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "MONGODB_URI": mongo_uri,
-        "MONGODB_DB": mongo_db_name,
-        "REDIS_URL": redis_url,
-        "PYTHONPATH": str(ROOT),
-        "RAINBOND_AUTH": "off",  # production demands an explicit decision
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-k", "gthread",
-         "--threads", "4", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-         "sample_app.wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, "gunicorn exited"
-            assert time.monotonic() < deadline, "gunicorn did not become ready"
-            try:
-                ready = requests.get(f"{url}/readyz", timeout=15).status_code == 200
-                if ready and len(_children(process.pid)) == WORKERS:
-                    break
-            except (requests.ConnectionError, requests.Timeout):  # workers still booting
-                pass
-            time.sleep(0.2)
-        yield url, process.pid
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(30)
+    env = {"MONGODB_URI": mongo_uri, "MONGODB_DB": mongo_db_name, "REDIS_URL": redis_url}
+    with run_gunicorn(env, workers=WORKERS, options=["-k", "gthread", "--threads", "4"]) as served:
+        yield served
 
 
 class Ledger:
@@ -143,7 +108,7 @@ def test_load_without_loss(
 ) -> None:
     """Zero 5xx; every acknowledged create stored, every delete applied, counters exact."""
     url, master = gunicorn
-    workers = _children(master)
+    workers = children(master)
     with requests.Session() as warm:
         for _ in range(3 * WORKERS):
             assert warm.get(f"{url}{BOOKS}", timeout=30).status_code == 200
@@ -158,7 +123,7 @@ def test_load_without_loss(
     for thread in threads:
         thread.join(SECONDS + 60)
     rss_end = {pid: _rss_kb(pid) for pid in workers}
-    assert _children(master) == workers, "a worker was replaced during the load"
+    assert children(master) == workers, "a worker was replaced during the load"
 
     statuses = Counter(call.status for _, call in ledger.calls)
     kinds = Counter(kind for kind, _ in ledger.calls)

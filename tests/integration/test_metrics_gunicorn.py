@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -21,7 +19,8 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from rainbond_kit.embedded import free_port
+from tests.integration._gunicorn import children
+from tests.integration._gunicorn import gunicorn as run_gunicorn
 
 pytestmark = pytest.mark.slow
 
@@ -39,10 +38,6 @@ PLAN: list[tuple[str, str, dict[str, object] | None, str, str]] = [
     ("GET", "/healthz", None, "/healthz", "200"),
 ]
 ROUNDS = 12  # N = ROUNDS * len(PLAN) = 84 requests
-
-
-def _children(pid: int) -> list[int]:
-    return sorted(int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
 
 
 def _scrape(url: str) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
@@ -70,48 +65,24 @@ def gunicorn(
     mongo_uri: str, mongo_db_name: str, redis_url: str, tmp_path: Path
 ) -> Iterator[tuple[str, int]]:
     """The sample app under gunicorn with the metrics hooks; yields its URL and master pid."""
-    port = free_port()
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
     (metrics_dir / "counter_999999.db").write_bytes(b"stale")  # must be cleaned at start-up
     env = {
-        **os.environ,
         "MONGODB_URI": mongo_uri,
         "MONGODB_DB": mongo_db_name,
         "REDIS_URL": redis_url,
-        "PYTHONPATH": str(ROOT),
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-        "RAINBOND_AUTH": "off",  # production demands an explicit decision
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "sample_app/gunicorn_conf.py",
-         "-w", str(WORKERS), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-         "--graceful-timeout", "20", "sample_app.wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, "gunicorn exited"
-            assert time.monotonic() < deadline, "gunicorn did not become ready"
-            try:
-                ready = requests.get(f"{url}/readyz", timeout=5).status_code == 200
-                if ready and len(_children(process.pid)) == WORKERS:
-                    break
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.2)
-        yield url, process.pid
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(30)
+    options = ["-c", "sample_app/gunicorn_conf.py", "--graceful-timeout", "20"]
+    with run_gunicorn(env, workers=WORKERS, options=options) as served:
+        yield served
 
 
 def _wait_for_replacement(master: int, gone: int) -> None:
     deadline = time.monotonic() + 60
     while True:
-        workers = _children(master)
+        workers = children(master)
         if gone not in workers and len(workers) == WORKERS:
             return
         assert time.monotonic() < deadline, f"worker {gone} was not replaced: {workers}"
@@ -126,7 +97,7 @@ def test_counts_are_exact_across_workers_and_a_restart(gunicorn: tuple[str, int]
     killed = None
     for round_ in range(ROUNDS):
         if round_ == ROUNDS // 2:
-            killed = _children(master)[0]
+            killed = children(master)[0]
             os.kill(killed, signal.SIGTERM)
         for method, path, body, route, status in PLAN:
             response = requests.request(
