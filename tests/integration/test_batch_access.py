@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import marshmallow as ma
 import pymongo
 import pytest
 from bson import ObjectId
@@ -27,15 +26,7 @@ from tests.integration.auth_support import (  # noqa: F401 - fixture
     unique_name,
 )
 from tests.integration.contract_support import make_resource
-
-
-class ExposedSchema(ma.Schema):
-    """A schema that (unwisely) exposes the owner and group fields."""
-
-    title = ma.fields.String(required=True)
-    year = ma.fields.Integer()
-    creator = ma.fields.String()
-    group_list = ma.fields.List(ma.fields.String())
+from tests.integration.test_contract_access import ExposedSchema
 
 
 @dataclass
