@@ -25,7 +25,7 @@ the metadata fields, and ``remove_time`` when soft-deleted.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import marshmallow as ma
@@ -127,15 +127,10 @@ class FileResource(ResourceView):
             doc.update(media_type=received.media_type, sha256=received.sha256)
             doc.update(uploader=identity.user_name if identity is not None else None)
             doc.update(creation_time=now, update_time=now)
-            scope = self.scope_filter()
-            if scope:  # stamp plain equality conditions (owner, tenant), as resources do
-                doc.update(
-                    {
-                        k: v
-                        for k, v in scope.items()
-                        if not k.startswith("$") and not isinstance(v, Mapping)
-                    }
-                )
+            # owner (ROW_LEVEL_FIELD, group_list) and tenant fields, whatever the form says,
+            # as a resource's create stamps them
+            doc.update(self.owner_fields())
+            doc.update(self._stamped())
             file_id = received.commit(doc)
         except BaseException:
             received.abort()
