@@ -15,8 +15,11 @@ from bson import ObjectId
 from flask.testing import FlaskClient
 from flask_smorest import Blueprint
 
-from rainbond_kit import FileResource, RainbondKit, get_api
+from rainbond_kit import FileResource, RainbondKit, ResourceView, get_api, wait_for_indexes
 from rainbond_kit.auth import AuthSettings, init_auth
+from rainbond_kit.auth.permissions import Code
+from rainbond_kit.resource import ALL_OPERATIONS
+from rainbond_kit.resource.actions import action
 from tests.conftest import KitAppFactory
 from tests.integration._filestore_support import multipart
 from tests.integration.auth_support import (  # noqa: F401 - fixture
@@ -49,6 +52,38 @@ class PlainFiles(FileResource):
     BUCKET = "plainfiles"
     PERMISSION = (CENTER, PERM)
     ROW_LEVEL_FIELD = "uploader"
+
+
+class ThingSchema(ma.Schema):
+    title = ma.fields.String(required=True)
+    year = ma.fields.Integer()
+    #: write-only: never returned, so never filtered, sorted, projected or echoed
+    secret = ma.fields.String(load_only=True)
+
+
+class Things(ResourceView):
+    COLLECTION = "things"
+    SCHEMA = ThingSchema
+    PERMISSION = (CENTER, PERM)
+    ROW_LEVEL_FIELD = "creator"
+    ETAG = True
+    OPERATIONS = ALL_OPERATIONS | {"batch"}
+    INDEXES = (pymongo.IndexModel([("secret", 1)], unique=True, sparse=True, name="unique_secret"),)
+
+    @action("stamp", method="POST", code=Code.EDIT)
+    def stamp(self, doc: dict[str, Any], data: None) -> dict[str, Any]:
+        """Set the year to 1."""
+        return self.write_current(doc, {"year": 1})
+
+
+class Kept(ResourceView):
+    """Row-level documents that clients may replace but never create."""
+
+    COLLECTION = "kept"
+    SCHEMA = ThingSchema
+    PERMISSION = (CENTER, PERM)
+    ROW_LEVEL_FIELD = "creator"
+    OPERATIONS = ALL_OPERATIONS - {"create"}
 
 
 @dataclass
@@ -96,7 +131,10 @@ def world(
 ) -> Iterator[World]:
     app = make_kit_app(rainbond_env)
     init_auth(app, AuthSettings.from_env(auth_center.env))
-    for resource, prefix in ((GroupFiles, "/gfiles"), (PlainFiles, "/pfiles")):
+    resources: tuple[tuple[type[ResourceView], str], ...] = (
+        (GroupFiles, "/gfiles"), (PlainFiles, "/pfiles"), (Things, "/things"), (Kept, "/kept"),
+    )  # fmt: skip
+    for resource, prefix in resources:
         blueprint = Blueprint(prefix.strip("/"), __name__, url_prefix=prefix)
         resource.register(blueprint)
         get_api(app).register_blueprint(blueprint)
@@ -107,6 +145,7 @@ def world(
         uid = auth_center.add_user([f"{role}-{mongo_db_name}"], groups)
         name = f"{person}-{unique_name()}"
         users[person] = Caller(name, auth_center.login(uid, name), app.test_client())
+    assert wait_for_indexes(app, timeout=60)
     yield World(users, mongo_client[mongo_db_name])
     RainbondKit.shutdown(app)
 
@@ -160,3 +199,38 @@ def test_uploaders_see_their_own_files_without_a_group_field(world: World) -> No
     assert _ids(users["carol"], "/pfiles") == {uploaded["alice"], uploaded["carol"]}
     assert _ids(users["dave"], "/pfiles") == {uploaded["dave"]}
     assert _ids(users["vera"], "/pfiles") == {uploaded["alice"], uploaded["carol"]}
+
+
+# --- resources --------------------------------------------------------------------------------
+
+
+def _create(caller: Caller, title: str, url: str = "/things", **extra: Any) -> dict[str, Any]:
+    response = caller("POST", url, json={"title": title, "year": 2000, **extra})
+    assert response.status_code == 201, response.get_json()
+    body: dict[str, Any] = response.get_json()
+    return body
+
+
+def test_put_if_none_match_tells_no_one_that_another_users_id_exists(world: World) -> None:
+    """Found: on a resource without ``create``, ``PUT`` + ``If-None-Match: *`` answered 412
+    for an id taken by a document outside the caller's rows and 404 for an unused id: an
+    existence oracle over other users' ids. Outside the caller's scope there is no document
+    for them: 404 as for an unused id (and as a plain PUT says); the owner still gets 412."""
+    alice, bob, dave = world.users["alice"], world.users["bob"], world.users["dave"]
+    taken = str(ObjectId())
+    world.db["kept"].insert_one(
+        {"_id": ObjectId(taken), "title": "t", "creator": alice.name, "group_list": ["ga"]}
+    )
+    headers = {"If-None-Match": "*"}
+    body = {"title": "mine now"}
+    unused = f"/kept/{ObjectId()}"
+    for intruder in (bob, dave):
+        assert intruder("PUT", unused, json=body, headers=headers).status_code == 404
+        answer = intruder("PUT", f"/kept/{taken}", json=body, headers=headers)
+        assert (answer.status_code, answer.get_json()["message"]) == (
+            404, f"no document with id {taken}"
+        )  # fmt: skip
+        assert intruder("PUT", f"/kept/{taken}", json=body).status_code == 404
+    owner = alice("PUT", f"/kept/{taken}", json=body, headers=headers)
+    assert owner.status_code == 412
+    assert world.db["kept"].find_one({"_id": ObjectId(taken)})["title"] == "t"
