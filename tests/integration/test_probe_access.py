@@ -15,7 +15,13 @@ from bson import ObjectId
 from flask.testing import FlaskClient
 from flask_smorest import Blueprint
 
-from rainbond_kit import FileResource, RainbondKit, ResourceView, get_api, wait_for_indexes
+from rainbond_kit import (
+    FileResource,
+    RainbondKit,
+    ResourceView,
+    get_api,
+    wait_for_indexes,
+)
 from rainbond_kit.auth import AuthSettings, init_auth
 from rainbond_kit.auth.permissions import Code
 from rainbond_kit.resource import ALL_OPERATIONS
@@ -234,3 +240,144 @@ def test_put_if_none_match_tells_no_one_that_another_users_id_exists(world: Worl
     owner = alice("PUT", f"/kept/{taken}", json=body, headers=headers)
     assert owner.status_code == 412
     assert world.db["kept"].find_one({"_id": ObjectId(taken)})["title"] == "t"
+
+
+def test_a_write_only_field_is_no_filter_sort_projection_or_echo(world: World) -> None:
+    """``secret`` (``load_only``) never comes back and cannot be used to infer values: filtering,
+    sorting or projecting by it is a 400 on the list and on ``/search``; a create, a read, a
+    batch result and an action's answer leave it out; a duplicate names it without its value."""
+    alice, bob = world.users["alice"], world.users["bob"]
+    made = _create(alice, "a", secret="s3cr3t")
+    assert "secret" not in made
+    for params in ({"secret": "s3cr3t"}, {"secret[startswith]": "s"}, {"$orderby": "secret"},
+                   {"$fields": "secret"}, {"$date_type": "secret", "$start_date": "2020-01-01",
+                                           "$end_date": "2030-01-01"}):  # fmt: skip
+        listed = alice("GET", "/things", query_string=params)
+        searched = alice("POST", "/things/search", json=params)
+        assert (listed.status_code, searched.status_code) == (400, 400), params
+    assert "secret" not in alice("GET", f"/things/{made['id']}").get_json()
+    stamped = alice("POST", f"/things/{made['id']}/stamp")
+    assert stamped.status_code == 200, stamped.get_json()
+    assert set(stamped.get_json()) == {"id", "title", "year", "creation_time", "update_time"}
+    batch = alice(
+        "POST", "/things/batch",
+        json={"operations": [{"op": "create", "data": {"title": "b", "secret": "other"}}]},
+    )  # fmt: skip
+    assert "secret" not in batch.get_json()["results"][0]["item"]
+    clash = bob("POST", "/things", json={"title": "b", "secret": "s3cr3t"})
+    assert clash.status_code == 409
+    assert (clash.get_json()["message"], clash.get_json()["errors"]) == (
+        "a document with the same secret exists", {"secret": ["already exists"]}
+    )  # fmt: skip
+    assert "duplicate" not in clash.get_json()
+
+
+def test_conditional_reads_and_actions_of_others_are_404(world: World) -> None:
+    """``If-None-Match`` never answers 304 (nor ``If-Match`` 412) for a document outside the
+    caller's rows: 404 as for a missing one; an item action loads under the scope (404) and
+    needs its own code (403); the owner gets 304/412 and runs the action."""
+    alice, bob, dave, vera = (world.users[p] for p in ("alice", "bob", "dave", "vera"))
+    made = _create(alice, "a")
+    url = f"/things/{made['id']}"
+    etag = alice("GET", url).headers["ETag"]
+    assert etag == '"0"'
+    for intruder in (bob, dave):
+        for tag in (etag, "*", '"1"'):
+            assert intruder("GET", url, headers={"If-None-Match": tag}).status_code == 404
+            assert intruder("HEAD", url, headers={"If-None-Match": tag}).status_code == 404
+            for verb in ("PATCH", "PUT"):
+                answer = intruder(verb, url, json={"title": "x"}, headers={"If-Match": tag})
+                assert answer.status_code == 404, (verb, tag)
+            assert intruder("DELETE", url, headers={"If-Match": '"7"'}).status_code == 404
+        assert intruder("POST", f"{url}/stamp").status_code == 404
+    assert vera("POST", f"{url}/stamp").get_json()["required_codes"] == [4]
+    assert alice("GET", url, headers={"If-None-Match": etag}).status_code == 304
+    assert alice("PATCH", url, json={"title": "x"}, headers={"If-Match": '"7"'}).status_code == 412
+    assert alice("POST", f"{url}/stamp").get_json()["year"] == 1
+    assert world.db["things"].find_one({"_id": ObjectId(made["id"])})["title"] == "a"
+
+
+def test_an_idempotency_key_replays_only_to_the_caller_who_used_it(world: World) -> None:
+    """The same ``Idempotency-Key`` and body from two users are two creates, each stamped with
+    its own caller; each user's retry replays their own response only."""
+    alice, bob = world.users["alice"], world.users["bob"]
+    key = {"Idempotency-Key": "same-key"}
+    body = {"title": "t", "year": 1}
+    first = alice("POST", "/things", json=body, headers=key)
+    other = bob("POST", "/things", json=body, headers=key)
+    assert (first.status_code, other.status_code) == (201, 201)
+    assert "Idempotent-Replayed" not in other.headers
+    assert first.get_json()["id"] != other.get_json()["id"]
+    again = bob("POST", "/things", json=body, headers=key)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json() == other.get_json()
+    owners = {d["creator"] for d in world.db["things"].find()}
+    assert owners == {alice.name, bob.name}
+    assert world.db["things"].count_documents({}) == 2
+
+
+def test_counts_of_deleted_rows_stay_inside_the_scope(world: World) -> None:
+    """``dummy_remove`` (every count mode) and ``total`` count only the caller's rows: alice's
+    deleted document is counted for her and for carol (all data of ga), not for bob (own rows
+    of ga) nor dave (gb); ``estimated`` falls back to a scoped count."""
+    users = world.users
+    gone = _create(users["alice"], "gone")
+    _create(users["alice"], "kept")
+    _create(users["dave"], "dave's")
+    assert users["alice"]("DELETE", f"/things/{gone['id']}").status_code == 204
+    expected = {"alice": (1, 1), "bob": (0, 0), "carol": (1, 1), "dave": (1, 0)}
+    for person, counts in expected.items():
+        for mode in ("exact", "bounded", "estimated"):
+            for method, url, kwargs in (
+                ("GET", "/things", {"query_string": {"$count": mode}}),
+                ("POST", "/things/search", {"json": {"$count": mode}}),
+            ):
+                body = users[person](method, url, **kwargs).get_json()
+                assert (body["total"], body["dummy_remove"]) == counts, (person, mode, url)
+
+
+def test_every_route_checks_the_code_of_its_operation(
+    world: World, auth_center: AuthCenter, mongo_db_name: str
+) -> None:
+    """A user holding every code but the one a route needs gets 403 naming it, on every route
+    of a resource and of a file resource (search is a read, PUT + If-None-Match also needs
+    create, content needs download)."""
+    owner = world.users["carol"]
+    item = _create(owner, "x")["id"]
+    body, content_type = multipart(b"file")
+    upload = {"data": body, "content_type": content_type}
+    file_id = owner.upload("/pfiles", b"file").get_json()["id"]
+    routes: list[tuple[int | tuple[int, int], str, str, dict[str, Any]]] = [
+        (1, "GET", "/things", {}),
+        (1, "HEAD", "/things", {}),
+        (1, "POST", "/things/search", {"json": {}}),
+        (2, "POST", "/things", {"json": {"title": "t"}}),
+        (1, "GET", f"/things/{item}", {}),
+        (1, "HEAD", f"/things/{item}", {}),
+        (4, "PUT", f"/things/{item}", {"json": {"title": "t"}}),
+        ((4, 2), "PUT", f"/things/{ObjectId()}", {"json": {"title": "t"}, "headers": {"If-None-Match": "*"}}),
+        (4, "PATCH", f"/things/{item}", {"json": {"title": "t"}}),
+        (8, "DELETE", f"/things/{item}", {}),
+        (4, "POST", f"/things/{item}/stamp", {}),
+        (1, "GET", "/pfiles", {}),
+        (2, "POST", "/pfiles", upload),
+        (1, "GET", f"/pfiles/{file_id}", {}),
+        (8, "DELETE", f"/pfiles/{file_id}", {}),
+        (16, "GET", f"/pfiles/{file_id}/content", {}),
+        (16, "HEAD", f"/pfiles/{file_id}/content", {}),
+    ]  # fmt: skip
+    everything = [1, 2, 4, 8, 16]
+    for code in everything:
+        role = f"no{code}-{mongo_db_name}"
+        auth_center.add_role(role, [c for c in everything if c != code], all_data=True)
+        name = unique_name()
+        token = auth_center.login(auth_center.add_user([role], ["ga"]), name)
+        caller = Caller(name, token, owner.client)
+        for needed, method, url, kwargs in routes:
+            answer = caller(method, url, **kwargs)
+            if code in (needed if isinstance(needed, tuple) else (needed,)):
+                assert answer.status_code == 403, (code, method, url)
+                if method != "HEAD":
+                    assert answer.get_json()["required_codes"] == [code], (method, url)
+            else:
+                assert answer.status_code != 403, (code, method, url, answer.get_json())
