@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from flask_smorest import Blueprint
 
 from rainbond_kit import (
+    ConfigurationError,
     FileResource,
     RainbondKit,
     ResourceView,
@@ -381,3 +382,30 @@ def test_every_route_checks_the_code_of_its_operation(
                     assert answer.get_json()["required_codes"] == [code], (method, url)
             else:
                 assert answer.status_code != 403, (code, method, url, answer.get_json())
+
+
+def test_a_file_resource_refuses_row_level_rules_without_a_permission() -> None:
+    """Found: ``FileResource.register`` skipped the options check every resource gets, so
+    ``ROW_LEVEL_FIELD`` without ``PERMISSION`` registered and then served every file to every
+    caller (no scope without the auth center), and unknown ``OPERATIONS`` were ignored. Both
+    are now the resource's ``ConfigurationError`` naming the option."""
+
+    class Unscoped(FileResource):
+        BUCKET = "unscoped"
+        ROW_LEVEL_FIELD = "uploader"
+
+    class Misspelt(FileResource):
+        BUCKET = "misspelt"
+        OPERATIONS = frozenset({"list", "uplod"})
+
+    with pytest.raises(ConfigurationError) as unscoped:
+        Unscoped.register(Blueprint("unscoped", __name__))
+    assert str(unscoped.value) == (
+        "Unscoped.ROW_LEVEL_FIELD needs PERMISSION (row-level rules come from the auth center)"
+    )
+    with pytest.raises(ConfigurationError) as misspelt:
+        Misspelt.register(Blueprint("misspelt", __name__))
+    assert str(misspelt.value) == (
+        "Misspelt.OPERATIONS has unknown operations ['uplod']; "
+        "known: ['content', 'delete', 'list', 'read', 'upload']"
+    )

@@ -49,6 +49,7 @@ from rainbond_kit.i18n import DocText
 from rainbond_kit.resource import ResourceView
 from rainbond_kit.resource.errordocs import resource_errors
 from rainbond_kit.resource.openapi import document_operations
+from rainbond_kit.resource.options import check_options
 from rainbond_kit.resource.routes import (
     access_decorators,
     add_view,
@@ -179,6 +180,9 @@ class FileResource(ResourceView):
     def register(cls, blp: Blueprint, url: str = "/", *, name: str | None = None) -> None:
         """Add the routes to ``blp``: ``url``, ``url/<item_id>`` and ``url/<item_id>/content``."""
         name = name or cls.__name__
+        check_options(
+            cls, ALL_FILE_OPERATIONS
+        )  # as a resource's (ROW_LEVEL_FIELD needs PERMISSION)
         out, spec, attrs = view_parts(cls, blp, name)
         base = url.rstrip("/")
         ops = cls.OPERATIONS
