@@ -409,3 +409,18 @@ def test_a_file_resource_refuses_row_level_rules_without_a_permission() -> None:
         "Misspelt.OPERATIONS has unknown operations ['uplod']; "
         "known: ['content', 'delete', 'list', 'read', 'upload']"
     )
+
+
+def test_an_action_cannot_be_declared_on_a_method_the_permission_check_lets_through() -> None:
+    """Found: ``action(method="OPTIONS")`` was routed to the method, and the permission check
+    lets every ``OPTIONS`` request through unauthenticated (CORS preflights), so the action ran
+    for anyone; other unknown methods could never pass it. An action's method is now one of
+    GET, POST, PUT, PATCH and DELETE (``ConfigurationError`` otherwise); the control is
+    accepted."""
+    for method in ("OPTIONS", "options", "HEAD", "TRACE", "PURGE"):
+        with pytest.raises(ConfigurationError) as refused:
+            action("peek", method=method)
+        assert str(refused.value) == (
+            f"action 'peek': method {method.upper()!r} is not one of GET, POST, PUT, PATCH, DELETE"
+        )
+    assert callable(action("peek", method="delete"))
