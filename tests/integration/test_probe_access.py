@@ -95,6 +95,20 @@ class Kept(ResourceView):
     OPERATIONS = ALL_OPERATIONS - {"create"}
 
 
+class Owned(ResourceView):
+    """A title unique per owner: the unique index starts with the owner field."""
+
+    COLLECTION = "owned"
+    SCHEMA = ThingSchema
+    PERMISSION = (CENTER, PERM)
+    ROW_LEVEL_FIELD = "creator"
+    INDEXES = (
+        pymongo.IndexModel(
+            [("creator", 1), ("title", 1), ("remove_time", 1)], unique=True, name="title_per_owner"
+        ),
+    )
+
+
 @dataclass
 class Caller:
     name: str
@@ -142,6 +156,7 @@ def world(
     init_auth(app, AuthSettings.from_env(auth_center.env))
     resources: tuple[tuple[type[ResourceView], str], ...] = (
         (GroupFiles, "/gfiles"), (PlainFiles, "/pfiles"), (Things, "/things"), (Kept, "/kept"),
+        (Owned, "/owned"),
     )  # fmt: skip
     for resource, prefix in resources:
         blueprint = Blueprint(prefix.strip("/"), __name__, url_prefix=prefix)
@@ -494,3 +509,23 @@ def test_every_page_of_every_query_stays_inside_the_callers_rows(
         params["$after"] = body["next"]
     assert sorted(seen) == sorted(wanted)
     assert totals == {len(wanted)}
+
+
+def test_a_unique_index_led_by_the_owner_collides_only_with_the_callers_rows(
+    world: World,
+) -> None:
+    """The documented per-owner unique index (``creator``, ``title``, ``remove_time``): alice
+    and bob each hold "x"; alice's second "x" is a 409 naming the fields, with the readable
+    title only (the owner field is no output field), and a deleted "x" never blocks."""
+    alice, bob = world.users["alice"], world.users["bob"]
+    first = _create(alice, "x", url="/owned")
+    assert bob("POST", "/owned", json={"title": "x"}).status_code == 201
+    clash = alice("POST", "/owned", json={"title": "x"}).get_json()
+    assert (clash["code"], clash["message"], clash["errors"], clash["duplicate"]) == (
+        409,
+        "a document with the same creator, title exists",
+        {"creator": ["already exists"], "title": ["already exists"]},
+        {"title": "x"},
+    )
+    assert alice("DELETE", f"/owned/{first['id']}").status_code == 204
+    assert alice("POST", "/owned", json={"title": "x"}).status_code == 201
