@@ -109,6 +109,20 @@ class Owned(ResourceView):
     )
 
 
+class ThingRefSchema(ma.Schema):
+    thing_id = ma.fields.String(required=True)
+
+
+class ThingFiles(FileResource):
+    """Files attached to things: the reference is checked in the uploader's scope."""
+
+    BUCKET = "thingfiles"
+    METADATA_SCHEMA = ThingRefSchema
+    PERMISSION = (CENTER, PERM)
+    ROW_LEVEL_FIELD = "uploader"
+    REFERENCES = {"thing_id": Things}  # noqa: RUF012
+
+
 @dataclass
 class Caller:
     name: str
@@ -156,7 +170,7 @@ def world(
     init_auth(app, AuthSettings.from_env(auth_center.env))
     resources: tuple[tuple[type[ResourceView], str], ...] = (
         (GroupFiles, "/gfiles"), (PlainFiles, "/pfiles"), (Things, "/things"), (Kept, "/kept"),
-        (Owned, "/owned"),
+        (Owned, "/owned"), (ThingFiles, "/tfiles"),
     )  # fmt: skip
     for resource, prefix in resources:
         blueprint = Blueprint(prefix.strip("/"), __name__, url_prefix=prefix)
@@ -529,3 +543,28 @@ def test_a_unique_index_led_by_the_owner_collides_only_with_the_callers_rows(
     )
     assert alice("DELETE", f"/owned/{first['id']}").status_code == 204
     assert alice("POST", "/owned", json={"title": "x"}).status_code == 201
+
+
+def test_a_file_can_only_reference_what_its_uploader_may_see(world: World) -> None:
+    """Found: ``REFERENCES`` on a file resource was silently ignored, so alice could attach a
+    file to bob's document (or to none at all) and nobody could ``$expand`` it. An upload now
+    checks its references in the uploader's scope (422 naming the field, nothing stored) and
+    lists and reads expand them for readers who may see the target."""
+    alice, bob, carol = world.users["alice"], world.users["bob"], world.users["carol"]
+    mine, bobs = _create(alice, "mine"), _create(bob, "bob's")
+    for target in (bobs["id"], str(ObjectId())):
+        refused = alice.upload("/tfiles", b"x", (("thing_id", target),))
+        assert refused.status_code == 422, refused.get_json()
+        assert refused.get_json()["errors"] == {
+            "form": {"thing_id": ["thing_id: no such document"]}
+        }
+    assert world.db["thingfiles.files"].count_documents({}) == 0
+    assert world.db["thingfiles.chunks"].count_documents({}) == 0
+    made = alice.upload("/tfiles", b"x", (("thing_id", mine["id"]),))
+    assert made.status_code == 201, made.get_json()
+    assert made.get_json()["thing_id"] == mine["id"]
+    for reader in (alice, carol):
+        listed = reader("GET", "/tfiles", query_string={"$expand": "thing_id"}).get_json()
+        assert [item["thing_id"]["title"] for item in listed["items"]] == ["mine"]
+        read = reader("GET", f"/tfiles/{made.get_json()['id']}?$expand=thing_id").get_json()
+        assert read["thing_id"]["id"] == mine["id"]

@@ -25,7 +25,7 @@ the metadata fields, and ``remove_time`` when soft-deleted.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import marshmallow as ma
@@ -50,6 +50,7 @@ from rainbond_kit.resource import ResourceView
 from rainbond_kit.resource.errordocs import resource_errors
 from rainbond_kit.resource.openapi import document_operations
 from rainbond_kit.resource.options import check_options
+from rainbond_kit.resource.references import check_references, with_references
 from rainbond_kit.resource.routes import (
     access_decorators,
     add_view,
@@ -124,7 +125,9 @@ class FileResource(ResourceView):
         try:
             now = utcnow()
             identity = peek_identity()
-            doc = self.before_insert(self._metadata(received.fields))
+            metadata = self._metadata(received.fields)
+            self.check_references(metadata)  # 422 naming the field, as a resource's create does
+            doc = self.before_insert(metadata)
             doc.update(media_type=received.media_type, sha256=received.sha256)
             doc.update(uploader=identity.user_name if identity is not None else None)
             doc.update(creation_time=now, update_time=now)
@@ -155,6 +158,11 @@ class FileResource(ResourceView):
             etag=doc.get("sha256"), attachment=self.ATTACHMENT,
         )  # fmt: skip
 
+    def check_references(self, data: Mapping[str, Any]) -> None:
+        """422 naming a ``REFERENCES`` metadata field (under ``errors.form``) whose id is not
+        live in the uploader's scope."""
+        check_references(self, data, location="form")
+
     # --- internals --------------------------------------------------------------------------
 
     def _metadata(self, fields: MultiDict[str, str]) -> dict[str, Any]:
@@ -183,7 +191,7 @@ class FileResource(ResourceView):
         check_options(
             cls, ALL_FILE_OPERATIONS
         )  # as a resource's (ROW_LEVEL_FIELD needs PERMISSION)
-        out, spec, attrs = view_parts(cls, blp, name)
+        out, spec, attrs = with_references(cls, view_parts(cls, blp, name))
         base = url.rstrip("/")
         ops = cls.OPERATIONS
         # list and read are the resource's own verbs; upload, delete and content are the files'
