@@ -123,6 +123,19 @@ class ThingFiles(FileResource):
     REFERENCES = {"thing_id": Things}  # noqa: RUF012
 
 
+class EtagFiles(FileResource):
+    """Hard-deleted files with ETags: a DELETE is conditional on ``If-Match``."""
+
+    BUCKET = "etagfiles"
+    ETAG = True
+    SOFT_DELETE = False
+
+
+class SoftEtagFiles(FileResource):
+    BUCKET = "softetag"
+    ETAG = True
+
+
 @dataclass
 class Caller:
     name: str
@@ -170,7 +183,8 @@ def world(
     init_auth(app, AuthSettings.from_env(auth_center.env))
     resources: tuple[tuple[type[ResourceView], str], ...] = (
         (GroupFiles, "/gfiles"), (PlainFiles, "/pfiles"), (Things, "/things"), (Kept, "/kept"),
-        (Owned, "/owned"), (ThingFiles, "/tfiles"),
+        (Owned, "/owned"), (ThingFiles, "/tfiles"), (EtagFiles, "/efiles"),
+        (SoftEtagFiles, "/sfiles"),
     )  # fmt: skip
     for resource, prefix in resources:
         blueprint = Blueprint(prefix.strip("/"), __name__, url_prefix=prefix)
@@ -568,3 +582,26 @@ def test_a_file_can_only_reference_what_its_uploader_may_see(world: World) -> No
         assert [item["thing_id"]["title"] for item in listed["items"]] == ["mine"]
         read = reader("GET", f"/tfiles/{made.get_json()['id']}?$expand=thing_id").get_json()
         assert read["thing_id"]["id"] == mine["id"]
+
+
+def test_a_file_delete_honours_if_match(world: World) -> None:
+    """Found: a file resource's DELETE ignored ``If-Match`` (``ETAG = True``): a stale
+    conditional delete removed the file anyway (the write carried neither the version nor the
+    scope it had read). Now a tag other than the file's is a 412 and the file stays, soft or
+    hard; the current tag deletes."""
+    client = world.users["alice"].client
+    for url, files in (("/efiles", "etagfiles.files"), ("/sfiles", "softetag.files")):
+        body, content_type = multipart(b"keep me", fields=())
+        made = client.post(url, data=body, content_type=content_type)
+        assert made.status_code == 201, made.get_json()
+        item = f"{url}/{made.get_json()['id']}"
+        etag = client.get(item).headers["ETag"]
+        assert etag == '"0"'
+        stale = client.delete(item, headers={"If-Match": '"3"'})
+        assert (stale.status_code, stale.get_json()["message"]) == (
+            412, "the document changed since it was read (ETag)"
+        )  # fmt: skip
+        assert client.get(f"{item}/content").data == b"keep me"
+        assert world.db[files].count_documents({"remove_time": {"$exists": True}}) == 0
+        assert client.delete(item, headers={"If-Match": etag}).status_code == 204
+        assert client.get(item).status_code == 404

@@ -40,6 +40,7 @@ from werkzeug.wsgi import get_input_stream
 from rainbond_kit.auth.context import peek_identity
 from rainbond_kit.data.documents import object_id
 from rainbond_kit.data.epoch import utcnow
+from rainbond_kit.data.store_errors import store_errors
 from rainbond_kit.errors import BadRequestError, http_error
 from rainbond_kit.extension_state import get_container
 from rainbond_kit.filestore.download import send_grid_file
@@ -142,12 +143,16 @@ class FileResource(ResourceView):
         return self.read_item(str(file_id))
 
     def delete_item(self, item_id: str) -> None:
-        """Soft delete (``SOFT_DELETE``, chunks kept) or remove the document and its chunks."""
-        doc = self._read(item_id)
-        if self.SOFT_DELETE:
-            self.repository.delete_by_id(item_id)
-        else:
-            self.bucket.delete(object_id(doc["id"]))
+        """Soft delete (``SOFT_DELETE``, chunks kept) or remove the document and its chunks.
+
+        The file document goes as a resource's does: one write conditioned on the scope and,
+        with ``ETAG``, the ``If-Match`` version (404, 412); the chunks follow (as GridFS's own
+        delete orders it).
+        """
+        super().delete_item(item_id)
+        if not self.SOFT_DELETE:
+            with store_errors():
+                self._root["chunks"].delete_many({"files_id": object_id(item_id)})
 
     def send_content(self, item_id: str) -> Response:
         """The file's bytes (``Range``, ``ETag``, 304 handled)."""
