@@ -605,3 +605,9 @@ def test_a_file_delete_honours_if_match(world: World) -> None:
         assert world.db[files].count_documents({"remove_time": {"$exists": True}}) == 0
         assert client.delete(item, headers={"If-Match": etag}).status_code == 204
         assert client.get(item).status_code == 404
+    paths = client.get("/openapi.json").get_json()["paths"]
+    for url in ("/efiles", "/sfiles"):
+        delete = paths[f"{url}/{{item_id}}"]["delete"]
+        assert "412" in delete["responses"]
+        assert "If-Match" in [p["name"] for p in delete["parameters"] if "name" in p]
+    assert "412" not in paths["/pfiles/{item_id}"]["delete"]["responses"]

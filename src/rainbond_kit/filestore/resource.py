@@ -269,7 +269,7 @@ def _delete_verb(
         return {}
 
     @blp.response(204)
-    @resource_errors(cls, 400, 404, 503)
+    @resource_errors(cls, 400, 404, *([412] if cls.ETAG else []), 503)
     def delete(self: FileResource, item_id: str) -> Response:
         self.delete_item(item_id)
         return Response(status=204)
