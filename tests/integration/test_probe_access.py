@@ -611,3 +611,77 @@ def test_a_file_delete_honours_if_match(world: World) -> None:
         assert "412" in delete["responses"]
         assert "If-Match" in [p["name"] for p in delete["parameters"] if "name" in p]
     assert "412" not in paths["/pfiles/{item_id}"]["delete"]["responses"]
+
+
+_OPS = st.lists(
+    st.fixed_dictionaries(
+        {
+            "op": st.sampled_from(["create", "update", "delete"]),
+            "target": st.integers(0, 11),
+            "data": st.fixed_dictionaries(
+                {"title": st.sampled_from(["p", "q"])},
+                optional={
+                    "creator": st.just("mallory"),
+                    "group_list": st.just(["gb", "ga"]),
+                    "year": st.integers(1, 3),
+                },
+            ),
+            "version": st.sampled_from([None, None, 0, 1, 5]),
+        }
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@PROBE
+@given(person=st.sampled_from(sorted(PEOPLE)), ops=_OPS, ordered=st.booleans())
+def test_a_batch_changes_only_rows_its_caller_may_write(
+    world: World, person: str, ops: list[dict[str, Any]], ordered: bool
+) -> None:
+    """Random batches (creates, merge-patch updates and deletes, claimed owners and groups,
+    expected versions) by every user: a document outside the caller's rows never changes and
+    its operation answers 404; a viewer changes nothing (403); created documents belong to the
+    caller and their groups; no owner or group field ever moves."""
+    docs = world.db["things"]
+    if docs.count_documents({}) == 0:
+        for n, owner in enumerate(["alice", "bob", "carol", "dave"] * 3):
+            _create(world.users[owner], f"t{n}")
+    ids = [str(d["_id"]) for d in docs.find({}, sort=[("_id", 1)]).limit(12)]
+    before = {str(d["_id"]): d for d in docs.find()}
+    caller = world.users[person]
+    role, groups = PEOPLE[person]
+    all_data = ROLES[role][1]
+
+    def mine(doc: dict[str, Any]) -> bool:
+        in_group = bool(set(doc.get("group_list", [])) & set(groups))
+        return in_group and (all_data or doc.get("creator") == caller.name)
+
+    operations = []
+    for op in ops:
+        operation: dict[str, Any] = {"op": op["op"]}
+        if op["op"] != "create":
+            operation["id"] = ids[op["target"]]
+            if op["version"] is not None:
+                operation["version"] = op["version"]
+        if op["op"] != "delete":
+            operation["data"] = op["data"]
+        operations.append(operation)
+    answer = caller("POST", "/things/batch", json={"ordered": ordered, "operations": operations})
+    assert answer.status_code == 207, answer.get_json()
+    results = answer.get_json()["results"]
+    writer = ROLES[role][0] != [1]
+    for operation, result in zip(operations, results, strict=True):
+        if not writer:
+            assert result["status"] in (403, 424), result
+        elif operation["op"] != "create" and not mine(before[operation["id"]]):
+            assert result["status"] in (404, 400, 424), result
+    after = {str(d["_id"]): d for d in docs.find()}
+    for key, old in before.items():
+        new = after[key]
+        assert (new.get("creator"), new.get("group_list")) == (old["creator"], old["group_list"])
+        if new != old:
+            assert writer, (person, key)
+            assert mine(old), (person, key)
+    for key in after.keys() - before.keys():
+        assert (after[key]["creator"], after[key]["group_list"]) == (caller.name, groups)
