@@ -222,3 +222,21 @@ def test_auth_failures_by_reason(auth_app: Flask, auth_center: AuthCenter) -> No
     assert {reason: after[reason] - before[reason] for reason in reasons} == dict.fromkeys(
         reasons, 1
     )
+
+
+def test_compat_db_connect_operations_are_observed(
+    rainbond_settings: Settings, make_kit_app: KitAppFactory
+) -> None:
+    """A DBConnect made inside a kit app times its operations into the app's metrics; one made
+    in an app with metrics off does not."""
+    from rainbond_kit.compat.db_connect import DBConnect
+
+    on = make_kit_app(rainbond_settings)
+    off = make_kit_app(rainbond_settings, RAINBOND_METRICS=False)
+    inserts = _op("insert", "compat_observed")
+    with on.app_context():
+        db = DBConnect(rainbond_settings.mongo.database, "compat_observed")
+        db.write_one_docu({"name": "a"})
+    with off.app_context():
+        DBConnect(rainbond_settings.mongo.database, "compat_observed").write_one_docu({"n": 1})
+    assert _op("insert", "compat_observed") == inserts + 1
