@@ -6,7 +6,8 @@ read the same way everywhere: a chunked body (``Transfer-Encoding: chunked``, no
 ``Content-Length``) is read, the app's ``MAX_CONTENT_LENGTH`` applies to it too (413), and
 JSON that the data layer could not take is refused up front: nesting deeper than
 :data:`MAX_DEPTH`, text with lone surrogates (``"\\ud800"``: not Unicode, no BSON string),
-integers beyond the 64-bit range BSON stores. Those refusals are 4xx envelopes, never a 500.
+object keys holding a NUL character (no BSON key can), integers beyond the 64-bit range BSON
+stores. Those refusals are 4xx envelopes, never a 500.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ def _check(value: Any, refuse: Callable[[str], HTTPError]) -> None:
             children: Any = item.values()
             for key in item:
                 _text(key)
+                if "\x00" in key:
+                    raise BadRequestError("an object key in the body holds a NUL character")
         elif isinstance(item, list):
             children = item
         else:
@@ -68,7 +71,8 @@ def loads_json(data: bytes | str, *, refuse: Callable[[str], HTTPError] = BadReq
     :param refuse: the error for an integer beyond 64 bits: a 400 by default (queries,
         compat), 422 for the documents of resource writes.
     :raises InvalidJSONError: not UTF-8 or not JSON.
-    :raises BadRequestError: nested deeper than :data:`MAX_DEPTH`, lone surrogates.
+    :raises BadRequestError: nested deeper than :data:`MAX_DEPTH`, lone surrogates, a NUL
+        character in an object key.
     """
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data

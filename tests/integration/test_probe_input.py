@@ -1,0 +1,115 @@
+"""Hostile input against the sample app and a seed-style compat view: every refusal is the JSON
+error envelope with a status the operation documents, no ERROR log line, nothing stored.
+
+Complements ``test_contract_hostile.py`` (generated resources), ``test_security.py`` (operator
+injection, traversal, CORS) and the file-store suites; each case here names the input that
+once got through and the mechanism that let it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pymongo
+import pytest
+from flask import Flask, request
+from flask.testing import FlaskClient
+
+from rainbond_kit import RainbondKit, Settings
+from rainbond_kit.compat.db_connect import DBConnect
+from rainbond_kit.compat.parameter import Parameter
+
+JSON = "application/json"
+SEED = "/api/v1/seed"
+BOOKS = "/api/v1/books"
+ENVELOPE_KEYS = {"code", "status", "message", "server_time", "host_name", "host_ip"}
+MongoClient = pymongo.MongoClient[dict[str, Any]]
+
+
+def _documented(app: Flask, client: FlaskClient, method: str, path: str) -> set[str]:
+    """The statuses the app's own OpenAPI document lists for the operation serving ``path``."""
+    rule, _ = app.url_map.bind("localhost").match(path, method=method, return_rule=True)
+    template = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
+    document = client.get("/openapi.json").get_json()
+    return set(document["paths"][template][method.lower()]["responses"])
+
+
+def _refused(response: Any, status: int) -> dict[str, Any]:
+    """``response`` is the envelope of ``status`` (with no trace of a stack)."""
+    assert response.status_code == status, response.get_data(as_text=True)[:300]
+    body: dict[str, Any] = response.get_json()
+    assert body.keys() >= ENVELOPE_KEYS
+    assert body["code"] == status
+    assert "Traceback" not in response.get_data(as_text=True)
+    return body
+
+
+def _no_error_logs(caplog: pytest.LogCaptureFixture) -> None:
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == []
+
+
+# --- a seed-style compat view: the client's document goes to the store as sent -------------
+
+
+@pytest.fixture
+def seed_app(rainbond_settings: Settings) -> Iterator[Flask]:
+    """rainbond-python's README pattern: POST stores ``param_json``, PUT updates
+    ``{"find", "modify"}``, DELETE removes what the body names, GET pages."""
+    app = Flask("seed_probe")
+    app.config["TESTING"] = True
+    RainbondKit(app, settings=rainbond_settings)
+
+    @app.route(SEED, methods=["GET", "POST", "PUT", "DELETE"])
+    def seed() -> Any:
+        parameter = Parameter(request)
+        db = DBConnect(db=rainbond_settings.mongo.database, collection="seed")
+        if parameter.method == "POST":
+            return {"new_id": db.write_one_docu(docu=parameter.param_json)}
+        if parameter.method == "PUT":
+            body = parameter.param_json
+            return db.update_docu(find_docu=body["find"], modify_docu=body["modify"])
+        if parameter.method == "DELETE":
+            return db.delete_docu(find_docu=parameter.param_json)
+        return db.find_paging(parameter)
+
+    yield app
+    RainbondKit.shutdown(app)
+
+
+@pytest.fixture
+def seed_docs(mongo_client: MongoClient, mongo_db_name: str) -> Any:
+    """Callable: the stored seed documents (``_id`` and timestamps left out)."""
+    collection = mongo_client[mongo_db_name]["seed"]
+    skip = {"_id": 0, "creation_time": 0, "update_time": 0}
+    return lambda: list(collection.find({}, skip).sort("n", 1))
+
+
+NUL_KEY_BODIES = [
+    ("POST", '{"\\u0000": 1}'),
+    ("POST", '{"n": 2, "a\\u0000b": 1}'),
+    ("POST", '{"n": 2, "deep": [{"x": {"\\u0000": 1}}]}'),
+    ("PUT", '{"find": {"n": 1}, "modify": {"\\u0000": 1}}'),
+    ("PUT", '{"find": {"\\u0000": 1}, "modify": {"n": 5}}'),
+    ("DELETE", '{"\\u0000": 1}'),
+]
+
+
+@pytest.mark.parametrize(("method", "body"), NUL_KEY_BODIES)
+def test_nul_in_a_json_key_is_a_400_and_changes_nothing(
+    seed_app: Flask, seed_docs: Any, caplog: pytest.LogCaptureFixture, method: str, body: str
+) -> None:
+    """A NUL character in an object key (``{"\\u0000": 1}``) is valid JSON but no BSON key:
+    the body loader let it through and pymongo's ``InvalidDocument`` surfaced as a 500 with an
+    ERROR log. It is a 400 envelope now, and the stored document is unchanged."""
+    client = seed_app.test_client()
+    assert client.post(SEED, json={"n": 1, "v": "kept"}).status_code == 200  # control
+    before = seed_docs()
+    response = client.open(SEED, method=method, data=body, content_type=JSON)
+    message = _refused(response, 400)["message"]
+    assert message == "an object key in the body holds a NUL character"
+    assert seed_docs() == before == [{"n": 1, "v": "kept"}]
+    _no_error_logs(caplog)
