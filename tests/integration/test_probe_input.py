@@ -8,6 +8,7 @@ once got through and the mechanism that let it.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Iterator
@@ -113,3 +114,67 @@ def test_nul_in_a_json_key_is_a_400_and_changes_nothing(
     assert message == "an object key in the body holds a NUL character"
     assert seed_docs() == before == [{"n": 1, "v": "kept"}]
     _no_error_logs(caplog)
+
+
+NON_FINITE = ["NaN", "Infinity", "-Infinity", "1e400", "-1e999", "[1, 2e308]"]
+
+
+@pytest.mark.parametrize("number", NON_FINITE)
+def test_non_finite_numbers_are_refused_before_the_store(
+    seed_app: Flask, seed_docs: Any, caplog: pytest.LogCaptureFixture, number: str
+) -> None:
+    """Python's JSON parser reads ``NaN``, ``Infinity`` and overflowing literals (``1e400``)
+    as floats; stored, they came back as ``"a": Infinity`` in every list response, which no
+    strict JSON client parses. Refused as a 400 now; nothing is stored."""
+    client = seed_app.test_client()
+    response = client.post(SEED, data=f'{{"n": 1, "a": {number}}}', content_type=JSON)
+    message = _refused(response, 400)["message"]
+    assert message == "a number in the body is not finite (NaN, Infinity or beyond 64-bit floats)"
+    assert seed_docs() == []
+    _no_error_logs(caplog)
+
+
+def test_the_largest_finite_double_is_stored_and_listed_as_strict_json(
+    seed_app: Flask, seed_docs: Any
+) -> None:
+    """Control: the double range's edges are stored exactly and listed as strict JSON."""
+    client = seed_app.test_client()
+    edges = {"n": 1, "max": 1.7976931348623157e308, "min": -1.7976931348623157e308, "tiny": 5e-324}
+    assert client.post(SEED, json=edges).status_code == 200
+    assert seed_docs() == [edges]
+    listed = client.get(SEED).get_data(as_text=True)
+
+    def strict(constant: str) -> Any:
+        raise AssertionError(f"non-JSON constant {constant} in a response")
+
+    items = json.loads(listed, parse_constant=strict)["items"]
+    assert [(i["max"], i["min"], i["tiny"]) for i in items] == [
+        (edges["max"], edges["min"], edges["tiny"])
+    ]
+
+
+# --- the sample app ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "1e400"])
+def test_non_finite_numbers_in_resource_writes_are_422(
+    app: Flask, client: FlaskClient, number: str
+) -> None:
+    """The generated writes refuse non-finite numbers as they refuse integers past 64 bits:
+    a 422 naming the body, which POST/PUT/PATCH document; the book is unchanged."""
+    created = client.post(BOOKS, json={"title": "t", "author": "a", "year": 1})
+    item = f"{BOOKS}/{created.get_json()['id']}"
+    before = client.get(item).get_json()
+    for method, url, body in (
+        ("POST", BOOKS, f'{{"title": "t", "author": "a", "year": {number}}}'),
+        ("PUT", item, f'{{"title": "t", "author": "a", "year": {number}}}'),
+        ("PATCH", item, f'{{"year": {number}}}'),
+    ):
+        response = client.open(url, method=method, data=body, content_type=JSON)
+        refused = _refused(response, 422)
+        assert refused["errors"] == {
+            "json": ["a number in the body is not finite (NaN, Infinity or beyond 64-bit floats)"]
+        }
+        assert "422" in _documented(app, client, method, url)
+    assert client.get(item).get_json() == before
+    assert client.get(BOOKS).get_json()["total"] == 1
