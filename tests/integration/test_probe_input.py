@@ -8,6 +8,7 @@ once got through and the mechanism that let it.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import re
@@ -178,3 +179,34 @@ def test_non_finite_numbers_in_resource_writes_are_422(
         assert "422" in _documented(app, client, method, url)
     assert client.get(item).get_json() == before
     assert client.get(BOOKS).get_json()["total"] == 1
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_the_daily_report_of_the_calendar_s_last_and_first_days_is_200(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture, day: str
+) -> None:
+    """``GET /orders/report?day=9999-12-31``: the day is a valid ``Date``, but the report's
+    end bound (the next midnight) overflowed Python's datetime: a 500 with an ERROR log. The
+    last day has no next midnight to stop at; it reports like any other day."""
+    response = client.get("/api/v1/orders/report", query_string={"day": day})
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert response.get_json() == {"day": day, "orders": 0, "total": "0.00"}
+    _no_error_logs(caplog)
+
+
+def test_the_daily_report_still_ends_at_the_next_midnight(client: FlaskClient) -> None:
+    """Control: a paid order of today counts today only, not yesterday or tomorrow."""
+    customer = client.post("/api/v1/customers", json={"name": "C"}).get_json()
+    product = client.post("/api/v1/products", json={"name": "P", "price": "2.50"}).get_json()
+    lines = [{"product_id": product["id"], "quantity": 3}]
+    order = client.post("/api/v1/orders", json={"customer_id": customer["id"], "items": lines})
+    assert order.status_code == 201
+    paid = client.post(f"/api/v1/orders/{order.get_json()['id']}/pay", json={"method": "card"})
+    assert paid.status_code == 200
+    today = dt.datetime.now(dt.timezone.utc).date()
+    counted = {}
+    for offset in (-1, 0, 1):
+        day = (today + dt.timedelta(days=offset)).isoformat()
+        report = client.get("/api/v1/orders/report", query_string={"day": day}).get_json()
+        counted[offset] = (report["orders"], report["total"])
+    assert counted == {-1: (0, "0.00"), 0: (1, "7.50"), 1: (0, "0.00")}
