@@ -210,3 +210,18 @@ def test_the_daily_report_still_ends_at_the_next_midnight(client: FlaskClient) -
         report = client.get("/api/v1/orders/report", query_string={"day": day}).get_json()
         counted[offset] = (report["orders"], report["total"])
     assert counted == {-1: (0, "0.00"), 0: (1, "7.50"), 1: (0, "0.00")}
+
+
+@pytest.mark.parametrize("body", ["null", "[]", '"title"', "5", "true"])
+def test_a_search_body_that_is_not_an_object_is_400(
+    app: Flask, client: FlaskClient, body: str
+) -> None:
+    """``POST /books/search`` with the JSON ``null`` was read as no body at all and listed
+    every book; like an array or a scalar it is a 400 now. Controls: no body and ``{}``."""
+    assert client.post(BOOKS, json={"title": "t", "author": "a"}).status_code == 201
+    refused = _refused(client.post(f"{BOOKS}/search", data=body, content_type=JSON), 400)
+    assert refused["message"] == "the search body must be a JSON object"
+    assert "400" in _documented(app, client, "POST", f"{BOOKS}/search")
+    for control in ("", "{}"):
+        listed = client.post(f"{BOOKS}/search", data=control, content_type=JSON)
+        assert (listed.status_code, listed.get_json()["total"]) == (200, 1)

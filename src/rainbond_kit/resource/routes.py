@@ -186,8 +186,7 @@ def search_verb(
     @blp.response(200, list_response_schema(out, name))
     @resource_errors(cls, 400, 415, 503)
     def post(self: ResourceView) -> Response:
-        body = read_json()
-        body = {} if body is None else body
+        body = read_json(empty={})  # no bytes: no criteria; the JSON ``null`` is no object
         if not isinstance(body, dict):
             raise BadRequestError("the search body must be a JSON object")
         query = parse_list_query(body, self._query_spec, zone=current_zone())
