@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import marshmallow as ma
 import pymongo
 import pytest
 from flask import Flask, request
@@ -23,6 +24,7 @@ from flask.testing import FlaskClient
 from rainbond_kit import RainbondKit, Settings
 from rainbond_kit.compat.db_connect import DBConnect
 from rainbond_kit.compat.parameter import Parameter
+from tests.integration.contract_support import make_resource, serve
 
 JSON = "application/json"
 SEED = "/api/v1/seed"
@@ -225,3 +227,69 @@ def test_a_search_body_that_is_not_an_object_is_400(
     for control in ("", "{}"):
         listed = client.post(f"{BOOKS}/search", data=control, content_type=JSON)
         assert (listed.status_code, listed.get_json()["total"]) == (200, 1)
+
+
+# --- PUT + If-None-Match: * creates through the create schema --------------------------------
+
+
+class NoteSchema(ma.Schema):
+    title = ma.fields.String(required=True, validate=ma.validate.Length(min=1))
+    year = ma.fields.Integer()
+
+
+class NoteUpdateSchema(ma.Schema):
+    """What PUT/PATCH may change: ``title`` is optional here."""
+
+    title = ma.fields.String(validate=ma.validate.Length(min=1))
+    year = ma.fields.Integer()
+
+
+@pytest.fixture
+def notes(rainbond_settings: Settings) -> Iterator[Flask]:
+    resource = make_resource(NoteSchema, collection="notes", UPDATE_SCHEMA=NoteUpdateSchema)
+    app = serve(rainbond_settings, resource, prefix="/notes")
+    yield app
+    RainbondKit.shutdown(app)
+
+
+def test_put_if_none_match_star_validates_the_create_schema(
+    notes: Flask, mongo_client: MongoClient, mongo_db_name: str
+) -> None:
+    """``PUT /notes/<id>`` with ``If-None-Match: *`` creates a document, but its body was only
+    loaded by the PUT schema (from ``UPDATE_SCHEMA``): ``{"year": 1}`` was stored as a note
+    without its required ``title``. The create schema applies too now: 422 naming the field,
+    nothing stored; a body the create schema accepts is created (control)."""
+    client = notes.test_client()
+    missing = client.put(f"/notes/{'a' * 24}", json={"year": 1}, headers={"If-None-Match": "*"})
+    refused = _refused(missing, 422)
+    assert refused["errors"] == {"json": {"title": ["Missing data for required field."]}}
+    assert "422" in _documented(notes, client, "PUT", f"/notes/{'a' * 24}")
+    assert mongo_client[mongo_db_name]["notes"].count_documents({}) == 0
+    created = client.put(
+        f"/notes/{'b' * 24}", json={"title": "t", "year": 1}, headers={"If-None-Match": "*"}
+    )
+    assert created.status_code == 201
+    assert {k: created.get_json()[k] for k in ("id", "title", "year")} == {
+        "id": "b" * 24,
+        "title": "t",
+        "year": 1,
+    }
+
+
+def test_put_if_none_match_star_on_orders_is_422_not_500(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The sample's orders: a PUT body (``OrderUpdateSchema``: status, note) was handed to
+    ``before_insert``, which reads the line items the create schema requires: KeyError, a
+    500 with an ERROR log. Now a 422 naming the missing members; no order is stored."""
+    url = f"/api/v1/orders/{'c' * 24}"
+    response = client.put(url, json={"status": "pending"}, headers={"If-None-Match": "*"})
+    refused = _refused(response, 422)
+    assert refused["errors"] == {
+        "json": {
+            "customer_id": ["Missing data for required field."],
+            "items": ["Missing data for required field."],
+        }
+    }
+    assert client.get("/api/v1/orders").get_json()["total"] == 0
+    _no_error_logs(caplog)
