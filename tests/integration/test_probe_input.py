@@ -293,3 +293,40 @@ def test_put_if_none_match_star_on_orders_is_422_not_500(
     }
     assert client.get("/api/v1/orders").get_json()["total"] == 0
     _no_error_logs(caplog)
+
+
+# --- If-None-Match on writes -----------------------------------------------------------------
+
+
+def test_if_none_match_star_stops_writes_to_an_existing_document(client: FlaskClient) -> None:
+    """RFC 9110 13.1.2: ``If-None-Match: *`` is false when the document exists, and a false
+    precondition on a write is a 412. ``PATCH`` and ``DELETE`` ignored the header: a client
+    asking "only if absent" deleted the book. Now 412 and the book is unchanged; on a missing
+    id the answer stays 404 (the condition is not evaluated)."""
+    created = client.post(BOOKS, json={"title": "t", "author": "a"}).get_json()
+    item = f"{BOOKS}/{created['id']}"
+    star = {"If-None-Match": "*"}
+    for method, body in (("PATCH", {"year": 2}), ("DELETE", None)):
+        response = client.open(item, method=method, json=body, headers=star)
+        assert _refused(response, 412)["message"] == "If-None-Match matches the current document"
+    assert client.get(item).get_json() == created
+    missing = client.delete(f"{BOOKS}/{'d' * 24}", headers=star)
+    assert _refused(missing, 404)["message"] == f"no document with id {'d' * 24}"
+
+
+def test_if_none_match_naming_the_current_etag_stops_writes(client: FlaskClient) -> None:
+    """On an ``ETAG`` resource a write whose ``If-None-Match`` lists the current ETag (weak or
+    strong) is a 412; another tag lets the write through (control)."""
+    customer = client.post("/api/v1/customers", json={"name": "C"}).get_json()
+    product = client.post("/api/v1/products", json={"name": "P", "price": "1.00"}).get_json()
+    lines = [{"product_id": product["id"], "quantity": 1}]
+    order = client.post("/api/v1/orders", json={"customer_id": customer["id"], "items": lines})
+    url, etag = f"/api/v1/orders/{order.get_json()['id']}", order.headers["ETag"]
+    for header in (etag, f"W/{etag}", f'"77", {etag}'):
+        for method, body in (("PATCH", {"note": "x"}), ("PUT", {"status": "pending"})):
+            response = client.open(url, method=method, json=body, headers={"If-None-Match": header})
+            _refused(response, 412)
+        _refused(client.delete(url, headers={"If-None-Match": header}), 412)
+    assert client.get(url).headers["ETag"] == etag
+    patched = client.patch(url, json={"note": "x"}, headers={"If-None-Match": '"77"'})
+    assert (patched.status_code, patched.get_json()["note"]) == (200, "x")
