@@ -24,6 +24,7 @@ from flask.testing import FlaskClient
 from rainbond_kit import RainbondKit, Settings
 from rainbond_kit.compat.db_connect import DBConnect
 from rainbond_kit.compat.parameter import Parameter
+from tests.integration._filestore_support import multipart
 from tests.integration.contract_support import make_resource, serve
 
 JSON = "application/json"
@@ -330,3 +331,18 @@ def test_if_none_match_naming_the_current_etag_stops_writes(client: FlaskClient)
     assert client.get(url).headers["ETag"] == etag
     patched = client.patch(url, json={"note": "x"}, headers={"If-None-Match": '"77"'})
     assert (patched.status_code, patched.get_json()["note"]) == (200, "x")
+
+
+def test_if_none_match_star_stops_a_file_delete(app: Flask, client: FlaskClient) -> None:
+    """The twin on ``/files``: ``DELETE`` with ``If-None-Match: *`` removed the attachment.
+    It is the documented 412 now, the file still downloads; without the header it goes."""
+    data, content_type = multipart(b"some notes\n")
+    uploaded = client.post("/api/v1/files", data=data, content_type=content_type)
+    assert uploaded.status_code == 201
+    url = f"/api/v1/files/{uploaded.get_json()['id']}"
+    refused = _refused(client.delete(url, headers={"If-None-Match": "*"}), 412)
+    assert refused["message"] == "If-None-Match matches the current document"
+    assert "412" in _documented(app, client, "DELETE", url)
+    assert client.get(f"{url}/content").get_data() == b"some notes\n"
+    assert client.delete(url).status_code == 204
+    assert client.get(url).status_code == 404
