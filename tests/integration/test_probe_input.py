@@ -346,3 +346,19 @@ def test_if_none_match_star_stops_a_file_delete(app: Flask, client: FlaskClient)
     assert client.get(f"{url}/content").get_data() == b"some notes\n"
     assert client.delete(url).status_code == 204
     assert client.get(url).status_code == 404
+
+
+def test_if_none_match_star_stops_an_item_action(client: FlaskClient) -> None:
+    """Item actions write too: ``POST /orders/<id>/cancel`` with ``If-None-Match: *``
+    cancelled the order. A 412 now, the order stays pending; a ``GET`` item action is no
+    write and unaffected (covered by the report tests above, a collection action)."""
+    customer = client.post("/api/v1/customers", json={"name": "C"}).get_json()
+    product = client.post("/api/v1/products", json={"name": "P", "price": "1.00"}).get_json()
+    lines = [{"product_id": product["id"], "quantity": 1}]
+    order = client.post("/api/v1/orders", json={"customer_id": customer["id"], "items": lines})
+    url = f"/api/v1/orders/{order.get_json()['id']}"
+    refused = _refused(client.post(f"{url}/cancel", headers={"If-None-Match": "*"}), 412)
+    assert refused["message"] == "If-None-Match matches the current document"
+    assert client.get(url).get_json()["status"] == "pending"
+    cancelled = client.post(f"{url}/cancel", headers={"If-None-Match": '"77"'})
+    assert (cancelled.status_code, cancelled.get_json()["status"]) == (200, "cancelled")

@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from flask import request
 
@@ -39,14 +40,17 @@ def if_match_version() -> int | None:
     return int(digits)
 
 
-def refuse_none_match(view: ResourceView, item_id: str) -> None:
+def refuse_none_match(
+    view: ResourceView, item_id: str, doc: Mapping[str, Any] | None = None
+) -> None:
     """A write to an existing document under ``If-None-Match``: 412 when the header is ``*``
     (the document exists) or lists its current ETag (``ETAG`` resources); RFC 9110 13.1.2.
 
-    Reads the document only when the header is sent; a missing one is the usual 404.
+    Reads the document (unless given) only when the header is sent; a missing one is the
+    usual 404.
     """
     if "If-None-Match" not in request.headers:
         return
-    doc = view.read_current(item_id)
+    doc = view.read_current(item_id) if doc is None else doc
     if none_match(f'"{version_of(doc)}"' if view.ETAG else None):
         raise PreconditionFailedError("If-None-Match matches the current document")
