@@ -362,3 +362,29 @@ def test_if_none_match_star_stops_an_item_action(client: FlaskClient) -> None:
     assert client.get(url).get_json()["status"] == "pending"
     cancelled = client.post(f"{url}/cancel", headers={"If-None-Match": '"77"'})
     assert (cancelled.status_code, cancelled.get_json()["status"]) == (200, "cancelled")
+
+
+@pytest.mark.parametrize("name", ["a" * 252 + ".txt", "报" * 84 + ".txt"], ids=["ascii", "cjk"])
+def test_a_file_name_past_255_bytes_is_refused(
+    client: FlaskClient, mongo_client: MongoClient, mongo_db_name: str, name: str
+) -> None:
+    """A 70,000-character file name was stored, then sent back in every download's
+    ``Content-Disposition`` (twice, the second percent-encoded: 210 KB of header, past what
+    proxies such as nginx accept, so the file could never be downloaded through one). Names
+    are capped at 255 UTF-8 bytes (what file systems allow): 400, nothing stored."""
+    data, content_type = multipart(b"some notes\n", filename=name)
+    refused = _refused(client.post("/api/v1/files", data=data, content_type=content_type), 400)
+    message = "the file name is longer than 255 bytes (UTF-8)"
+    assert (refused["message"], refused["errors"]) == (message, {"body": [message]})
+    db = mongo_client[mongo_db_name]
+    stored = [db[f"attachments.{c}"].count_documents({}) for c in ("files", "chunks")]
+    assert stored == [0, 0]
+
+
+def test_a_file_name_of_255_bytes_is_stored(client: FlaskClient) -> None:
+    """Control: exactly 255 bytes (3-byte characters included) is a name like any other."""
+    name = "报" * 83 + "ab.txt"
+    assert len(name.encode()) == 255
+    data, content_type = multipart(b"some notes\n", filename=name)
+    uploaded = client.post("/api/v1/files", data=data, content_type=content_type)
+    assert (uploaded.status_code, uploaded.get_json()["filename"]) == (201, name)
