@@ -25,7 +25,7 @@ from rainbond_kit import RainbondKit, Settings
 from rainbond_kit.compat.db_connect import DBConnect
 from rainbond_kit.compat.parameter import Parameter
 from tests.integration._filestore_support import multipart
-from tests.integration.contract_support import make_resource, serve
+from tests.integration.contract_support import make_resource, post_json, serve
 
 JSON = "application/json"
 SEED = "/api/v1/seed"
@@ -388,3 +388,49 @@ def test_a_file_name_of_255_bytes_is_stored(client: FlaskClient) -> None:
     data, content_type = multipart(b"some notes\n", filename=name)
     uploaded = client.post("/api/v1/files", data=data, content_type=content_type)
     assert (uploaded.status_code, uploaded.get_json()["filename"]) == (201, name)
+
+
+# --- bodies under the size limit whose documents are over MongoDB's -------------------------
+
+
+class NumbersSchema(ma.Schema):
+    nums = ma.fields.List(ma.fields.Integer())
+
+
+#: 6 MB of JSON (under the 16 MiB body limit); ~38 MB once BSON (each 1 takes ~12 bytes)
+HUGE_ARRAY = "[" + ",".join(["1"] * 3_000_000) + "]"
+TOO_LARGE = "the document is larger than MongoDB stores (16 MiB of BSON)"
+
+
+def test_a_document_too_large_for_mongodb_is_422_in_a_resource(
+    rainbond_settings: Settings,
+    mongo_client: MongoClient,
+    mongo_db_name: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A JSON body under ``MAX_CONTENT_LENGTH`` can still grow past MongoDB's 16 MiB document
+    limit when encoded (small numbers in a long array): pymongo's ``DocumentTooLarge`` was an
+    unhandled 500 with an ERROR log. It is a 422 (documented on the write), nothing stored."""
+    app = serve(rainbond_settings, make_resource(NumbersSchema, collection="numbers"))
+    try:
+        client = app.test_client()
+        response = post_json(client, "/things", f'{{"nums": {HUGE_ARRAY}}}')
+        assert _refused(response, 422)["message"] == TOO_LARGE
+        assert "422" in _documented(app, client, "POST", "/things")
+        assert mongo_client[mongo_db_name]["numbers"].count_documents({}) == 0
+        assert client.post("/things", json={"nums": [1] * 1000}).status_code == 201  # control
+    finally:
+        RainbondKit.shutdown(app)
+    _no_error_logs(caplog)
+
+
+def test_a_document_too_large_for_mongodb_is_422_through_compat(
+    seed_app: Flask, seed_docs: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The same body through compat's ``write_one_docu`` (a seed-style view): the envelope,
+    nothing stored, no ERROR log."""
+    seed = seed_app.test_client()
+    response = post_json(seed, SEED, f'{{"n": 1, "a": {HUGE_ARRAY}}}')
+    assert _refused(response, 422)["message"] == TOO_LARGE
+    assert seed_docs() == []
+    _no_error_logs(caplog)
