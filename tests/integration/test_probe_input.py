@@ -397,8 +397,8 @@ class NumbersSchema(ma.Schema):
     nums = ma.fields.List(ma.fields.Integer())
 
 
-#: 6 MB of JSON (under the 16 MiB body limit); ~38 MB once BSON (each 1 takes ~12 bytes)
-HUGE_ARRAY = "[" + ",".join(["1"] * 3_000_000) + "]"
+#: 3 MB of JSON (under the 16 MiB body limit); ~19 MB once BSON (each 1 takes ~13 bytes)
+HUGE_ARRAY = "[" + ",".join(["1"] * 1_500_000) + "]"
 TOO_LARGE = "the document is larger than MongoDB stores (16 MiB of BSON)"
 
 
