@@ -1,9 +1,9 @@
 """Restore a dump (ours or mongodump's directory layout) into a database.
 
 Collections are created with their dumped options (capped, validator, collation, ...),
-documents are inserted as raw BSON (never decoded, so types survive byte for byte;
-validation is bypassed, as the documents were valid when dumped), then every index is
-created from its dumped specification as is, one by one. Views come last, each after the
+documents are inserted as raw BSON (each checked by decoding it once, never re-encoded, so
+types survive byte for byte; validation is bypassed, as the documents were valid when
+dumped), then every index is created from its dumped specification as is, one by one. Views come last, each after the
 view or collection it reads. Target collections that already hold documents are refused
 unless ``drop`` is true.
 
@@ -20,7 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from bson import SON, decode_file_iter
+from bson import SON, decode, decode_file_iter
+from bson.codec_options import CodecOptions, DatetimeConversion
 from bson.errors import InvalidBSON
 from bson.raw_bson import RawBSONDocument
 from pymongo.database import Database
@@ -37,6 +38,13 @@ __all__ = ["restore_database", "restore_folder"]
 #: Flush an insert batch at this many bytes (well under the 48 MB message limit).
 BATCH_BYTES = 8 << 20
 BATCH_DOCUMENTS = 1000
+#: Decoding every document once checks it is well-formed inside (lengths, type codes,
+#: UTF-8), not only its outer length: a damaged document is reported against its file
+#: rather than sent raw for the server to refuse the whole insert (or, without its wire
+#: check, to store). Any datetime a server can hold decodes.
+_CHECK_OPTIONS: CodecOptions[dict[str, object]] = CodecOptions(
+    datetime_conversion=DatetimeConversion.DATETIME_AUTO
+)
 
 
 def _open(path: Path) -> BinaryIO:
@@ -50,6 +58,7 @@ def _batches(path: Path) -> Iterator[tuple[list[RawBSONDocument], int]]:
     size = 0
     with _open(path) as fh:
         for document in decode_file_iter(fh, codec_options=RAW_CODEC_OPTIONS):
+            decode(document.raw, codec_options=_CHECK_OPTIONS)
             batch.append(document)
             size += len(document.raw)
             if size >= BATCH_BYTES or len(batch) >= BATCH_DOCUMENTS:
