@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
-from urllib.parse import quote_plus, urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 from pymongo.errors import ConfigurationError as _PyMongoConfigurationError
 from pymongo.errors import InvalidURI
@@ -280,7 +280,10 @@ def _data_url(env: Mapping[str, str], host: str, port: int) -> str:
     """``redis://[:password@]host:port/db`` from ``REDIS_PASSWORD``/``REDIS_PASS`` and ``REDIS_DB``."""
     db = _int(env, "REDIS_DB", 0)
     password_var = _first(env, "REDIS_PASSWORD", "REDIS_PASS")
-    auth = f":{quote_plus(password_var[1])}@" if password_var else ""
+    # redis-py reads a URL's password with ``unquote`` (a ``+`` stays a ``+``), so every
+    # special character, a space included, is percent-escaped (pymongo's ``unquote_plus``
+    # is why the MongoDB credentials use ``quote_plus``).
+    auth = f":{quote(password_var[1], safe='')}@" if password_var else ""
     return f"redis://{auth}{host}:{port}/{db}"
 
 
