@@ -38,16 +38,37 @@ REDIS_URL_VARIABLES = ("REDIS_URL", "REDIS_URI")
 MONGO_DATABASE_VARIABLES = ("MONGODB_DB", "MONGODB_DATABASE")
 
 
+#: Characters MongoDB refuses in a database name (any platform: it may become a directory).
+_FORBIDDEN_DB_CHARS = frozenset('/\\. "$*<>:|?\x00')
+
+
+def check_database_name(name: str, source: str) -> str:
+    """Return ``name`` if MongoDB accepts it as a database name.
+
+    :raises ConfigurationError: naming ``source`` (the variable or flag it came from).
+    """
+    bad = sorted(_FORBIDDEN_DB_CHARS.intersection(name))
+    if not name or bad or len(name.encode()) > 63:
+        why = f"contains {''.join(bad)!r}" if bad else "must be 1 to 63 bytes"
+        raise ConfigurationError(f"{source} is not a valid database name ({why}): {name!r}")
+    return name
+
+
 def named_database(env: Mapping[str, str], uri: str | None = None) -> tuple[str, str] | None:
     """``(source, name)`` of the database the configuration names, or ``None``.
 
     ``MONGODB_DB``/``MONGODB_DATABASE`` first, else the path of ``uri``.
+
+    :raises ConfigurationError: the name is not one MongoDB accepts; the message names its
+        variable (else every request would fail on it, while ``/readyz`` said ready).
     """
     found = _first(env, *MONGO_DATABASE_VARIABLES)
+    if found is None:
+        name = parse_uri(uri, validate=False, warn=False).get("database") if uri else None
+        found = ("the database in MONGODB_URI", name) if name else None
     if found is not None:
-        return found
-    name = parse_uri(uri, validate=False, warn=False).get("database") if uri else None
-    return ("the database in MONGODB_URI", name) if name else None
+        check_database_name(found[1], found[0])
+    return found
 
 
 def _redact(text: str, secret: str | None) -> str:
