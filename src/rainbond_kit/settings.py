@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import quote, quote_plus, urlsplit
 
+import redis
 from pymongo.errors import ConfigurationError as _PyMongoConfigurationError
 from pymongo.errors import InvalidURI
 from pymongo.uri_parser import parse_uri
+from redis.connection import parse_url as redis_parse_url
 
 from rainbond_kit.env import addresses as _addresses
 from rainbond_kit.env import first as _first
@@ -26,7 +28,14 @@ from rainbond_kit.env import port as _port
 from rainbond_kit.errors import ConfigurationError
 from rainbond_kit.platform_env import DEFAULT_PORT, resolve_port
 
-__all__ = ["MongoSettings", "RedisMode", "RedisSettings", "Settings", "redact_url"]
+__all__ = [
+    "MongoSettings",
+    "RedisMode",
+    "RedisSettings",
+    "Settings",
+    "check_database_name",
+    "redact_url",
+]
 
 DEFAULT_DATABASE = "rainbond"
 #: ``MONGODB_QUERY_TIMEOUT_MS``'s default: a few seconds below gunicorn's 30 s worker timeout
@@ -226,6 +235,7 @@ class RedisSettings:
                 parts.port  # noqa: B018 - raises ValueError on a bad port
             except ValueError:
                 raise ConfigurationError(f"{name} has an invalid port") from None
+            _check_redis_url(name, url, parts.scheme, parts.path)
             return cls(url, configured=True)
         host_var = _first(env, "REDIS_HOST")
         host = host_var[1] if host_var else "127.0.0.1"
@@ -291,6 +301,30 @@ class RedisSettings:
             return "cluster " + _joined(self.cluster_nodes)
         via = _joined(self.sentinels)
         return f"sentinel master {self.sentinel_master!r} via {via}, database {db}"
+
+
+def _check_redis_url(name: str, url: str, scheme: str, path: str) -> None:
+    """Build (never connect) the connection redis-py would make from ``url``, now.
+
+    redis-py reads the URL only when the client is built, on the first request touching
+    Redis: a bad query value or an option it does not know would be a 500 there, and it
+    takes a non-numeric database path for database 0.
+
+    :raises ConfigurationError: naming ``name``; redis-py's messages carry no password.
+    """
+    database = path.strip("/")
+    if scheme != "unix" and database and not database.isdigit():
+        raise ConfigurationError(
+            f"{name}'s database must be a number (e.g. redis://host:6379/0), got {database!r}"
+        )
+    try:
+        redis.ConnectionPool(**redis_parse_url(url)).make_connection()  # type: ignore[no-untyped-call]  # unannotated in redis-py
+    except TypeError as exc:
+        raise ConfigurationError(
+            f"{name} has an option the Redis client does not accept: {exc}"
+        ) from None
+    except (ValueError, redis.RedisError) as exc:
+        raise ConfigurationError(f"{name} is not a valid Redis URL: {exc}") from None
 
 
 def _joined(addresses: tuple[tuple[str, int], ...]) -> str:

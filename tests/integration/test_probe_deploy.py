@@ -7,12 +7,20 @@ naming the variable.
 
 from __future__ import annotations
 
+import json
 import shutil
+import signal
 import subprocess
+import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import pymongo
+import pymongo.errors
 import pytest
 import redis
 
@@ -22,7 +30,7 @@ from rainbond_kit.errors import ConfigurationError
 from rainbond_kit.redis_client import connect_redis
 from rainbond_kit.settings import Settings
 
-from .deploy_support import clean_env, component, procfile_web
+from .deploy_support import clean_env, component, procfile_web, wait_healthy
 
 #: a password using every character a URL treats specially, a space and a plus among them
 SPECIAL_PASSWORD = "p@ss w:rd/%2B+?#&="
@@ -149,3 +157,183 @@ def test_database_names_are_checked_in_every_variable() -> None:
     )
     assert Settings.from_env({**uri, "MONGODB_DB": "shop-订单"}).mongo.database == "shop-订单"
     assert AuthSettings.from_env({**auth, "MONGODB_DB_NAME": "auth-1"}).mongo_db_name == "auth-1"
+
+
+MONGO_USER = "ad@m:n/%"
+MONGO_PASSWORD = "p@ss:w/rd%25 +?#"
+
+
+def _wait_ping(client: pymongo.MongoClient[dict[str, Any]]) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            client.admin.command("ping")
+            return
+        except pymongo.errors.PyMongoError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def _secantus(storage: Path, port: int, *extra: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(port),
+         "--storage-path", str(storage), "--log-level", "ERROR", *extra],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def mongo_with_auth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """A SecantusDB with ``--auth`` whose one user, :data:`MONGO_USER`, has
+    :data:`MONGO_PASSWORD` (created before auth is switched on); yields its port."""
+    storage = tmp_path_factory.mktemp("auth-mongo") / "data"
+    port = free_port()
+    proc = _secantus(storage, port)
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
+        f"mongodb://127.0.0.1:{port}/", serverSelectionTimeoutMS=2000
+    )
+    try:
+        _wait_ping(client)
+        client.admin.command("createUser", MONGO_USER, pwd=MONGO_PASSWORD, roles=["root"])
+    finally:
+        client.close()
+        proc.terminate()
+        proc.wait(timeout=60)
+    proc = _secantus(storage, port, "--auth")
+    try:
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+def _http(method: str, url: str, body: Any = None) -> tuple[int, Any]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            raw = response.read()
+            kind = response.headers.get("Content-Type", "")
+            return response.status, json.loads(raw) if "json" in kind else raw.decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.load(exc)
+
+
+@pytest.mark.slow
+def test_component_serves_with_rainbond_6_variables_and_special_credentials(
+    project: Path, mongo_with_auth: int, redis_with_password: int
+) -> None:
+    """The untouched scaffold under its Procfile command, given what Rainbond 6 injects
+    (``_PORT`` not 5000, ``MONGODB_HOST``/``_PORT`` with ``MONGODB_USER``/``MONGODB_PASS``
+    holding ``@ : / % + ? #`` and a space, ``REDIS_HOST``/``_PORT``/``_PASS``,
+    ``_SERVICE_NAME``, ``_POD_NAME``): probes, metrics, a CRUD round trip, the pod's name in
+    error envelopes, and SIGTERM ends gunicorn with exit 0."""
+    port = free_port()
+    env = clean_env(
+        _PORT=str(port),
+        _SERVICE_NAME="gr1a2b3c",
+        _POD_NAME="gr1a2b3c-0",
+        MONGODB_HOST="127.0.0.1",
+        MONGODB_PORT=str(mongo_with_auth),
+        MONGODB_USER=MONGO_USER,
+        MONGODB_PASS=MONGO_PASSWORD,
+        MONGODB_DB="shop",
+        REDIS_HOST="127.0.0.1",
+        REDIS_PORT=str(redis_with_password),
+        REDIS_PASS=SPECIAL_PASSWORD,
+        WEB_CONCURRENCY="2",
+    )
+    proc = subprocess.Popen(
+        ["/bin/sh", "-c", f"exec {procfile_web(project)}"],
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        assert wait_healthy(proc, f"{base}/readyz", timeout=120), proc.poll()
+        assert _http("GET", f"{base}/healthz") == (200, {"status": "ok"})
+        status, ready = _http("GET", f"{base}/readyz")
+        assert (status, ready["status"], ready["checks"]) == (
+            200, "ok", {"mongodb": "ok", "redis": "ok"}
+        )  # fmt: skip
+        status, item = _http("POST", f"{base}/api/v1/items", {"name": "苹果", "quantity": 3})
+        assert status == 201
+        url = f"{base}/api/v1/items/{item['id']}"
+        assert _http("GET", url) == (200, item)
+        status, patched = _http("PATCH", url, {"quantity": 4})
+        assert (status, patched["quantity"], patched["name"]) == (200, 4, "苹果")
+        status, listed = _http("GET", f"{base}/api/v1/items")
+        assert (status, listed["total"], listed["items"]) == (200, 1, [patched])
+        assert _http("DELETE", url)[0] == 204
+        status, missing = _http("GET", url)
+        assert (status, missing["code"], missing["host_name"]) == (404, 404, "gr1a2b3c-0")
+        status, metrics = _http("GET", f"{base}/metrics")
+        assert status == 200
+        assert (
+            'http_requests_total{method="POST",route="/api/v1/items",status="201"} 1.0' in metrics
+        )
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr[-3000:]
+    assert f"Listening at: http://0.0.0.0:{port}" in stderr
+    assert "Traceback" not in stderr
+    assert SPECIAL_PASSWORD not in stdout + stderr
+    assert MONGO_PASSWORD not in stdout + stderr
+    assert "Shutting down: Master" in stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("redis://127.0.0.1:6379/0?db=x", "REDIS_URL is not a valid Redis URL: Invalid value for 'db' in connection URL."),
+        ("redis://127.0.0.1:6379/0?socket_timeout=abc",
+         "REDIS_URL is not a valid Redis URL: Invalid value for 'socket_timeout' in connection URL."),
+        ("redis://127.0.0.1:6379/0?foo=bar",
+         "REDIS_URL has an option the Redis client does not accept:"
+         " AbstractConnection.__init__() got an unexpected keyword argument 'foo'"),
+        ("rediss://127.0.0.1:6379/0?ssl_cert_reqs=bogus",
+         "REDIS_URL is not a valid Redis URL: Invalid SSL Certificate Requirements Flag: bogus"),
+        ("redis://:s3cretpw@127.0.0.1:6379/abc",
+         "REDIS_URL's database must be a number (e.g. redis://host:6379/0), got 'abc'"),
+    ],
+)  # fmt: skip
+def test_a_malformed_redis_url_is_a_configuration_error(url: str, message: str) -> None:
+    """A REDIS_URL redis-py cannot build a connection from (a bad query value, an option it
+    does not know) used to pass the settings: every request touching Redis, ``/readyz``
+    first, then failed with a bare 500. A non-numeric database (``/abc``) was silently
+    database 0. Each is now a ConfigurationError naming the variable, without the password."""
+    with pytest.raises(ConfigurationError) as info:
+        Settings.from_env({"REDIS_URL": url})
+    assert str(info.value) == message
+
+
+def test_well_formed_redis_urls_are_accepted() -> None:
+    """Controls: options redis-py knows, a unix socket with its database, a database path."""
+    for url in (
+        "redis://:p%20w@127.0.0.1:6379/3?socket_timeout=1.5&health_check_interval=10",
+        "unix:///run/redis.sock?db=2",
+        "rediss://127.0.0.1:6380/0?ssl_cert_reqs=none",
+        "redis://127.0.0.1",
+    ):
+        assert Settings.from_env({"REDIS_URL": url}).redis.url == url
+
+
+@pytest.mark.slow
+def test_a_malformed_redis_url_stops_gunicorn_with_one_line(project: Path) -> None:
+    """Through the Procfile: one line naming REDIS_URL, exit 2, no worker booted."""
+    result = _start(
+        project,
+        {"MONGODB_URI": "mongodb://127.0.0.1:1/", "REDIS_URL": "redis://127.0.0.1:6379/0?db=x"},
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stderr == (
+        "configuration error: REDIS_URL is not a valid Redis URL:"
+        " Invalid value for 'db' in connection URL.\n"
+    )
