@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import tracemalloc
 import uuid
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,10 @@ from bson.raw_bson import RawBSONDocument
 from bson.regex import Regex
 from bson.timestamp import Timestamp
 
+from rainbond_kit.backup.errors import IncompleteRestoreError
 from rainbond_kit.backup.layout import list_backups
+from rainbond_kit.backup.progress import Progress
+from rainbond_kit.backup.restore import restore_folder
 from tests.integration._backup_helpers import invoke
 
 Client = pymongo.MongoClient[dict[str, Any]]
@@ -188,3 +193,33 @@ def test_a_damaged_document_with_a_valid_control_restores_fully(
     result = restore(mongo_uri, target_db, folder)
     assert result.exit_code == 0, result.output
     assert list(mongo_client[target_db].b.find()) == [{"_id": 3, "s": "abc"}, {"_id": 4}]
+
+
+def test_a_damaged_size_field_is_refused_without_reading_the_rest_of_the_file(
+    mongo_client: Client, target_db: str, tmp_path: Path
+) -> None:
+    """A document whose size field is damaged to 2 GiB - 1 used to make the reader ask for
+    that many bytes at once: the whole rest of the file (here 40 MB; in a large dump, up to
+    2 GiB, enough to get a container OOM-killed instead of reporting) was read into memory
+    before the size was found wrong. The size is now checked against BSON's limit first:
+    the file is listed as damaged and the allocation peak stays far below the file's size."""
+    folder = _dump_folder(
+        tmp_path,
+        {
+            "big.bson": encode({"_id": 1}) + b"\xff\xff\xff\x7f" + bytes(40_000_000),
+            "ok.bson": encode({"_id": 2}),
+        },
+    )
+    tracemalloc.start()
+    try:
+        with pytest.raises(IncompleteRestoreError) as info:
+            restore_folder(mongo_client[target_db], folder, progress=Progress(stream=io.StringIO()))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert info.value.failures == [
+        "big: big.bson is damaged after 0 documents: a document's size field says 2147483647"
+        " bytes, outside BSON's 5 to 16793600"
+    ]
+    assert peak < 10_000_000, peak
+    assert list(mongo_client[target_db].ok.find()) == [{"_id": 2}]

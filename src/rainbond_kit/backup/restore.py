@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from bson import SON, decode, decode_file_iter
+from bson import SON, decode
 from bson.codec_options import CodecOptions, DatetimeConversion
 from bson.errors import InvalidBSON
 from bson.raw_bson import RawBSONDocument
@@ -38,6 +38,10 @@ __all__ = ["restore_database", "restore_folder"]
 #: Flush an insert batch at this many bytes (well under the 48 MB message limit).
 BATCH_BYTES = 8 << 20
 BATCH_DOCUMENTS = 1000
+#: The smallest BSON document (``{}``) and the largest a server stores (mongod's
+#: ``BSONObjMaxInternalSize``: 16 MiB + 16 KiB).
+MIN_DOCUMENT_BYTES = 5
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024 + 16 * 1024
 #: Decoding every document once checks it is well-formed inside (lengths, type codes,
 #: UTF-8), not only its outer length: a damaged document is reported against its file
 #: rather than sent raw for the server to refuse the whole insert (or, without its wire
@@ -53,12 +57,29 @@ def _open(path: Path) -> BinaryIO:
     return path.open("rb")
 
 
+def _documents(fh: BinaryIO) -> Iterator[RawBSONDocument]:
+    """The file's documents, each checked; a damaged size field is refused before reading on."""
+    while head := fh.read(4):
+        size = int.from_bytes(head, "little", signed=True)
+        if len(head) < 4:
+            raise InvalidBSON("the file ends inside a document's size field")
+        if not MIN_DOCUMENT_BYTES <= size <= MAX_DOCUMENT_BYTES:
+            raise InvalidBSON(
+                f"a document's size field says {size} bytes, outside BSON's"
+                f" {MIN_DOCUMENT_BYTES} to {MAX_DOCUMENT_BYTES}"
+            )
+        raw = head + fh.read(size - 4)
+        if len(raw) < size:
+            raise InvalidBSON(f"the file ends inside a document of {size} bytes")
+        decode(raw, codec_options=_CHECK_OPTIONS)
+        yield RawBSONDocument(raw, codec_options=RAW_CODEC_OPTIONS)
+
+
 def _batches(path: Path) -> Iterator[tuple[list[RawBSONDocument], int]]:
     batch: list[RawBSONDocument] = []
     size = 0
     with _open(path) as fh:
-        for document in decode_file_iter(fh, codec_options=RAW_CODEC_OPTIONS):
-            decode(document.raw, codec_options=_CHECK_OPTIONS)
+        for document in _documents(fh):
             batch.append(document)
             size += len(document.raw)
             if size >= BATCH_BYTES or len(batch) >= BATCH_DOCUMENTS:
