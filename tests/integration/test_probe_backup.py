@@ -223,3 +223,52 @@ def test_a_damaged_size_field_is_refused_without_reading_the_rest_of_the_file(
     ]
     assert peak < 10_000_000, peak
     assert list(mongo_client[target_db].ok.find()) == [{"_id": 2}]
+
+
+def _index_names(client: Client, db: str, coll: str) -> list[str]:
+    return sorted(str(ix["name"]) for ix in client[db][coll].list_indexes())
+
+
+def test_restore_without_drop_keeps_an_existing_empty_collection(
+    mongo_uri: str, mongo_client: Client, mongo_db_name: str, target_db: str, tmp_path: Path
+) -> None:
+    """Without --drop, an existing *empty* collection of the target (say one the app's index
+    builder created, with a unique index the backup predates) used to be dropped silently and
+    recreated from the dump, losing that index, although the guide says only --drop drops.
+    It is now kept: the documents go into it, the dump's indexes are added beside its own.
+    A collection the backup does not name is untouched."""
+    source = mongo_client[mongo_db_name]
+    source.orders.insert_many([{"_id": 1, "sku": "a"}, {"_id": 2, "sku": "b"}])
+    source.orders.create_index("sku", name="sku_1")
+    backup = backup_once(mongo_uri, mongo_db_name, tmp_path)
+    target = mongo_client[target_db]
+    target.orders.create_index("email", unique=True, sparse=True, name="email_unique")
+    target.other.insert_one({"_id": "keep"})
+    result = restore(mongo_uri, target_db, backup)
+    assert result.exit_code == 0, result.output
+    assert list(target.orders.find()) == [{"_id": 1, "sku": "a"}, {"_id": 2, "sku": "b"}]
+    assert _index_names(mongo_client, target_db, "orders") == ["_id_", "email_unique", "sku_1"]
+    assert list(target.other.find()) == [{"_id": "keep"}]
+
+
+def test_restore_without_drop_refuses_an_empty_collection_with_other_options(
+    mongo_uri: str, mongo_client: Client, mongo_db_name: str, target_db: str, tmp_path: Path
+) -> None:
+    """An existing empty collection whose options differ from the dump's (here a validator
+    the backup's collection lacks) cannot take the dump as it is: refused before anything is
+    written, exit 1; --drop replaces it (the control)."""
+    mongo_client[mongo_db_name].orders.insert_one({"_id": 1})
+    backup = backup_once(mongo_uri, mongo_db_name, tmp_path)
+    mongo_client[target_db].create_collection("orders", validator={"sku": {"$exists": True}})
+    mongo_client[target_db].create_collection("audit")
+    result = restore(mongo_uri, target_db, backup)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: database {target_db} already has orders with other options than the"
+        " backup's: pass --drop to replace those collections\n"
+    )
+    assert list(mongo_client[target_db].orders.find()) == []
+    result = restore(mongo_uri, target_db, backup, "--drop")
+    assert result.exit_code == 0, result.output
+    assert list(mongo_client[target_db].orders.find()) == [{"_id": 1}]
+    assert "validator" not in mongo_client[target_db].orders.options()
