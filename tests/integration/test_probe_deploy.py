@@ -337,3 +337,39 @@ def test_a_malformed_redis_url_stops_gunicorn_with_one_line(project: Path) -> No
         "configuration error: REDIS_URL is not a valid Redis URL:"
         " Invalid value for 'db' in connection URL.\n"
     )
+
+
+@pytest.mark.slow
+def test_an_unusable_prometheus_multiproc_dir_stops_gunicorn_with_one_line(
+    project: Path, tmp_path: Path
+) -> None:
+    """``PROMETHEUS_MULTIPROC_DIR`` naming a file (or anything that cannot be a writable
+    directory) used to stop gunicorn with a 15-line FileExistsError traceback, exit 1. It is
+    now the one configuration line naming the variable, exit 2."""
+    taken = tmp_path / "metrics"
+    taken.write_text("not a directory")
+    result = _start(
+        project, {"MONGODB_URI": "mongodb://127.0.0.1:1/", "PROMETHEUS_MULTIPROC_DIR": str(taken)}
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stderr == (
+        "configuration error: PROMETHEUS_MULTIPROC_DIR must name a directory this process can"
+        f" write, got {str(taken)!r} (File exists)\n"
+    )
+
+
+def test_a_missing_prometheus_multiproc_dir_is_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Control: a directory that does not exist yet is created, and stale metric files of
+    an existing one are removed."""
+    from rainbond_kit.observability.gunicorn import prepare_multiprocess_dir
+
+    target = tmp_path / "a" / "b"
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(target))
+    assert prepare_multiprocess_dir() == target
+    assert target.is_dir()
+    (target / "counter_1.db").write_bytes(b"x")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", f"{target}/")
+    assert prepare_multiprocess_dir() == target
+    assert list(target.iterdir()) == []
