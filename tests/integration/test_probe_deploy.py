@@ -373,3 +373,31 @@ def test_a_missing_prometheus_multiproc_dir_is_created(
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", f"{target}/")
     assert prepare_multiprocess_dir() == target
     assert list(target.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_an_unknown_gunicorn_loglevel_stops_gunicorn_with_one_line(project: Path) -> None:
+    """``GUNICORN_LOGLEVEL=loud`` used to be taken silently as ``info`` by gunicorn; the
+    config file now refuses it like its other variables: one line, exit 2."""
+    result = _start(project, {"MONGODB_URI": "mongodb://127.0.0.1:1/", "GUNICORN_LOGLEVEL": "loud"})
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stderr == (
+        "configuration error: GUNICORN_LOGLEVEL must be one of debug, info, warning, error,"
+        " critical, got 'loud'\n"
+    )
+
+
+def test_gunicorn_loglevel_accepts_any_case(project: Path) -> None:
+    """Control: ``WARNING`` is gunicorn's ``warning``; unset is ``info``."""
+    script = "import runpy; print(runpy.run_path('gunicorn.conf.py')['loglevel'])"
+    for value, expected in (("WARNING", "warning"), ("", "info")):
+        result = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=project,
+            env=clean_env(GUNICORN_LOGLEVEL=value),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert (result.returncode, result.stdout) == (0, f"{expected}\n"), result.stderr
