@@ -13,11 +13,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
-from urllib.parse import quote_plus, urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
+import redis
 from pymongo.errors import ConfigurationError as _PyMongoConfigurationError
 from pymongo.errors import InvalidURI
 from pymongo.uri_parser import parse_uri
+from redis.connection import parse_url as redis_parse_url
 
 from rainbond_kit.env import addresses as _addresses
 from rainbond_kit.env import first as _first
@@ -26,7 +28,14 @@ from rainbond_kit.env import port as _port
 from rainbond_kit.errors import ConfigurationError
 from rainbond_kit.platform_env import DEFAULT_PORT, resolve_port
 
-__all__ = ["MongoSettings", "RedisMode", "RedisSettings", "Settings", "redact_url"]
+__all__ = [
+    "MongoSettings",
+    "RedisMode",
+    "RedisSettings",
+    "Settings",
+    "check_database_name",
+    "redact_url",
+]
 
 DEFAULT_DATABASE = "rainbond"
 #: ``MONGODB_QUERY_TIMEOUT_MS``'s default: a few seconds below gunicorn's 30 s worker timeout
@@ -38,16 +47,37 @@ REDIS_URL_VARIABLES = ("REDIS_URL", "REDIS_URI")
 MONGO_DATABASE_VARIABLES = ("MONGODB_DB", "MONGODB_DATABASE")
 
 
+#: Characters MongoDB refuses in a database name (any platform: it may become a directory).
+_FORBIDDEN_DB_CHARS = frozenset('/\\. "$*<>:|?\x00')
+
+
+def check_database_name(name: str, source: str) -> str:
+    """Return ``name`` if MongoDB accepts it as a database name.
+
+    :raises ConfigurationError: naming ``source`` (the variable or flag it came from).
+    """
+    bad = sorted(_FORBIDDEN_DB_CHARS.intersection(name))
+    if not name or bad or len(name.encode()) > 63:
+        why = f"contains {''.join(bad)!r}" if bad else "must be 1 to 63 bytes"
+        raise ConfigurationError(f"{source} is not a valid database name ({why}): {name!r}")
+    return name
+
+
 def named_database(env: Mapping[str, str], uri: str | None = None) -> tuple[str, str] | None:
     """``(source, name)`` of the database the configuration names, or ``None``.
 
     ``MONGODB_DB``/``MONGODB_DATABASE`` first, else the path of ``uri``.
+
+    :raises ConfigurationError: the name is not one MongoDB accepts; the message names its
+        variable (else every request would fail on it, while ``/readyz`` said ready).
     """
     found = _first(env, *MONGO_DATABASE_VARIABLES)
+    if found is None:
+        name = parse_uri(uri, validate=False, warn=False).get("database") if uri else None
+        found = ("the database in MONGODB_URI", name) if name else None
     if found is not None:
-        return found
-    name = parse_uri(uri, validate=False, warn=False).get("database") if uri else None
-    return ("the database in MONGODB_URI", name) if name else None
+        check_database_name(found[1], found[0])
+    return found
 
 
 def _redact(text: str, secret: str | None) -> str:
@@ -205,6 +235,7 @@ class RedisSettings:
                 parts.port  # noqa: B018 - raises ValueError on a bad port
             except ValueError:
                 raise ConfigurationError(f"{name} has an invalid port") from None
+            _check_redis_url(name, url, parts.scheme, parts.path)
             return cls(url, configured=True)
         host_var = _first(env, "REDIS_HOST")
         host = host_var[1] if host_var else "127.0.0.1"
@@ -272,6 +303,30 @@ class RedisSettings:
         return f"sentinel master {self.sentinel_master!r} via {via}, database {db}"
 
 
+def _check_redis_url(name: str, url: str, scheme: str, path: str) -> None:
+    """Build (never connect) the connection redis-py would make from ``url``, now.
+
+    redis-py reads the URL only when the client is built, on the first request touching
+    Redis: a bad query value or an option it does not know would be a 500 there, and it
+    takes a non-numeric database path for database 0.
+
+    :raises ConfigurationError: naming ``name``; redis-py's messages carry no password.
+    """
+    database = path.strip("/")
+    if scheme != "unix" and database and not database.isdigit():
+        raise ConfigurationError(
+            f"{name}'s database must be a number (e.g. redis://host:6379/0), got {database!r}"
+        )
+    try:
+        redis.ConnectionPool(**redis_parse_url(url)).make_connection()  # type: ignore[no-untyped-call]  # unannotated in redis-py
+    except TypeError as exc:
+        raise ConfigurationError(
+            f"{name} has an option the Redis client does not accept: {exc}"
+        ) from None
+    except (ValueError, redis.RedisError) as exc:
+        raise ConfigurationError(f"{name} is not a valid Redis URL: {exc}") from None
+
+
 def _joined(addresses: tuple[tuple[str, int], ...]) -> str:
     return ",".join(f"[{h}]:{p}" if ":" in h else f"{h}:{p}" for h, p in addresses)
 
@@ -280,7 +335,10 @@ def _data_url(env: Mapping[str, str], host: str, port: int) -> str:
     """``redis://[:password@]host:port/db`` from ``REDIS_PASSWORD``/``REDIS_PASS`` and ``REDIS_DB``."""
     db = _int(env, "REDIS_DB", 0)
     password_var = _first(env, "REDIS_PASSWORD", "REDIS_PASS")
-    auth = f":{quote_plus(password_var[1])}@" if password_var else ""
+    # redis-py reads a URL's password with ``unquote`` (a ``+`` stays a ``+``), so every
+    # special character, a space included, is percent-escaped (pymongo's ``unquote_plus``
+    # is why the MongoDB credentials use ``quote_plus``).
+    auth = f":{quote(password_var[1], safe='')}@" if password_var else ""
     return f"redis://{auth}{host}:{port}/{db}"
 
 

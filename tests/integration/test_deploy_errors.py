@@ -50,6 +50,11 @@ COMPONENT_CASES = [
         " 'mongodb://' or 'mongodb+srv://'",
     ),
     (
+        "invalid MONGODB_DB",
+        {**MONGO, "MONGODB_DB": "orders.v2"},
+        "MONGODB_DB is not a valid database name (contains '.'): 'orders.v2'",
+    ),
+    (
         "REDIS_URL without scheme",
         {**MONGO, "REDIS_URL": "localhost:6379"},
         "REDIS_URL must be a URL starting with redis://, rediss:// or unix://"

@@ -107,7 +107,7 @@ def test_bad_uri_error_never_shows_the_password() -> None:
 def test_redis_parts_and_aliases() -> None:
     """REDIS_HOST/PORT/PASS/DB build the URL; REDIS_URL wins."""
     s = RedisSettings.from_env({"REDIS_HOST": "redis-6379", "REDIS_PASS": "p w", "REDIS_DB": "3"})
-    assert s.url == "redis://:p+w@redis-6379:6379/3"
+    assert s.url == "redis://:p%20w@redis-6379:6379/3"  # redis-py unquotes: + is not a space
     assert s.configured is True
     assert s.redacted_url == "redis://:***@redis-6379:6379/3"
     assert (

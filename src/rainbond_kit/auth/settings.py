@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from rainbond_kit.env import integer, number
 from rainbond_kit.errors import ConfigurationError
+from rainbond_kit.settings import check_database_name
 
 __all__ = [
     "AUTH_VARIABLES",
@@ -130,7 +131,7 @@ class AuthSettings:
         )
         return cls(
             tokens=TokenSettings.from_env(env),
-            mongo_db_name=_required(env, "MONGODB_DB_NAME"),
+            mongo_db_name=check_database_name(_required(env, "MONGODB_DB_NAME"), "MONGODB_DB_NAME"),
             permission_collection=_required(env, "MONGODB_PERMISSION"),
             permissionset_collection=_required(env, "MONGODB_PERMISSIONSET"),
             role_collection=_required(env, "MONGODB_ROLE"),

@@ -12,7 +12,13 @@ from rainbond_kit.env import flag as _flag
 from rainbond_kit.env import number as _number
 from rainbond_kit.env import text as _text
 from rainbond_kit.errors import ConfigurationError
-from rainbond_kit.settings import MongoSettings, RedisSettings, named_database, redact_url
+from rainbond_kit.settings import (
+    MongoSettings,
+    RedisSettings,
+    check_database_name,
+    named_database,
+    redact_url,
+)
 
 __all__ = [
     "DEFAULT_KEEP",
@@ -29,27 +35,13 @@ DEFAULT_TIMEOUT_MS = 3000
 #: Seconds the replicas' backup lock lives unless released (``BACKUP_LOCK_TTL``).
 DEFAULT_LOCK_TTL = 6 * 3600
 
-_FORBIDDEN_DB_CHARS = frozenset('/\\. "$*<>:|?\x00')
-
-
-def check_database_name(name: str, source: str) -> str:
-    """Return ``name`` if MongoDB accepts it as a database name (it becomes a directory name).
-
-    :raises ConfigurationError: naming ``source`` (the variable or flag it came from).
-    """
-    bad = sorted(_FORBIDDEN_DB_CHARS.intersection(name))
-    if not name or bad or len(name.encode()) > 63:
-        why = f"contains {''.join(bad)!r}" if bad else "must be 1 to 63 bytes"
-        raise ConfigurationError(f"{source} is not a valid database name ({why}): {name!r}")
-    return name
-
 
 def _database(env: Mapping[str, str], mongo: MongoSettings, flag: str | None) -> str:
     if flag:
         return check_database_name(flag, "--db")
-    named = named_database(env, mongo.uri)
+    named = named_database(env, mongo.uri)  # checked there
     if named is not None:
-        return check_database_name(named[1], named[0])
+        return named[1]
     raise ConfigurationError("MONGODB_DB is not set: name the database to back up (or pass --db)")
 
 

@@ -16,12 +16,15 @@ values the master wrote while preloading, such as ``rainbond_kit_info``).
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from rainbond_kit.errors import ConfigurationError
 
 __all__ = ["child_exit", "on_starting", "prepare_multiprocess_dir"]
 
@@ -38,6 +41,9 @@ def prepare_multiprocess_dir() -> Path:
     Files left by an earlier run would add their counts to this one's, so they go. Once per
     process: called again (``on_starting`` after the config file, a config reload on
     ``SIGHUP``) while the variable still names the prepared directory, it changes nothing.
+
+    :raises ConfigurationError: the variable names something that cannot be a directory
+        this process writes (a file, a read-only place, ...).
     """
     global _prepared
     current = os.environ.get(_VARIABLE, "").strip()
@@ -45,9 +51,17 @@ def prepare_multiprocess_dir() -> Path:
         return Path(current)
     if current:
         directory = Path(current)
-        directory.mkdir(parents=True, exist_ok=True)
-        for stale in directory.glob("*.db"):
-            stale.unlink()
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            for stale in directory.glob("*.db"):
+                stale.unlink()
+            if not os.access(directory, os.W_OK | os.X_OK):
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+        except OSError as exc:
+            raise ConfigurationError(
+                f"{_VARIABLE} must name a directory this process can write, got {current!r}"
+                f" ({exc.strerror or exc})"
+            ) from None
     else:
         directory = Path(tempfile.mkdtemp(prefix="rainbond-metrics-"))
         os.environ[_VARIABLE] = str(directory)
