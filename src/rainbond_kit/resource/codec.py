@@ -224,7 +224,12 @@ def _decimal_public(fld: ma.fields.Field[Any]) -> Convert:
         number = to_decimal(value)
         if not isinstance(number, decimal.Decimal):
             return value
-        return fld._serialize(number, None, None)
+        try:
+            return fld._serialize(number, None, None)
+        except decimal.DecimalException:
+            # written outside the kit with more digits than ``places`` leaves room for in the
+            # decimal context (a 500 on every read): its own digits, never rounded
+            return str(number) if getattr(fld, "as_string", False) else number
 
     return public
 

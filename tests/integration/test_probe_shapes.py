@@ -1,0 +1,82 @@
+"""Any schema, any data shape: documents written into a resource's collection by other
+programs (wrong types, non-finite numbers, values out of the schema's precision, mixed BSON
+types in sort fields) and field names the kit's own parameters could shadow; every response a
+documented status, valid JSON and, where the stored value fits its field, the documented shape."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import marshmallow as ma
+import pytest
+from bson import Decimal128
+from flask.testing import FlaskClient
+from pymongo.collection import Collection
+
+from rainbond_kit import RainbondKit, Settings, get_container, wait_for_indexes
+from tests.integration.contract_support import OpenAPI, make_resource, serve
+
+BASE = "/things"
+ITEM = "/things/{item_id}"
+
+
+class Served:
+    """A resource app over one schema, its test client, its document and its raw collection."""
+
+    def __init__(self, settings: Settings, schema: type[ma.Schema], **options: Any) -> None:
+        resource = make_resource(schema, **options)
+        self.app = serve(settings, resource)
+        assert wait_for_indexes(self.app)
+        self.client: FlaskClient = self.app.test_client()
+        self.api = OpenAPI.of(self.client)
+        self.raw: Collection[dict[str, Any]] = get_container(self.app).mongo_db()[
+            resource.COLLECTION
+        ]
+
+    def get(self, path: str, **query: Any) -> Any:
+        return self.client.get(path, query_string=query)
+
+
+@pytest.fixture
+def served(rainbond_settings: Settings) -> Iterator[Any]:
+    """A factory: ``served(schema, **options)`` -> :class:`Served` (shut down afterwards)."""
+    made: list[Served] = []
+
+    def make(schema: type[ma.Schema], **options: Any) -> Served:
+        made.append(Served(rainbond_settings, schema, **options))
+        return made[-1]
+
+    yield make
+    for one in made:
+        RainbondKit.shutdown(one.app)
+
+
+class Money(ma.Schema):
+    price = ma.fields.Decimal(places=2)
+    cost = ma.fields.Decimal(places=4, as_string=True)
+
+
+def test_foreign_decimals_beyond_the_fields_places_precision_are_returned_exactly(
+    served: Any,
+) -> None:
+    """Found: another program stored ``Decimal128("1234567890123456789012345678.9")`` (29
+    digits, inside Decimal128's 34) in a ``Decimal(places=2)`` field; quantizing it to two
+    places needs 31 digits, beyond the default decimal context's 28, and marshmallow raised
+    ``InvalidOperation``: every list and read of the collection was a 500. The value is now
+    returned with its own digits (a JSON number; a string for ``as_string``)."""
+    app = served(Money)
+    big = "1234567890123456789012345678.9"
+    item_id = str(
+        app.raw.insert_one({"price": Decimal128(big), "cost": Decimal128(big)}).inserted_id
+    )
+    listed = app.get(BASE)
+    assert listed.status_code == 200, listed.get_data(as_text=True)
+    item = app.get(f"{BASE}/{item_id}")
+    assert item.status_code == 200, item.get_data(as_text=True)
+    expected = f'{{"cost": "{big}", "id": "{item_id}", "price": {big}}}'
+    assert item.get_data(as_text=True) == expected
+    assert listed.get_json()["items"] == [json.loads(expected)]
+    app.api.validate(ITEM, "get", 200, item.get_json())
+    app.api.validate(BASE, "get", 200, listed.get_json())
