@@ -80,3 +80,51 @@ def test_foreign_decimals_beyond_the_fields_places_precision_are_returned_exactl
     assert listed.get_json()["items"] == [json.loads(expected)]
     app.api.validate(ITEM, "get", 200, item.get_json())
     app.api.validate(BASE, "get", 200, listed.get_json())
+
+
+class Measures(ma.Schema):
+    reading = ma.fields.Float()
+    series = ma.fields.List(ma.fields.Float())
+    extra = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Float())
+    price = ma.fields.Decimal(places=2)
+
+
+def _strict_json(text: str) -> Any:
+    """``text`` parsed as RFC 8259 JSON (``json.loads`` alone accepts ``NaN``/``Infinity``)."""
+
+    def refuse(token: str) -> Any:
+        raise AssertionError(f"not JSON: {token}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["identity-codec", "converting-codec"])
+def test_foreign_non_finite_floats_are_sent_as_valid_json(served: Any, fast: bool) -> None:
+    """Found: a double NaN or infinity stored by another program was sent as the bare tokens
+    ``NaN``/``Infinity`` (Python's ``json`` default), which no JSON parser (a browser's
+    ``JSON.parse``) accepts: the whole list was unreadable. They are now the strings of the
+    same Decimal128 values (``"NaN"``, ``"Infinity"``, ``"-Infinity"``), at any depth."""
+    schema = (
+        Measures
+        if fast
+        else ma.Schema.from_dict(
+            {
+                "reading": ma.fields.Float(data_key="Reading"),
+                "series": ma.fields.List(ma.fields.Float()),
+            }
+        )
+    )
+    app = served(schema)
+    nan, inf = float("nan"), float("inf")
+    doc = {"reading": nan, "series": [1.5, -inf, inf], "extra": {"k": nan}, "price": nan}
+    item_id = str(app.raw.insert_one(doc).inserted_id)
+    listed, item = app.get(BASE), app.get(f"{BASE}/{item_id}")
+    assert (listed.status_code, item.status_code) == (200, 200)
+    series = [1.5, "-Infinity", "Infinity"]
+    expected = (
+        {"id": item_id, "reading": "NaN", "series": series, "extra": {"k": "NaN"}, "price": "NaN"}
+        if fast
+        else {"id": item_id, "Reading": "NaN", "series": series}
+    )
+    assert _strict_json(item.get_data(as_text=True)) == expected
+    assert _strict_json(listed.get_data(as_text=True))["items"] == [expected]
