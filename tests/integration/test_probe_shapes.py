@@ -128,3 +128,53 @@ def test_foreign_non_finite_floats_are_sent_as_valid_json(served: Any, fast: boo
     )
     assert _strict_json(item.get_data(as_text=True)) == expected
     assert _strict_json(listed.get_data(as_text=True))["items"] == [expected]
+
+
+def _walk(app: Served, orderby: str, limit: int) -> list[str]:
+    """The ids of a ``$after`` walk over ``orderby``, pages of ``limit``."""
+    seen: list[str] = []
+    query: dict[str, Any] = {"$limit": limit, "$orderby": orderby}
+    for _ in range(200):
+        response = app.get(BASE, **query)
+        assert response.status_code == 200, (orderby, response.get_json())
+        body = response.get_json()
+        seen += [item["id"] for item in body["items"]]
+        if body["next"] is None:
+            return seen
+        query = {**query, "$after": body["next"]}
+    raise AssertionError("the walk did not end")
+
+
+class Reading(ma.Schema):
+    value = ma.fields.Float()
+    label = ma.fields.String()
+
+
+NAN, INF = float("nan"), float("inf")
+#: numbers of every BSON numeric type, NaN (double and Decimal128) and infinities among them
+NUMBERS: tuple[Any, ...] = (
+    NAN, 1.0, NAN, 2.0, -INF, INF, 1, Decimal128("NaN"), Decimal128("-Infinity"),
+    Decimal128("1.5"), None, "missing",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("field", ["value", "label"])
+def test_after_walks_over_nan_see_every_document_once_in_sort_order(
+    served: Any, field: str
+) -> None:
+    """Found: a keyset walk continued from a NaN with ``$gt: NaN`` (matches no number) and from
+    a number in descending order with ``$lt`` (never matches NaN, which sorts below every
+    number): documents after a NaN, or the NaNs themselves, were silently skipped (4 of 10
+    seen ascending). Both directions, every page size, a numeric field and a text field
+    holding numbers (another program's data) now see each document once, in the server's
+    order."""
+    app = served(Reading)
+    for value in NUMBERS:
+        app.raw.insert_one({} if value == "missing" else {field: value})
+    for direction in ("asc", "desc"):
+        orderby = f"{field} {direction}"
+        whole = app.get(BASE, **{"$limit": 100, "$orderby": orderby})
+        order = [item["id"] for item in whole.get_json()["items"]]
+        assert len(order) == len(NUMBERS)
+        for limit in (1, 2, 3, 5):
+            assert _walk(app, orderby, limit) == order, (orderby, limit)
