@@ -178,3 +178,38 @@ def test_after_walks_over_nan_see_every_document_once_in_sort_order(
         assert len(order) == len(NUMBERS)
         for limit in (1, 2, 3, 5):
             assert _walk(app, orderby, limit) == order, (orderby, limit)
+
+
+class Counter(ma.Schema):
+    count = ma.fields.Integer(data_key="limit")
+
+
+def test_integer_filters_take_every_int64_value_the_field_stores(served: Any) -> None:
+    """Found: filter values were parsed with at most 18 digits, so a 19-digit int64 (any
+    ``|n| >= 10**18``, e.g. ``2**62 + 1``) that ``POST`` accepted and the list returned was a 400
+    "expected integer" as a filter: the item could not be found by its own value. The whole
+    int64 range now filters exactly (``2**62`` and ``2**62 + 1`` told apart); beyond it, a 400.
+    The field's ``data_key`` is ``limit``: a field may be named like a control parameter."""
+    app = served(Counter)
+    ids = {}
+    for value in (2**62, 2**62 + 1, 2**63 - 1, -(2**63), 5):
+        response = app.client.post(BASE, json={"limit": value})
+        assert response.status_code == 201, response.get_json()
+        ids[value] = response.get_json()["id"]
+
+    def found(**query: str) -> list[str]:
+        response = app.get(BASE, **query, **{"$orderby": "limit asc"})
+        assert response.status_code == 200, (query, response.get_json())
+        return [item["id"] for item in response.get_json()["items"]]
+
+    assert found(limit=str(2**62 + 1)) == [ids[2**62 + 1]]
+    assert found(**{"limit[eq]": f"+{2**62}"}) == [ids[2**62]]
+    assert found(**{"limit[gte]": str(2**62)}) == [ids[2**62], ids[2**62 + 1], ids[2**63 - 1]]
+    assert found(**{"limit[lt]": str(-(2**63) + 1)}) == [ids[-(2**63)]]
+    assert found(**{"limit[in]": f"{2**63 - 1},5"}) == [ids[5], ids[2**63 - 1]]
+    for beyond in (str(2**63), str(-(2**63) - 1), "1" + "0" * 19):
+        response = app.get(BASE, limit=beyond)
+        assert response.status_code == 400, beyond
+        assert response.get_json()["errors"] == {
+            "limit": [f"limit: expected integer, got {beyond!r}"]
+        }

@@ -46,7 +46,8 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _NAME = r"[A-Za-z_][A-Za-z0-9_-]{0,63}"
 #: a field (``title``, nested ``address.city``) and an optional ``[operator]``
 _KEY = re.compile(rf"^({_NAME}(?:\.{_NAME}){{0,7}})(?:\[([^\[\]]{{0,20}})\])?$")
-_INTEGER = re.compile(r"^[+-]?\d{1,18}$")
+#: an integer's text: up to 19 digits, the int64 range's (checked after conversion)
+_INTEGER = re.compile(r"^[+-]?\d{1,19}$")
 _SCALAR_OPS = {"eq": "$eq", "ne": "$ne", "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
 _LIST_OPS = {"in": "$in", "nin": "$nin"}
 _TEXT_OPS = ("contains", "icontains", "startswith")
@@ -118,7 +119,9 @@ def _typed(
         if isinstance(value, int) and not isinstance(value, bool):
             return value
         if isinstance(value, str) and _INTEGER.match(value.strip()):
-            return int(value)
+            whole = int(value)
+            if INT64_MIN <= whole <= INT64_MAX:
+                return whole
     elif kind is Kind.NUMBER:
         if isinstance(value, int | float) and not isinstance(value, bool):
             return value
