@@ -15,7 +15,8 @@ from bson import Decimal128
 from flask.testing import FlaskClient
 from pymongo.collection import Collection
 
-from rainbond_kit import RainbondKit, Settings, get_container, wait_for_indexes
+from rainbond_kit import ConfigurationError, RainbondKit, Settings, get_container, wait_for_indexes
+from rainbond_kit.data.epoch import to_millis
 from tests.integration.contract_support import OpenAPI, make_resource, serve
 
 BASE = "/things"
@@ -213,3 +214,64 @@ def test_integer_filters_take_every_int64_value_the_field_stores(served: Any) ->
         assert response.get_json()["errors"] == {
             "limit": [f"limit: expected integer, got {beyond!r}"]
         }
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"remove_time": ma.fields.String()},
+            "SCHEMA field 'remove_time': clients would write the kit-managed field "
+            "'remove_time'; make it dump_only",
+        ),
+        (
+            {"_version": ma.fields.String(dump_only=True)},
+            "SCHEMA field '_version': '_version' is the kit's write version",
+        ),
+        (
+            {"note": ma.fields.String(data_key="_version")},
+            "SCHEMA field 'note': '_version' is the kit's write version",
+        ),
+        (
+            {"created": ma.fields.Integer(data_key="creation_time")},
+            "SCHEMA field 'created': data_key 'creation_time' is a member the kit adds to every item",
+        ),
+        (
+            {"_id": ma.fields.String()},
+            "SCHEMA field '_id': clients would write the kit-managed field '_id'; make it dump_only",
+        ),
+    ],
+    ids=["remove_time", "dump-only-_version", "data_key-_version", "data_key-creation_time", "_id"],
+)
+def test_fields_named_like_kit_managed_ones_are_refused_at_register(
+    rainbond_settings: Settings, fields: dict[str, ma.fields.Field], message: str
+) -> None:
+    """Found: a schema field ``remove_time`` stored the client's value under the soft-delete
+    marker (the document vanished on ``POST``: 201, then 404); a field under ``_version`` (as
+    attribute or data_key) was overwritten by the kit's version in item responses and then
+    stripped with it, so a GET body PUT back erased the stored value. ``register()`` now
+    refuses such fields with a ``ConfigurationError`` naming them."""
+    schema = ma.Schema.from_dict({"title": ma.fields.String(), **fields})
+    with pytest.raises(ConfigurationError) as refused:
+        serve(rainbond_settings, make_resource(schema))
+    assert str(refused.value) == message
+
+
+def test_dump_only_fields_documenting_the_timestamps_still_register(served: Any) -> None:
+    """The control: ``creation_time`` declared ``dump_only`` under its own name documents the
+    kit's timestamp; the item carries the kit's value (epoch milliseconds)."""
+    schema = ma.Schema.from_dict(
+        {"title": ma.fields.String(), "creation_time": ma.fields.Integer(dump_only=True)}
+    )
+    app = served(schema)
+    created = app.client.post(BASE, json={"title": "t"})
+    assert created.status_code == 201
+    body = created.get_json()
+    stored = app.raw.find_one()
+    assert stored is not None
+    assert body == {
+        "id": str(stored["_id"]),
+        "title": "t",
+        "creation_time": to_millis(stored["creation_time"]),
+        "update_time": to_millis(stored["update_time"]),
+    }
