@@ -250,14 +250,20 @@ def query_spec_from_schema(
     if filter_fields is not None:
         keep = {*_documented(filter_fields, declared, public, "FILTER_FIELDS"), *TIMESTAMP_FIELDS}
         declared = {n: s for n, s in declared.items() if n in keep or n == "id"}
-    sortable = (
-        frozenset(_documented(sort_fields, declared, public, "SORT_FIELDS"))
-        if sort_fields is not None
-        else frozenset(n for n, s in declared.items() if not s.many and "." not in n)
-    )
+    if sort_fields is not None:
+        sortable = frozenset(_documented(sort_fields, declared, public, "SORT_FIELDS"))
+        if unsayable := sorted(n for n in sortable if not _orderable(n)):
+            raise ConfigurationError(
+                f"SORT_FIELDS names fields $orderby cannot express (spaces or commas): {unsayable}"
+            )
+    else:
+        sortable = frozenset(
+            n for n, s in declared.items() if not s.many and "." not in n and _orderable(n)
+        )
     projectable = frozenset(
         {*(f.data_key or n for n, f in schema().dump_fields.items()), "id", *TIMESTAMP_FIELDS}
     )
+    projectable = frozenset(n for n in projectable if "," not in n)  # $fields splits on commas
     return QuerySpec(
         fields=declared,
         sortable=sortable,
@@ -265,6 +271,11 @@ def query_spec_from_schema(
         default_limit=default_limit,
         max_limit=max_limit,
     )
+
+
+def _orderable(name: str) -> bool:
+    """Whether ``$orderby`` (``field desc,other asc``) can name ``name``."""
+    return "," not in name and len(name.split()) == 1 and name == name.strip()
 
 
 def _documented(

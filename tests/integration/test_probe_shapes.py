@@ -275,3 +275,51 @@ def test_dump_only_fields_documenting_the_timestamps_still_register(served: Any)
         "creation_time": to_millis(stored["creation_time"]),
         "update_time": to_millis(stored["update_time"]),
     }
+
+
+class Labels(ma.Schema):
+    name = ma.fields.String(data_key="名称")
+    first = ma.fields.String(data_key="first name")
+    second = ma.fields.Integer(data_key="2nd")
+    flag = ma.fields.Boolean(data_key="a[b]")
+    long = ma.fields.String(data_key="x" * 70)
+
+
+def test_every_documented_filter_parameter_filters(served: Any) -> None:
+    """Found: filter names were read with an ASCII pattern (a letter first, at most 64
+    characters, no brackets), so a field whose ``data_key`` is ``名称``, ``first name``,
+    ``2nd``, ``a[b]`` or 70 characters long was documented as a filter parameter in
+    ``/openapi.json`` and answered 400 "cannot filter by". Declared names are now matched whole
+    (then with an ``[op]``); a name ``$orderby`` cannot express (``first name``) is not
+    offered as a sort key; ``名称`` sorts."""
+    app = served(Labels)
+    long = "x" * 70
+    bodies = [
+        {"名称": "甲", "first name": "Ann", "2nd": 1, "a[b]": True, long: "p"},
+        {"名称": "乙", "first name": "Bob", "2nd": 2, "a[b]": False, long: "q"},
+    ]
+    ids = [app.client.post(BASE, json=body).get_json()["id"] for body in bodies]
+    documented = {p["name"] for p in app.api.document["paths"][BASE]["get"]["parameters"]}
+    cases = {
+        "名称": ("乙", [ids[1]]),
+        "名称[eq]": ("甲", [ids[0]]),
+        "first name": ("An", [ids[0]]),
+        "first name[in]": ("Ann,Bob", ids),
+        "2nd": ("2", [ids[1]]),
+        "2nd[gte]": ("1", ids),
+        "a[b]": ("true", [ids[0]]),
+        "a[b][ne]": ("true", [ids[1]]),
+        long: ("q", [ids[1]]),
+    }
+    for parameter, (value, expected) in cases.items():
+        assert parameter in documented, parameter
+        response = app.get(BASE, **{parameter: value, "$orderby": "2nd asc"})
+        assert response.status_code == 200, (parameter, response.get_json())
+        assert [item["id"] for item in response.get_json()["items"]] == expected, parameter
+    by_name = app.get(BASE, **{"$orderby": "名称 asc"})  # 乙 (U+4E59) sorts before 甲 (U+7532)
+    assert [item["id"] for item in by_name.get_json()["items"]] == ids[::-1]
+    orderby = next(p for p in app.api.document["paths"][BASE]["get"]["parameters"]
+                   if p["name"] == "$orderby")  # fmt: skip
+    assert "first name asc" not in json.dumps(orderby, ensure_ascii=False)
+    refused = app.get(BASE, **{"$orderby": "first name asc"})
+    assert refused.status_code == 400

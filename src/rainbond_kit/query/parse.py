@@ -312,6 +312,22 @@ def _parse_sort(text: str | None, spec: QuerySpec) -> tuple[tuple[str, int], ...
     return tuple(keys)
 
 
+def _split_key(key: str, spec: QuerySpec) -> tuple[str, str | None]:
+    """A filter parameter -> (field name, operator or ``None``).
+
+    A declared name is taken whole first, then with an ``[op]`` suffix: every documented
+    name filters, whatever its ``data_key`` (``名称``, ``first name``, ``a[b]``); any other
+    name must be a plain one (``_KEY``: compat's open fields)."""
+    if key in spec.fields:
+        return key, None
+    if key.endswith("]") and "[" in key:
+        name, op = key[:-1].rsplit("[", 1)
+        if name in spec.fields and len(op) <= 20:
+            return name, op
+    match = _KEY.match(key)
+    return (match.group(1), match.group(2)) if match else (key, None)
+
+
 def _add(
     conditions: dict[str, Any], extra: list[dict[str, Any]], name: str, cond: dict[str, Any]
 ) -> None:
@@ -376,13 +392,11 @@ def parse_list_query(
             if key not in CONTROL_PARAMETERS:
                 raise _bad(f"unknown parameter {key[:40]!r}", key[:40])
             continue
-        match = _KEY.match(key)
-        field_spec = spec.field(match.group(1)) if match else None
-        if match is None or field_spec is None:
-            name = match.group(1) if match else key[:40]
+        name, op = _split_key(key, spec)
+        field_spec = spec.field(name)
+        if field_spec is None:
             allowed = ", ".join(sorted(spec.fields)) or "none"
-            raise _bad(f"cannot filter by {name!r}; allowed: {allowed}", name)
-        name, op = match.group(1), match.group(2)
+            raise _bad(f"cannot filter by {name[:40]!r}; allowed: {allowed}", name[:40])
         if value is None and op is None:
             continue
         stored = spec.stored_name(name)
