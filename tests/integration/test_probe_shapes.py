@@ -11,7 +11,7 @@ from typing import Any
 
 import marshmallow as ma
 import pytest
-from bson import Decimal128
+from bson import Decimal128, Int64
 from flask.testing import FlaskClient
 from pymongo.collection import Collection
 
@@ -323,3 +323,31 @@ def test_every_documented_filter_parameter_filters(served: Any) -> None:
     assert "first name asc" not in json.dumps(orderby, ensure_ascii=False)
     refused = app.get(BASE, **{"$orderby": "first name asc"})
     assert refused.status_code == 400
+
+
+@pytest.mark.parametrize("stored", [3.0, Int64(3)], ids=["double", "int64"])
+def test_versions_stored_as_other_numeric_types_keep_etags_working(
+    served: Any, stored: Any
+) -> None:
+    """Found: a ``_version`` another program wrote as a double (the mongo shell's numbers:
+    ``$inc: {_version: 1}`` turns an int into a double) read as version 0, so
+    the ETag said ``"0"`` and every ``If-Match: "0"`` write was a 412 (the filter wants no
+    ``_version`` at all): the item could never be written with ETags again. An integral
+    double is the version it equals (int64 is the control)."""
+    app = served(Reading, ETAG=True)
+    item_id = str(app.raw.insert_one({"label": "a", "_version": stored}).inserted_id)
+    read = app.get(f"{BASE}/{item_id}")
+    assert read.headers["ETag"] == '"3"'
+    written = app.client.put(f"{BASE}/{item_id}", json={"label": "b"}, headers={"If-Match": '"3"'})
+    assert written.status_code == 200, written.get_json()
+    assert written.headers["ETag"] == '"4"'
+    stored_doc = app.raw.find_one()
+    assert stored_doc is not None
+    assert stored_doc["_version"] == 4
+    assert written.get_json() == {
+        "id": item_id,
+        "label": "b",
+        "update_time": to_millis(stored_doc["update_time"]),
+    }
+    stale = app.client.put(f"{BASE}/{item_id}", json={"label": "c"}, headers={"If-Match": '"3"'})
+    assert stale.status_code == 412
