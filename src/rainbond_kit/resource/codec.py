@@ -217,8 +217,12 @@ def _converters(fld: ma.fields.Field[Any]) -> tuple[Convert, Convert | None]:
 
 def _datetime_public(fld: ma.fields.Field[Any]) -> Convert:
     def public(value: Any) -> Any:
+        stored = value
         if isinstance(value, int) and not isinstance(value, bool):
-            value = from_millis(value)
+            try:
+                value = from_millis(value)
+            except OverflowError:  # no datetime (another program's number): as stored
+                return stored
         if not isinstance(value, dt.datetime):  # written outside the kit: returned as stored
             return value
         return fld._serialize(value, None, None)
