@@ -539,3 +539,48 @@ def test_a_get_body_with_nested_read_only_members_can_be_written_back(
     )
     assert unknown.status_code == 422
     assert unknown.get_json()["errors"] == {"json": {"start": {"zz": ["Unknown field."]}}}
+
+
+class Login(ma.Schema):
+    user = ma.fields.String(required=True)
+    password = ma.fields.String(load_only=True)
+    checked = ma.fields.String(dump_only=True)
+    note = ma.fields.String(allow_none=True)
+
+
+class Account(ma.Schema):
+    name = ma.fields.String()
+    login = ma.fields.Nested(Login)
+
+
+def test_put_keeps_nested_write_only_and_server_managed_members(served: Any) -> None:
+    """Found: PUT keeps ``load_only`` and ``dump_only`` fields at the top level (a client cannot
+    send back what it cannot read, nor own what the server sets) but replaced a nested object
+    whole, so a GET body PUT back erased the nested ``password`` and ``checked``. The nested
+    object's client-owned members are now replaced inside the stored object (``null`` stored,
+    absent ones removed) and the others kept; where no object is stored, the body's object is
+    set whole (the control)."""
+    app = served(Account)
+    created = app.client.post(
+        BASE, json={"name": "n", "login": {"user": "u", "password": "p", "note": "x"}}
+    )
+    assert created.status_code == 201, created.get_json()
+    item_id = created.get_json()["id"]
+    app.raw.update_one({}, {"$set": {"login.checked": "yes"}})
+    body = app.get(f"{BASE}/{item_id}").get_json()
+    assert body["login"] == {"user": "u", "checked": "yes", "note": "x"}
+    body["login"] = {"user": "v", "note": None}
+    put = app.client.put(f"{BASE}/{item_id}", json=body)
+    assert put.status_code == 200, put.get_json()
+    assert put.get_json()["login"] == {"user": "v", "checked": "yes", "note": None}
+    stored = app.raw.find_one()
+    assert stored is not None
+    assert stored["login"] == {"user": "v", "password": "p", "checked": "yes", "note": None}
+    app.raw.update_one({}, {"$set": {"login": "not an object"}})
+    whole = app.client.put(
+        f"{BASE}/{item_id}", json={"name": "n", "login": {"user": "w", "note": None}}
+    )
+    assert whole.status_code == 200, whole.get_json()
+    stored = app.raw.find_one()
+    assert stored is not None
+    assert stored["login"] == {"user": "w", "note": None}
