@@ -27,6 +27,7 @@ from pymongo import monitoring
 from pymongo.database import Database
 from pymongo.uri_parser import parse_uri
 
+from rainbond_kit.data.observe import StoreObserver
 from rainbond_kit.data.repository import MongoRepository
 from rainbond_kit.redis_client import RedisClient, connect_redis
 from rainbond_kit.settings import MongoSettings, RedisSettings, Settings
@@ -107,9 +108,15 @@ class Container(containers.DeclarativeContainer):
         create_redis_client, settings=settings.provided.redis, closers=closers
     )
 
+    #: hears of each repository operation (the MongoDB metrics; ``None``: metrics off)
+    store_observer: providers.Object[StoreObserver | None] = providers.Object(None)
+
     #: ``container.repository(collection="books", soft_delete=True, indexes=[...])``
     repository = providers.Factory(
-        MongoRepository, database=mongo_db, max_time_ms=settings.provided.mongo.query_timeout_ms
+        MongoRepository,
+        database=mongo_db,
+        max_time_ms=settings.provided.mongo.query_timeout_ms,
+        observer=store_observer,
     )
 
 

@@ -77,8 +77,8 @@ def test_metrics_benchmark_measures_on_and_off(mongo_uri: str) -> None:
     assert set(result["results"]) == {
         "metrics on",
         "metrics off",
-        "metrics on + pool",
-        "metrics on, no-op command listener",
+        "metrics on + command monitoring",
+        "metrics on + command monitoring + pool",
     }
     assert all(figures["cpu_us"] > 0 for figures in result["results"].values())
     assert result["target_percent"] == 5.0

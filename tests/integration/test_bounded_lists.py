@@ -293,6 +293,27 @@ class _Commands(monitoring.CommandListener):
         pass
 
 
+def _listed_on_the_wire(
+    settings: Settings, mongo_uri: str, params: dict[str, str]
+) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+    """List the notes (COUNT_LIMIT 3) through a client that records the commands it sends:
+    the body and the commands on the notes collection."""
+    app = serve(settings, make_resource(NoteSchema, collection="notes", COUNT_LIMIT=3))
+    recorder = _Commands()
+    watched: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
+        mongo_uri, event_listeners=[recorder]
+    )
+    try:
+        with override(app, mongo_client=watched):
+            listed = app.test_client().get(URL, query_string=params)
+            assert listed.status_code == 200, listed.get_json()
+    finally:
+        RainbondKit.shutdown(app)
+        watched.close()
+    sent = [(name, body) for name, body in recorder.sent if body.get(name) == "notes"]
+    return listed.get_json(), sent
+
+
 @pytest.mark.parametrize(
     ("params", "counting"),
     [
@@ -314,26 +335,43 @@ def test_count_modes_send_bounded_commands(
     """What each mode asks the server, read off the wire: the reason bounded and estimated
     lists do not grow with the collection on MongoDB (SecantusDB, the test server, scans
     anyway; see docs/scaling.md)."""
-    app = serve(rainbond_settings, make_resource(NoteSchema, collection="notes", COUNT_LIMIT=3))
-    recorder = _Commands()
-    watched: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
-        mongo_uri, event_listeners=[recorder]
-    )
-    try:
-        with override(app, mongo_client=watched):
-            listed = app.test_client().get(URL, query_string=params)
-            assert listed.status_code == 200, listed.get_json()
-        sent = [(name, body) for name, body in recorder.sent if body.get(name) == "notes"]
-        assert sent[0][0] == "find"
-        seen: list[tuple[str, int | None]] = []
-        for name, body in sent[1:]:
-            if name == "aggregate":
-                limits = [stage["$limit"] for stage in body["pipeline"] if "$limit" in stage]
-                seen.append((name, limits[0] if limits else None))
-            else:
-                assert "query" not in body or not body["query"], body
-                seen.append((name, None))
-        assert seen == counting
-    finally:
-        RainbondKit.shutdown(app)
-        watched.close()
+    _, sent = _listed_on_the_wire(rainbond_settings, mongo_uri, params)
+    assert sent[0][0] == "find"
+    seen: list[tuple[str, int | None]] = []
+    for name, body in sent[1:]:
+        if name == "aggregate":
+            limits = [stage["$limit"] for stage in body["pipeline"] if "$limit" in stage]
+            seen.append((name, limits[0] if limits else None))
+        else:
+            assert "query" not in body or not body["query"], body
+            seen.append((name, None))
+    assert seen == counting
+
+
+@pytest.mark.parametrize(
+    ("params", "counts", "counted"),
+    [
+        # the page holds every live match: total = offset + page, only dummy_remove is counted
+        ({"$limit": "20"}, (7, 6), 1),
+        ({"$offset": "5", "$limit": "5"}, (7, 6), 1),
+        ({"$limit": "20", "title": "a1"}, (1, 6), 1),
+        # a full page or a page past the end cannot tell: both counts are sent
+        ({"$limit": "5"}, (7, 6), 2),
+        ({"$offset": "9", "$limit": "5"}, (7, 6), 2),
+        # bounded: a known total beyond COUNT_LIMIT is not taken (the count stays bounded)
+        ({"$limit": "20", "$count": "bounded"}, (3, 3), 2),
+    ],
+)
+def test_a_page_holding_every_match_is_not_counted_again(
+    rainbond_settings: Settings,
+    stored: Any,
+    mongo_uri: str,
+    params: dict[str, str],
+    counts: tuple[int, int],
+    counted: int,
+) -> None:
+    """A list whose page shows the last match knows its total: read off the wire, it sends
+    only the dummy_remove count; totals stay exact (7 live and 6 soft-deleted stored)."""
+    body, sent = _listed_on_the_wire(rainbond_settings, mongo_uri, params)
+    assert (body["total"], body["dummy_remove"]) == counts
+    assert [name for name, _ in sent] == ["find", *["aggregate"] * counted]

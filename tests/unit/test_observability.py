@@ -223,25 +223,56 @@ def test_dashboard_uses_only_exported_names(
 
 
 @pytest.mark.parametrize(
-    ("value", "expected"),
+    ("commands", "pool", "expected"),
     [
-        (None, ["CommandMetrics"]),
-        ("1", ["CommandMetrics", "PoolMetrics"]),
-        ("off", ["CommandMetrics"]),
+        (None, None, None),
+        ("1", None, ["CommandMetrics"]),
+        (None, "1", ["PoolMetrics"]),
+        ("yes", "on", ["CommandMetrics", "PoolMetrics"]),
+        ("off", "0", None),
     ],
 )
-def test_pool_listener_is_opt_in(
-    make_kit_app: KitAppFactory, offline_settings: Settings, value: str | None, expected: list[str]
+def test_pymongo_listeners_are_opt_in(
+    make_kit_app: KitAppFactory,
+    offline_settings: Settings,
+    commands: str | None,
+    pool: str | None,
+    expected: list[str] | None,
 ) -> None:
-    """The app's MongoDB client gets the command listener; the pool listener only on request."""
+    """By default the client has no pymongo listener (the repository times its operations);
+    the command and pool listeners come only when asked for."""
+    from rainbond_kit import get_container
+    from rainbond_kit.observability.mongo import OperationMetrics
+
+    app = make_kit_app(
+        offline_settings,
+        RAINBOND_METRICS_MONGO_COMMANDS=commands,
+        RAINBOND_METRICS_MONGO_POOL=pool,
+    )
+    container = get_container(app)
+    listeners = container.mongo_client.kwargs.get("event_listeners")
+    names = None if listeners is None else [type(listener).__name__ for listener in listeners]
+    assert names == expected
+    assert isinstance(container.store_observer(), OperationMetrics)
+    assert container.repository(collection="books").observer is container.store_observer()
+
+
+def test_metrics_off_means_no_store_observer(
+    make_kit_app: KitAppFactory, offline_settings: Settings
+) -> None:
+    """With RAINBOND_METRICS=0 repositories get no observer and the client no listener."""
     from rainbond_kit import get_container
 
-    app = make_kit_app(offline_settings, RAINBOND_METRICS_MONGO_POOL=value)
-    listeners = get_container(app).mongo_client.kwargs["event_listeners"]
-    assert [type(listener).__name__ for listener in listeners] == expected
+    container = get_container(make_kit_app(offline_settings, RAINBOND_METRICS=False))
+    assert container.store_observer() is None
+    assert container.repository(collection="books").observer is None
+    assert "event_listeners" not in container.mongo_client.kwargs
 
 
-def test_malformed_pool_switch(make_kit_app: KitAppFactory, offline_settings: Settings) -> None:
-    """A RAINBOND_METRICS_MONGO_POOL that is not a boolean word is named at start-up."""
-    with pytest.raises(ConfigurationError, match="RAINBOND_METRICS_MONGO_POOL"):
-        make_kit_app(offline_settings, RAINBOND_METRICS_MONGO_POOL="sometimes")
+@pytest.mark.parametrize("name", ["RAINBOND_METRICS_MONGO_POOL", "RAINBOND_METRICS_MONGO_COMMANDS"])
+def test_malformed_listener_switch(
+    make_kit_app: KitAppFactory, offline_settings: Settings, name: str
+) -> None:
+    """A listener switch that is not a boolean word is named at start-up."""
+    with pytest.raises(ConfigurationError, match=name):
+        make_kit_app(offline_settings, **{name: "sometimes"})

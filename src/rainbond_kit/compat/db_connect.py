@@ -16,6 +16,7 @@ import pymongo
 from flask import current_app, has_app_context
 
 from rainbond_kit.compat.clients import renamed_env, shared_mongo_client
+from rainbond_kit.data.observe import StoreObserver
 from rainbond_kit.data.repository import MongoRepository
 from rainbond_kit.errors import BadRequestError, NotFoundError
 from rainbond_kit.extension_state import EXTENSION_KEY, get_state
@@ -57,6 +58,14 @@ def _query_timeout(settings: MongoSettings | None) -> int:
     return (settings or MongoSettings.from_env(os.environ)).query_timeout_ms
 
 
+def _observer() -> StoreObserver | None:
+    """The app's store observer (its MongoDB metrics) inside a RainbondKit app, else none."""
+    if has_app_context() and EXTENSION_KEY in current_app.extensions:
+        observer: StoreObserver | None = get_state().container.store_observer()
+        return observer
+    return None
+
+
 class DBConnect:
     """MongoDB access for one collection, as in rainbond-python (see the README's migration notes)."""
 
@@ -78,7 +87,11 @@ class DBConnect:
         self.mongo_db = self.mongo_client[db]
         self.mongo_collection = self.mongo_db[collection]
         self.repository = MongoRepository(
-            self.mongo_db, collection, soft_delete=True, max_time_ms=_query_timeout(settings)
+            self.mongo_db,
+            collection,
+            soft_delete=True,
+            max_time_ms=_query_timeout(settings),
+            observer=_observer(),
         )
 
     # --- writes -----------------------------------------------------------------------------

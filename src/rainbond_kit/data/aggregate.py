@@ -35,7 +35,7 @@ class _Repository(Protocol):
 
     def commands(self, session: ClientSession | None = None) -> dict[str, Any]: ...
 
-    def errors(self) -> contextlib.AbstractContextManager[None]: ...
+    def errors(self, operation: str | None = None) -> contextlib.AbstractContextManager[None]: ...
 
 
 def scoped_match(scope: Mapping[str, Any] | None, *, include_deleted: bool = False) -> Doc:
@@ -67,6 +67,6 @@ class AggregateMixin:
             raise TypeError("pipeline must be a list of stage documents")
         repo: _Repository = self  # type: ignore[assignment]
         stages = [scoped_match(scope, include_deleted=include_deleted), *map(dict, pipeline)]
-        with repo.errors():
+        with repo.errors("aggregate"):
             docs = list(repo.collection.aggregate(stages, **repo.commands(session)))
         return docs if raw else [to_public(d) for d in docs]

@@ -103,7 +103,7 @@ def read_targets(
     query: Doc = live_filter({STORED_ID: {"$in": [object_id(i) for i in ids]}})
     if scope:
         query = {"$and": [query, normalize_filter(scope)]}
-    with repository.errors():
+    with repository.errors("find"):
         found = repository.collection.find(query, **repository.reads())
         return {str(d[STORED_ID]): d for d in found}
 
@@ -191,7 +191,7 @@ def run_bulk(
             outcomes.append(Outcome(op.id, op.version + 1))
             models.append(_model(repository, op))
     failed: dict[int, HTTPError] = {}
-    with repository.errors():
+    with repository.errors("bulk_write"):
         try:
             result = repository.collection.bulk_write(models, ordered=ordered)
             matched = result.matched_count + result.deleted_count
@@ -221,7 +221,7 @@ def _verify(
     if matched >= len(ran):
         return
     ids = [ObjectId(outcomes[i].id) for i in ran]
-    with repository.errors():
+    with repository.errors("find"):
         current = {
             str(d[STORED_ID]): d
             for d in repository.collection.find({STORED_ID: {"$in": ids}}, **repository.reads())
@@ -247,7 +247,7 @@ def insert_absent(repository: MongoRepository, doc: Mapping[str, Any]) -> Doc:
     try:
         return repository.insert_one(doc)
     except ConflictError:
-        with repository.errors():
+        with repository.errors("find_one"):
             taken = repository.collection.find_one(
                 {STORED_ID: object_id(doc[STORED_ID])}, {}, **repository.reads()
             )

@@ -16,6 +16,10 @@ What each mode reports (``total``, ``dummy_remove`` and the strategy that answer
   ``None`` (not counted; ``0`` for a resource without soft delete). With a filter or a scope metadata cannot answer: the list counts
   ``bounded`` instead and says so.
 * ``none``: nothing is counted; ``total`` and ``dummy_remove`` are ``None``.
+
+In ``exact`` and ``bounded`` a list whose page already holds the last match (an offset page
+that is not full and not past the end) knows its ``total`` without a count: ``offset`` plus
+the documents on the page. Only ``dummy_remove`` is counted then.
 """
 
 from __future__ import annotations
@@ -73,6 +77,7 @@ def count_matches(
     limit: int,
     max_time_ms: int | None = None,
     session: ClientSession | None = None,
+    known_total: int | None = None,
 ) -> Counts:
     """Count a list's matches as ``mode`` says (see the module's description).
 
@@ -83,6 +88,8 @@ def count_matches(
     :param max_time_ms: the server-side time limit of each count.
     :param session: count inside that session's transaction (``estimated`` then counts
         ``bounded``: a transaction cannot read the collection's metadata).
+    :param known_total: the live matches, when the page showed them all (not counted again in
+        ``exact`` and ``bounded``).
     """
     if mode == "none":
         return Counts(None, None, "none")
@@ -93,7 +100,10 @@ def count_matches(
         total = collection.estimated_document_count(**timed)
         return Counts(total, None if soft_delete else 0, "estimated")
     bound = None if mode == "exact" else limit
-    total, capped = _bounded(collection, live, bound, timed)
+    if known_total is not None and (bound is None or known_total <= bound):
+        total, capped = known_total, False
+    else:
+        total, capped = _bounded(collection, live, bound, timed)
     dummy = 0
     if soft_delete:
         dummy, _ = _bounded(collection, {**scope, REMOVE_TIME: {"$exists": True}}, bound, timed)

@@ -132,7 +132,7 @@ class _Pageable(Protocol):
 
     def live(self, filter: Mapping[str, Any] | None, include_deleted: bool = False) -> Doc: ...
 
-    def errors(self) -> contextlib.AbstractContextManager[None]: ...
+    def errors(self, operation: str | None = None) -> contextlib.AbstractContextManager[None]: ...
 
 
 class PagingMixin:
@@ -192,17 +192,21 @@ def _run_page(
     if projection is not None:
         fetch = dict.fromkeys([*projection, *(f for f, _ in sort)], 1)
     collection = repository.collection
-    with repository.errors():
+    with repository.errors("find"):
         cursor = collection.find(
             find_filter, fetch, max_time_ms=repository.max_time_ms, session=session
         )
         docs = list(cursor.sort(list(sort)).skip(offset).limit(limit + 1))
-        has_more = len(docs) > limit
-        docs = docs[:limit]
+    has_more = len(docs) > limit
+    docs = docs[:limit]
+    # an offset page that is not full and not past the end has seen the last match
+    seen_all = after is None and not has_more and (docs or not offset)
+    with repository.errors("count"):
         counts = count_matches(
             collection, count[0], live=live, scope=scoped, filtered=bool(base),
             soft_delete=repository.uses_soft_delete, limit=count[1],
             max_time_ms=repository.max_time_ms, session=session,
+            known_total=offset + len(docs) if seen_all else None,
         )  # fmt: skip
     last = {f: docs[-1].get(f) for f, _ in sort} if has_more and docs else None
     if projection is not None:

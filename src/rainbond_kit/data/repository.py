@@ -31,6 +31,7 @@ from pymongo import ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 from pymongo.database import Database
+from pymongo.results import UpdateResult
 
 from rainbond_kit.data.aggregate import AggregateMixin
 from rainbond_kit.data.documents import object_id, to_public
@@ -38,6 +39,7 @@ from rainbond_kit.data.epoch import utcnow
 from rainbond_kit.data.fields import CREATION_TIME, REMOVE_TIME, UPDATE_TIME, VERSION, is_id
 from rainbond_kit.data.filters import live_filter, normalize_filter
 from rainbond_kit.data.limits import TimeLimitMixin
+from rainbond_kit.data.observe import StoreObserver, observed
 from rainbond_kit.data.paging import Page, PagingMixin
 from rainbond_kit.data.store_errors import store_errors
 from rainbond_kit.data.transactions import TransactionsMixin
@@ -73,6 +75,7 @@ class MongoRepository(
     :param readable: stored fields a duplicate-key 409 may show the value of.
     :param names: stored field -> the name clients use (``data_key``) in a 409.
     :param max_time_ms: the server-side time limit of each query (``None``: none).
+    :param observer: hears of every store operation (the MongoDB metrics), if given.
     """
 
     def __init__(
@@ -85,8 +88,10 @@ class MongoRepository(
         readable: Iterable[str] = (),
         names: Mapping[str, str] | None = None,
         max_time_ms: int | None = None,
+        observer: StoreObserver | None = None,
     ) -> None:
         self.collection: Collection[Doc] = database[collection]
+        self.observer = observer
         self.uses_soft_delete = soft_delete
         self.indexes = tuple(indexes)
         self.readable = frozenset(readable)
@@ -95,9 +100,16 @@ class MongoRepository(
 
     # --- helpers ------------------------------------------------------------------------
 
-    def errors(self) -> contextlib.AbstractContextManager[None]:
-        """A block whose driver errors become the project's HTTP errors."""
-        return store_errors(indexes=self.indexes, readable=self.readable, names=self.names)
+    def errors(self, operation: str | None = None) -> contextlib.AbstractContextManager[None]:
+        """A block whose driver errors become the project's HTTP errors.
+
+        :param operation: the store operation the block makes (``find``, ``update``, ...),
+            timed for the :attr:`observer`; ``None``: not observed.
+        """
+        translate = store_errors(indexes=self.indexes, readable=self.readable, names=self.names)
+        if operation is None:
+            return translate
+        return observed(translate, self.observer, operation, self.collection.name)
 
     @staticmethod
     def normalize(filter: Mapping[str, Any] | None) -> Doc:
@@ -125,7 +137,7 @@ class MongoRepository(
     def insert_one(self, doc: Mapping[str, Any], *, session: Session = None) -> Doc:
         """Insert one document (the caller's dict is not modified); return it in public form."""
         stored = self._prepare_insert(doc, utcnow())
-        with self.errors():
+        with self.errors("insert"):
             result = self.collection.insert_one(stored, session=session)
         stored["_id"] = result.inserted_id
         return to_public(stored)
@@ -138,7 +150,7 @@ class MongoRepository(
         stored = [self._prepare_insert(d, now) for d in docs]
         if not stored:
             return []
-        with self.errors():
+        with self.errors("insert"):
             result = self.collection.insert_many(stored, session=session)
         return [str(i) for i in result.inserted_ids]
 
@@ -153,13 +165,14 @@ class MongoRepository(
     ) -> UpdateCounts:
         """``$set`` ``changes`` (or apply an operator document) on matching live documents."""
         update = update_document(changes, utcnow())
-        query = self.live(filter, include_deleted)
-        with self.errors():
-            if many:
-                result = self.collection.update_many(query, update, session=session)
-            else:
-                result = self.collection.update_one(query, update, session=session)
+        result = self._update(self.live(filter, include_deleted), update, many, session)
         return UpdateCounts(result.matched_count, result.modified_count)
+
+    def _update(self, query: Doc, update: Doc, many: bool, session: Session) -> UpdateResult:
+        with self.errors("update"):
+            if many:
+                return self.collection.update_many(query, update, session=session)
+            return self.collection.update_one(query, update, session=session)
 
     def increment(
         self,
@@ -192,7 +205,7 @@ class MongoRepository(
         if expected_update_time is not None:
             query[UPDATE_TIME] = expected_update_time
         now = utcnow()
-        with self.errors():
+        with self.errors("replace" if replace else "update"):
             if replace:
                 current = primary(self.collection).find_one(
                     query, {CREATION_TIME: 1, VERSION: 1}, **self.reads(session)
@@ -221,7 +234,7 @@ class MongoRepository(
         return to_public(result)
 
     def _exists_on_primary(self, id: str, session: Session = None) -> bool:
-        with self.errors():
+        with self.errors("find_one"):
             found = primary(self.collection).find_one(
                 self.live({"_id": object_id(id)}), {"_id": 1}, **self.reads(session)
             )
@@ -237,7 +250,7 @@ class MongoRepository(
     ) -> int:
         """Hard-delete matching documents (soft-deleted ones included); return how many."""
         query = self.live(filter, include_deleted)
-        with self.errors():
+        with self.errors("delete"):
             result = (
                 self.collection.delete_many(query, session=session)
                 if many
@@ -251,14 +264,7 @@ class MongoRepository(
         """Mark matching live documents deleted (``remove_time``); return how many."""
         now = utcnow()
         update = {"$set": {REMOVE_TIME: now, UPDATE_TIME: now}}
-        with self.errors():
-            query = self.live(filter, False)
-            result = (
-                self.collection.update_many(query, update, session=session)
-                if many
-                else self.collection.update_one(query, update, session=session)
-            )
-        return result.modified_count
+        return self._update(self.live(filter, False), update, many, session).modified_count
 
     def restore(
         self, filter: Mapping[str, Any], *, many: bool = False, session: Session = None
@@ -267,13 +273,7 @@ class MongoRepository(
         query = normalize_filter(filter)
         query[REMOVE_TIME] = {"$exists": True}
         update = {"$unset": {REMOVE_TIME: ""}, "$set": {UPDATE_TIME: utcnow()}}
-        with self.errors():
-            result = (
-                self.collection.update_many(query, update, session=session)
-                if many
-                else self.collection.update_one(query, update, session=session)
-            )
-        return result.modified_count
+        return self._update(query, update, many, session).modified_count
 
     # --- reads --------------------------------------------------------------------------
 
@@ -302,7 +302,7 @@ class MongoRepository(
 
     def get_raw(self, id: str, *, session: Session = None) -> Doc | None:
         """The stored (BSON-typed) live document with ``id``, or ``None``."""
-        with self.errors():
+        with self.errors("find_one"):
             return self.collection.find_one(
                 self.live({"_id": object_id(id)}, False), **self.reads(session)
             )
@@ -334,7 +334,7 @@ class MongoRepository(
         session: Session = None,
     ) -> list[Doc]:
         """Matching documents in public form."""
-        with self.errors():
+        with self.errors("find"):
             cursor = self.collection.find(
                 self.live(filter, include_deleted), projection, **self.reads(session)
             )
@@ -351,7 +351,7 @@ class MongoRepository(
         session: Session = None,
     ) -> Doc | None:
         """The first matching document in public form, or ``None``."""
-        with self.errors():
+        with self.errors("find_one"):
             doc = self.collection.find_one(
                 self.live(filter, include_deleted), projection, **self.reads(session)
             )
@@ -362,7 +362,7 @@ class MongoRepository(
     ) -> bool:
         """Whether a matching (live) document exists; stops at the first."""
         query = self.live(filter, include_deleted)
-        with self.errors():
+        with self.errors("find_one"):
             return self.collection.find_one(query, {"_id": 1}, **self.reads(session)) is not None
 
     def count(
@@ -373,7 +373,7 @@ class MongoRepository(
         session: Session = None,
     ) -> int:
         """How many (live) documents match."""
-        with self.errors():
+        with self.errors("count"):
             return self.collection.count_documents(
                 self.live(filter, include_deleted), **self.commands(session)
             )
@@ -387,7 +387,7 @@ class MongoRepository(
         session: Session = None,
     ) -> list[Any]:
         """Distinct values of ``field`` among (live) matching documents."""
-        with self.errors():
+        with self.errors("distinct"):
             return self.collection.distinct(
                 field, self.live(filter, include_deleted), **self.commands(session)
             )
@@ -396,5 +396,5 @@ class MongoRepository(
         """Create the declared indexes now (idempotent); apps build them in the background
         instead (:mod:`rainbond_kit.data.index_builder`)."""
         if self.indexes:
-            with self.errors():
+            with self.errors("create_indexes"):
                 self.collection.create_indexes(list(self.indexes))

@@ -38,7 +38,7 @@ Doc = dict[str, Any]
 class _Repository(Protocol):
     collection: Collection[Doc]
 
-    def errors(self) -> contextlib.AbstractContextManager[None]: ...
+    def errors(self, operation: str | None = None) -> contextlib.AbstractContextManager[None]: ...
 
 
 def refuse_standalone(client: MongoClient[Doc]) -> None:

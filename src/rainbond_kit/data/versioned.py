@@ -66,7 +66,7 @@ class _Repository(Protocol):
     max_time_ms: int | None
     time_limit: dict[str, Any]
 
-    def errors(self) -> contextlib.AbstractContextManager[None]: ...
+    def errors(self, operation: str | None = None) -> contextlib.AbstractContextManager[None]: ...
 
 
 class VersionedWritesMixin:
@@ -100,7 +100,7 @@ class VersionedWritesMixin:
         query: Doc = live_filter({STORED_ID: object_id(id)})
         if scope:
             query = {"$and": [query, normalize_filter(scope)]}
-        with repo.errors():
+        with repo.errors("find_one"):
             current = primary(repo.collection).find_one(
                 query, session=session, max_time_ms=repo.max_time_ms
             )
@@ -156,7 +156,7 @@ class VersionedWritesMixin:
         """``fields`` of the live document ``id`` as stored (absent ones ``None``), read from
         the primary; ``None`` when there is no such document (the shard key of a write)."""
         repo: _Repository = self  # type: ignore[assignment]
-        with repo.errors():
+        with repo.errors("find_one"):
             doc = primary(repo.collection).find_one(
                 live_filter({STORED_ID: object_id(id)}),
                 dict.fromkeys(fields, 1),
@@ -191,7 +191,7 @@ class VersionedWritesMixin:
         repo: _Repository = self  # type: ignore[assignment]
         spec = self.update_spec(id, sets, unsets, scope, expected_version, conditions, shard_key)
         if spec is not None:
-            with repo.errors():
+            with repo.errors("update"):
                 result = repo.collection.find_one_and_update(
                     *spec,
                     return_document=ReturnDocument.AFTER,
@@ -218,7 +218,7 @@ class VersionedWritesMixin:
         """
         repo: _Repository = self  # type: ignore[assignment]
         query, update = self.delete_spec(id, scope, expected_version, shard_key)
-        with repo.errors():
+        with repo.errors("delete" if update is None else "update"):
             if update is not None:
                 done = repo.collection.update_one(query, update, session=session).modified_count
             else:

@@ -40,6 +40,7 @@ from werkzeug.wsgi import get_input_stream
 from rainbond_kit.auth.context import peek_identity
 from rainbond_kit.data.documents import object_id
 from rainbond_kit.data.epoch import utcnow
+from rainbond_kit.data.store_errors import store_errors
 from rainbond_kit.errors import BadRequestError, http_error
 from rainbond_kit.extension_state import get_container
 from rainbond_kit.filestore.download import send_grid_file
@@ -49,6 +50,8 @@ from rainbond_kit.i18n import DocText
 from rainbond_kit.resource import ResourceView
 from rainbond_kit.resource.errordocs import resource_errors
 from rainbond_kit.resource.openapi import document_operations
+from rainbond_kit.resource.options import check_options
+from rainbond_kit.resource.references import check_references, with_references
 from rainbond_kit.resource.routes import (
     access_decorators,
     add_view,
@@ -123,19 +126,16 @@ class FileResource(ResourceView):
         try:
             now = utcnow()
             identity = peek_identity()
-            doc = self.before_insert(self._metadata(received.fields))
+            metadata = self._metadata(received.fields)
+            self.check_references(metadata)  # 422 naming the field, as a resource's create does
+            doc = self.before_insert(metadata)
             doc.update(media_type=received.media_type, sha256=received.sha256)
             doc.update(uploader=identity.user_name if identity is not None else None)
             doc.update(creation_time=now, update_time=now)
-            scope = self.scope_filter()
-            if scope:  # stamp plain equality conditions (owner, tenant), as resources do
-                doc.update(
-                    {
-                        k: v
-                        for k, v in scope.items()
-                        if not k.startswith("$") and not isinstance(v, Mapping)
-                    }
-                )
+            # owner (ROW_LEVEL_FIELD, group_list) and tenant fields, whatever the form says,
+            # as a resource's create stamps them
+            doc.update(self.owner_fields())
+            doc.update(self._stamped())
             file_id = received.commit(doc)
         except BaseException:
             received.abort()
@@ -143,12 +143,16 @@ class FileResource(ResourceView):
         return self.read_item(str(file_id))
 
     def delete_item(self, item_id: str) -> None:
-        """Soft delete (``SOFT_DELETE``, chunks kept) or remove the document and its chunks."""
-        doc = self._read(item_id)
-        if self.SOFT_DELETE:
-            self.repository.delete_by_id(item_id)
-        else:
-            self.bucket.delete(object_id(doc["id"]))
+        """Soft delete (``SOFT_DELETE``, chunks kept) or remove the document and its chunks.
+
+        The file document goes as a resource's does: one write conditioned on the scope and,
+        with ``ETAG``, the ``If-Match`` version (404, 412); the chunks follow (as GridFS's own
+        delete orders it).
+        """
+        super().delete_item(item_id)
+        if not self.SOFT_DELETE:
+            with store_errors():
+                self._root["chunks"].delete_many({"files_id": object_id(item_id)})
 
     def send_content(self, item_id: str) -> Response:
         """The file's bytes (``Range``, ``ETag``, 304 handled)."""
@@ -158,6 +162,11 @@ class FileResource(ResourceView):
             media_type=doc.get("media_type") or "application/octet-stream", length=doc["length"],
             etag=doc.get("sha256"), attachment=self.ATTACHMENT,
         )  # fmt: skip
+
+    def check_references(self, data: Mapping[str, Any]) -> None:
+        """422 naming a ``REFERENCES`` metadata field (under ``errors.form``) whose id is not
+        live in the uploader's scope."""
+        check_references(self, data, location="form")
 
     # --- internals --------------------------------------------------------------------------
 
@@ -184,7 +193,10 @@ class FileResource(ResourceView):
     def register(cls, blp: Blueprint, url: str = "/", *, name: str | None = None) -> None:
         """Add the routes to ``blp``: ``url``, ``url/<item_id>`` and ``url/<item_id>/content``."""
         name = name or cls.__name__
-        out, spec, attrs = view_parts(cls, blp, name)
+        check_options(
+            cls, ALL_FILE_OPERATIONS
+        )  # as a resource's (ROW_LEVEL_FIELD needs PERMISSION)
+        out, spec, attrs = with_references(cls, view_parts(cls, blp, name))
         base = url.rstrip("/")
         ops = cls.OPERATIONS
         # list and read are the resource's own verbs; upload, delete and content are the files'
@@ -257,7 +269,7 @@ def _delete_verb(
         return {}
 
     @blp.response(204)
-    @resource_errors(cls, 400, 404, 503)
+    @resource_errors(cls, 400, 404, *([412] if cls.ETAG else []), 503)
     def delete(self: FileResource, item_id: str) -> Response:
         self.delete_item(item_id)
         return Response(status=204)

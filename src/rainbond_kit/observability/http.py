@@ -14,11 +14,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.exceptions import HTTPException
 
 from rainbond_kit.errors import UnauthorizedError
+from rainbond_kit.extension_state import get_state
 from rainbond_kit.observability.metrics import (
     AUTH_FAILURES,
     HTTP_DURATION,
     HTTP_IN_FLIGHT,
     HTTP_REQUESTS,
+    INDEXES_READY,
     RATELIMIT_REJECTIONS,
     REDIS_ERRORS,
     child,
@@ -57,8 +59,19 @@ def metrics() -> Response:
         sent = request.headers.get("Authorization", "")
         if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
             raise UnauthorizedError("metrics token required: Authorization: Bearer <token>")
+    _index_states()
     body = generate_latest(scrape_registry())
     return Response(body, mimetype=None, content_type=CONTENT_TYPE_LATEST)
+
+
+def _index_states() -> None:
+    """``rainbond_mongodb_indexes_ready`` of each collection from the app's index board (no I/O):
+    1 when all its declared indexes are built, else 0."""
+    ready: dict[str, bool] = {}
+    for entry in get_state().indexes.board.entries():
+        ready[entry.collection] = ready.get(entry.collection, True) and entry.status == "built"
+    for collection, built in ready.items():
+        child(INDEXES_READY, collection).set(1 if built else 0)
 
 
 def _route() -> str:

@@ -24,6 +24,8 @@ __all__ = [
     "KIT_INFO",
     "MONGO_COMMANDS",
     "MONGO_FAILURES",
+    "MONGO_OPERATIONS",
+    "MONGO_OPERATION_FAILURES",
     "MONGO_POOL_CHECKED_OUT",
     "MONGO_POOL_CONNECTIONS",
     "MONGO_POOL_WAITING",
@@ -42,6 +44,16 @@ HTTP_DURATION = Histogram(
 )
 HTTP_IN_FLIGHT = Gauge(
     "http_requests_in_flight", "HTTP requests being served", multiprocess_mode="livesum"
+)
+MONGO_OPERATIONS = Histogram(
+    "rainbond_mongodb_operation_duration_seconds",
+    "MongoDB operations of the kit (count and duration), by operation and collection",
+    ["operation", "collection"],
+)
+MONGO_OPERATION_FAILURES = Counter(
+    "rainbond_mongodb_operation_failures",
+    "MongoDB operations of the kit that the driver failed",
+    ["operation", "collection"],
 )
 MONGO_COMMANDS = Histogram(
     "mongodb_command_duration_seconds",
@@ -71,7 +83,7 @@ MONGO_POOL_WAITING = Gauge(
 )
 INDEXES_READY = Gauge(
     "rainbond_mongodb_indexes_ready",
-    "1 once a collection's createIndexes succeeded, 0 after it failed",
+    "1 when every declared index of a collection is built, 0 while one is pending or failed",
     ["collection"],
     multiprocess_mode="mostrecent",
 )

@@ -1,8 +1,12 @@
-"""pymongo command and pool monitoring feeding the Prometheus metrics.
+"""The MongoDB metrics: the kit's operations (default), pymongo's commands and pool (opt-in).
 
-The listeners are passed to each ``MongoClient`` the app's container builds
-(``event_listeners=``), never registered globally, so apps in one process (tests) do not
-observe each other's clients.
+:class:`OperationMetrics` is the container's store observer
+(:mod:`rainbond_kit.data.observe`): every repository operation, timed by the repository,
+for about a microsecond each. The pymongo listeners (``RAINBOND_METRICS_MONGO_COMMANDS``,
+``RAINBOND_METRICS_MONGO_POOL``) see every command any code sends through the app's client,
+at the price of pymongo's event machinery; they are passed to each ``MongoClient`` the app's
+container builds (``event_listeners=``), never registered globally, so apps in one process
+(tests) do not observe each other's clients.
 """
 
 from __future__ import annotations
@@ -13,20 +17,20 @@ from prometheus_client import Gauge, Histogram
 from pymongo import monitoring
 
 from rainbond_kit.observability.metrics import (
-    INDEXES_READY,
     MONGO_COMMANDS,
     MONGO_FAILURES,
+    MONGO_OPERATION_FAILURES,
+    MONGO_OPERATIONS,
     MONGO_POOL_CHECKED_OUT,
     MONGO_POOL_CONNECTIONS,
     MONGO_POOL_WAITING,
     child,
 )
 
-__all__ = ["CommandMetrics", "PoolMetrics", "mongo_listeners"]
+__all__ = ["CommandMetrics", "OperationMetrics", "PoolMetrics", "mongo_listeners"]
 
 #: commands whose first value is not a collection name but that name one in another field
 _COLLECTION_FIELD = {"getMore": "collection"}
-_CREATE_INDEXES = "createIndexes"
 
 
 def _collection(command_name: str, command: Any) -> str:
@@ -34,8 +38,29 @@ def _collection(command_name: str, command: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+class OperationMetrics:
+    """The kit's MongoDB operations: counts and durations per operation and collection.
+
+    A :class:`~rainbond_kit.data.observe.StoreObserver`; the histogram child of each
+    (operation, collection) pair is bound once, so an operation costs one dict lookup and one
+    ``observe``.
+    """
+
+    def __init__(self) -> None:
+        self._children: dict[tuple[str, str], Histogram] = {}
+
+    def __call__(self, operation: str, collection: str, seconds: float, failed: bool) -> None:
+        labels = (operation, collection)
+        histogram = self._children.get(labels)
+        if histogram is None:
+            histogram = self._children[labels] = MONGO_OPERATIONS.labels(*labels)
+        histogram.observe(seconds)
+        if failed:
+            child(MONGO_OPERATION_FAILURES, operation, collection).inc()
+
+
 class CommandMetrics(monitoring.CommandListener):
-    """Command counts and durations per command and collection; index build state.
+    """Command counts and durations per command and collection (opt-in).
 
     pymongo calls the listener twice per command, on the thread running it, so the work is
     kept to dictionary operations: ``started`` finds the histogram child of the command's
@@ -74,15 +99,11 @@ class CommandMetrics(monitoring.CommandListener):
         return name, collection
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        name, collection = self._finish(event)
-        if name == _CREATE_INDEXES:
-            INDEXES_READY.labels(collection).set(1)
+        self._finish(event)
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
         name, collection = self._finish(event)
         child(MONGO_FAILURES, name, collection).inc()
-        if name == _CREATE_INDEXES:
-            INDEXES_READY.labels(collection).set(0)
 
 
 def _pool(metric: Gauge, event: Any) -> Gauge:
@@ -131,6 +152,12 @@ class PoolMetrics(monitoring.ConnectionPoolListener):
         _pool(MONGO_POOL_CHECKED_OUT, event).dec()
 
 
-def mongo_listeners(*, pool: bool) -> list[monitoring._EventListener]:
-    """Fresh listeners for one app's clients; the pool listener only with ``pool``."""
-    return [CommandMetrics(), PoolMetrics()] if pool else [CommandMetrics()]
+def mongo_listeners(*, commands: bool, pool: bool) -> list[monitoring._EventListener]:
+    """Fresh listeners for one app's clients: the command listener with ``commands``, the
+    pool listener with ``pool``."""
+    found: list[monitoring._EventListener] = []
+    if commands:
+        found.append(CommandMetrics())
+    if pool:
+        found.append(PoolMetrics())
+    return found

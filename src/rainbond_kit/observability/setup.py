@@ -17,6 +17,7 @@ OBSERVABILITY_DEFAULTS: dict[str, Any] = {
     "RAINBOND_METRICS": None,
     "RAINBOND_METRICS_TOKEN": None,
     "RAINBOND_METRICS_MONGO_POOL": None,
+    "RAINBOND_METRICS_MONGO_COMMANDS": None,
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -65,12 +66,17 @@ def init_observability(app: Flask, container: Any) -> None:
 
         from rainbond_kit.observability.http import install_http_metrics
         from rainbond_kit.observability.metrics import KIT_INFO
-        from rainbond_kit.observability.mongo import mongo_listeners
+        from rainbond_kit.observability.mongo import OperationMetrics, mongo_listeners
 
         install_http_metrics(app)
-        # pool events fire 3 times per command: opt-in (see docs/performance.md, metrics cost)
+        container.store_observer.set_provides(OperationMetrics())
+        # pymongo's monitoring costs 15-20 us per command in events (the repository's own
+        # timing about 1 us): opt-in (docs/performance.md, metrics cost)
+        commands = _flag(app, "RAINBOND_METRICS_MONGO_COMMANDS", "0")
         pool = _flag(app, "RAINBOND_METRICS_MONGO_POOL", "0")
-        container.mongo_client.add_kwargs(event_listeners=mongo_listeners(pool=pool))
+        if commands or pool:
+            listeners = mongo_listeners(commands=commands, pool=pool)
+            container.mongo_client.add_kwargs(event_listeners=listeners)
         KIT_INFO.labels(version("rainbond-kit")).set(1)
     from rainbond_kit.observability.tracing import init_tracing
 

@@ -60,6 +60,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 _ATTRIBUTE = "__rainbond_action__"
 _NAME = re.compile(r"[a-z][a-z0-9_-]{0,62}")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+#: the methods an action may take: ``OPTIONS`` passes the permission check unauthenticated
+#: (CORS preflights), ``HEAD`` comes with ``GET``, others have no permission code
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 #: names the generated routes use
 _RESERVED = frozenset({"search"})
 
@@ -94,6 +97,7 @@ def action(
     :param name: the URL segment (lower case letters, digits, ``-``, ``_``).
     :param item: ``True``: ``<item_id>/<name>``, the method is ``(self, doc, data)``;
         ``False``: ``<name>`` on the collection, the method is ``(self, data)``.
+    :param method: ``GET``, ``POST``, ``PUT``, ``PATCH`` or ``DELETE``.
     :param code: the permission code the caller needs (default: by ``method``).
     :param body: the JSON body's schema (POST, PUT and PATCH only).
     :param args: the query string's schema.
@@ -102,6 +106,10 @@ def action(
     method = method.upper()
     if not _NAME.fullmatch(name) or name in _RESERVED:
         raise ConfigurationError(f"action name {name!r} must be a lower-case URL segment")
+    if method not in _METHODS:
+        raise ConfigurationError(
+            f"action {name!r}: method {method!r} is not one of {', '.join(_METHODS)}"
+        )
     if body is not None and method not in _BODY_METHODS:
         raise ConfigurationError(f"action {name!r}: a {method} request has no body")
     if body is not None and args is not None:

@@ -161,9 +161,12 @@ def _visible(ref: Reference, ids: set[ObjectId], projection: bool) -> list[dict[
     return target.repository.find(query, projection=fields)
 
 
-def check_references(view: ResourceView, data: Mapping[str, Any]) -> None:
+def check_references(
+    view: ResourceView, data: Mapping[str, Any], *, location: str = "json"
+) -> None:
     """422 naming the first reference field of ``data`` (loaded, attribute-keyed) whose ids
-    are not all live documents inside the caller's scope of the referenced resource."""
+    are not all live documents inside the caller's scope of the referenced resource
+    (``errors[location]``: ``json`` for bodies, ``form`` for a file's metadata)."""
     for ref in view._references:
         values = [v for value in _values_at(data, ref.path) for v in _flat(value)]
         if not values:
@@ -175,7 +178,7 @@ def check_references(view: ResourceView, data: Mapping[str, Any]) -> None:
         raise http_error(
             422,
             f"{ref.name}: no such document",
-            errors={"json": {ref.name: [f"{ref.name}: no such document"]}},
+            errors={location: {ref.name: [f"{ref.name}: no such document"]}},
         )
 
 

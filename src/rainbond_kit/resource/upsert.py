@@ -6,7 +6,8 @@ there is none. The body is the PUT body (the replace schema); the document is bu
 id; 201 with ``Location``. An id taken by any document, soft-deleted ones included, is a 412:
 a PUT never overwrites through this header. With ``PERMISSION`` the caller needs the create
 code (2) besides PUT's edit code (4). Without ``create`` in ``OPERATIONS`` nothing is created:
-412 when the id is taken, else 404.
+412 when the id is taken within the caller's scope, else 404 (another user's id reads as an
+unused one).
 """
 
 from __future__ import annotations
@@ -42,7 +43,10 @@ def create_at(view: ResourceView, item_id: str, data: dict[str, Any]) -> dict[st
     """
     key = object_id(item_id)
     if "create" not in view.OPERATIONS:  # the precondition still holds: never replace
-        if view.repository.exists({STORED_ID: key}, include_deleted=True):
+        # only the caller's rows count: another's id must not read differently from an unused one
+        scope = view.scope_filter()
+        mine = {"$and": [{STORED_ID: key}, dict(scope)]} if scope else {STORED_ID: key}
+        if view.repository.exists(mine, include_deleted=True):
             raise PreconditionFailedError("a document with this id exists")
         raise NotFoundError(f"no document with id {item_id}")
     if view.PERMISSION is not None and not current_permission(*view.PERMISSION).allows(Code.ADD):
