@@ -43,9 +43,6 @@ CONTROL_PARAMETERS = (
 MAX_VALUE_LENGTH = 1000
 MAX_LIST_LENGTH = 100
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-_NAME = r"[A-Za-z_][A-Za-z0-9_-]{0,63}"
-#: a field (``title``, nested ``address.city``) and an optional ``[operator]``
-_KEY = re.compile(rf"^({_NAME}(?:\.{_NAME}){{0,7}})(?:\[([^\[\]]{{0,20}})\])?$")
 #: an integer's text: up to 19 digits, the int64 range's (checked after conversion)
 _INTEGER = re.compile(r"^[+-]?\d{1,19}$")
 _SCALAR_OPS = {"eq": "$eq", "ne": "$ne", "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
@@ -312,22 +309,6 @@ def _parse_sort(text: str | None, spec: QuerySpec) -> tuple[tuple[str, int], ...
     return tuple(keys)
 
 
-def _split_key(key: str, spec: QuerySpec) -> tuple[str, str | None]:
-    """A filter parameter -> (field name, operator or ``None``).
-
-    A declared name is taken whole first, then with an ``[op]`` suffix: every documented
-    name filters, whatever its ``data_key`` (``名称``, ``first name``, ``a[b]``); any other
-    name must be a plain one (``_KEY``: compat's open fields)."""
-    if key in spec.fields:
-        return key, None
-    if key.endswith("]") and "[" in key:
-        name, op = key[:-1].rsplit("[", 1)
-        if name in spec.fields and len(op) <= 20:
-            return name, op
-    match = _KEY.match(key)
-    return (match.group(1), match.group(2)) if match else (key, None)
-
-
 def _add(
     conditions: dict[str, Any], extra: list[dict[str, Any]], name: str, cond: dict[str, Any]
 ) -> None:
@@ -392,7 +373,7 @@ def parse_list_query(
             if key not in CONTROL_PARAMETERS:
                 raise _bad(f"unknown parameter {key[:40]!r}", key[:40])
             continue
-        name, op = _split_key(key, spec)
+        name, op = spec.filter_key(key)
         field_spec = spec.field(name)
         if field_spec is None:
             allowed = ", ".join(sorted(spec.fields)) or "none"
