@@ -251,8 +251,35 @@ def test_integer_filters_take_every_int64_value_the_field_stores(served: Any) ->
             {"_id": ma.fields.String()},
             "SCHEMA field '_id': clients would write the kit-managed field '_id'; make it dump_only",
         ),
+        (
+            {"a.b": ma.fields.String()},
+            "SCHEMA field 'a.b': no field name (use a data_key)",
+        ),
+        (
+            {"$x": ma.fields.String()},
+            "SCHEMA field '$x': no field name (use a data_key)",
+        ),
+        (
+            {"start": ma.fields.Nested(ma.Schema.from_dict({"a.b": ma.fields.String()}))},
+            "SCHEMA field 'start.a.b': no field name (use a data_key)",
+        ),
+        (
+            {"x": ma.fields.String(data_key="$orderby")},
+            "SCHEMA field 'x': '$orderby': names starting with $ are the list query's control "
+            "parameters",
+        ),
     ],
-    ids=["remove_time", "dump-only-_version", "data_key-_version", "data_key-creation_time", "_id"],
+    ids=[
+        "remove_time",
+        "dump-only-_version",
+        "data_key-_version",
+        "data_key-creation_time",
+        "_id",
+        "dotted",
+        "dollar",
+        "nested-dotted",
+        "data_key-dollar",
+    ],
 )
 def test_fields_named_like_kit_managed_ones_are_refused_at_register(
     rainbond_settings: Settings, fields: dict[str, ma.fields.Field], message: str
@@ -260,8 +287,11 @@ def test_fields_named_like_kit_managed_ones_are_refused_at_register(
     """Found: a schema field ``remove_time`` stored the client's value under the soft-delete
     marker (the document vanished on ``POST``: 201, then 404); a field under ``_version`` (as
     attribute or data_key) was overwritten by the kit's version in item responses and then
-    stripped with it, so a GET body PUT back erased the stored value. ``register()`` now
-    refuses such fields with a ``ConfigurationError`` naming them."""
+    stripped with it, so a GET body PUT back erased the stored value. An attribute ``a.b`` was
+    stored as ``{"a": {"b": ...}}`` (never returned; PUT a 400) and ``$x`` refused by every
+    update (400); a ``data_key`` ``$orderby`` failed inside apispec (``$foo``: a documented
+    filter answering "unknown parameter"). ``register()`` now refuses such fields with a
+    ``ConfigurationError`` naming them."""
     schema = ma.Schema.from_dict({"title": ma.fields.String(), **fields})
     with pytest.raises(ConfigurationError) as refused:
         serve(rainbond_settings, make_resource(schema))

@@ -52,6 +52,8 @@ def check_storable(schema: type[ma.Schema] | ma.Schema, where: str = "") -> None
     instance = schema() if isinstance(schema, type) else schema
     for name, fld in instance.fields.items():
         path = f"{where}{name}"
+        if "." in name or name.startswith("$"):  # a path or an operator to MongoDB's updates
+            raise ConfigurationError(f"SCHEMA field {path!r}: no field name (use a data_key)")
         if not where:
             _check_name(name, fld)
         inner = _unwrap(fld)
@@ -73,6 +75,8 @@ def _check_name(name: str, fld: ma.fields.Field[Any]) -> None:
         why = f"clients would write the kit-managed field {name!r}; make it dump_only"
     elif key != name and key in _ADDED:
         why = f"data_key {key!r} is a member the kit adds to every item"
+    elif key.startswith("$"):
+        why = f"{key!r}: names starting with $ are the list query's control parameters"
     else:
         return
     raise ConfigurationError(f"SCHEMA field {name!r}: {why}")
