@@ -200,11 +200,13 @@ class Orders(ResourceView):
         Only orders the caller may see count; deleted orders never do.
         """
         start = dt.datetime.combine(data["day"], dt.time(), tzinfo=dt.timezone.utc)
+        created: dict[str, Any] = {"$gte": start}
+        if data["day"] < dt.date.max:  # the calendar's last day has no next midnight
+            created["$lt"] = start + dt.timedelta(days=1)
         sold = [OrderStatus.PAID.value, OrderStatus.SHIPPED.value]
         rows = self.aggregate(
             [
-                {"$match": {"status": {"$in": sold},
-                            "creation_time": {"$gte": start, "$lt": start + dt.timedelta(days=1)}}},
+                {"$match": {"status": {"$in": sold}, "creation_time": created}},
                 {"$group": {"_id": None, "orders": {"$sum": 1}, "total": {"$sum": "$total"}}},
             ]
         )  # fmt: skip

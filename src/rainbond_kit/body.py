@@ -6,12 +6,17 @@ read the same way everywhere: a chunked body (``Transfer-Encoding: chunked``, no
 ``Content-Length``) is read, the app's ``MAX_CONTENT_LENGTH`` applies to it too (413), and
 JSON that the data layer could not take is refused up front: nesting deeper than
 :data:`MAX_DEPTH`, text with lone surrogates (``"\\ud800"``: not Unicode, no BSON string),
-integers beyond the 64-bit range BSON stores. Those refusals are 4xx envelopes, never a 500.
+object keys holding a NUL character (no BSON key can), integers beyond the 64-bit range BSON
+stores, numbers that are not finite (``NaN``, ``Infinity`` and literals past the double range
+such as ``1e400``, which Python's parser reads as floats: stored, they would come back as
+``Infinity`` in responses no strict JSON client parses). Those refusals are 4xx envelopes,
+never a 500.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +31,7 @@ __all__ = ["ARGUMENTS_PARSER", "MAX_DEPTH", "InvalidJSONError", "loads_json", "r
 #: deepest nesting of objects and lists a body may have
 MAX_DEPTH = 64
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_NOT_FINITE = "a number in the body is not finite (NaN, Infinity or beyond 64-bit floats)"
 
 
 class InvalidJSONError(BadRequestError):
@@ -33,7 +39,7 @@ class InvalidJSONError(BadRequestError):
 
 
 def _check(value: Any, refuse: Callable[[str], HTTPError]) -> None:
-    """Walk the parsed body once (iteratively): depth, integer range, valid Unicode."""
+    """Walk the parsed body once (iteratively): depth, number range, valid Unicode, keys."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
@@ -41,6 +47,8 @@ def _check(value: Any, refuse: Callable[[str], HTTPError]) -> None:
             children: Any = item.values()
             for key in item:
                 _text(key)
+                if "\x00" in key:
+                    raise BadRequestError("an object key in the body holds a NUL character")
         elif isinstance(item, list):
             children = item
         else:
@@ -48,6 +56,8 @@ def _check(value: Any, refuse: Callable[[str], HTTPError]) -> None:
                 _text(item)
             elif isinstance(item, int) and not _INT64_MIN <= item <= _INT64_MAX:
                 raise refuse("an integer in the body is beyond the 64-bit range")
+            elif isinstance(item, float) and not math.isfinite(item):
+                raise refuse(_NOT_FINITE)
             continue
         if depth > MAX_DEPTH:
             raise BadRequestError(f"the body is nested deeper than {MAX_DEPTH} levels")
@@ -65,10 +75,11 @@ def _text(text: str) -> None:
 def loads_json(data: bytes | str, *, refuse: Callable[[str], HTTPError] = BadRequestError) -> Any:
     """Parse a JSON body strictly.
 
-    :param refuse: the error for an integer beyond 64 bits: a 400 by default (queries,
-        compat), 422 for the documents of resource writes.
+    :param refuse: the error for an integer beyond 64 bits or a number that is not finite:
+        a 400 by default (queries, compat), 422 for the documents of resource writes.
     :raises InvalidJSONError: not UTF-8 or not JSON.
-    :raises BadRequestError: nested deeper than :data:`MAX_DEPTH`, lone surrogates.
+    :raises BadRequestError: nested deeper than :data:`MAX_DEPTH`, lone surrogates, a NUL
+        character in an object key.
     """
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data

@@ -205,7 +205,8 @@ def store_errors(
 
     Text with a lone surrogate (``"\\ud800"`` in JSON) cannot become BSON: a 400 too. A value
     BSON cannot hold (an integer beyond 64 bits, a date outside years 1-9999 once in UTC) is
-    a 422. An error pymongo's ``with_transaction`` retries (``TransientTransactionError``)
+    a 422, as is a document over MongoDB's 16 MiB once encoded (a JSON body under the size
+    limit can grow past it: a long array of small numbers). An error pymongo's ``with_transaction`` retries (``TransientTransactionError``)
     passes through unchanged (unless ``retried_pass=False``): the transaction's own block
     translates it when the retries end.
     """
@@ -216,6 +217,10 @@ def store_errors(
     except OverflowError:
         raise http_error(
             422, "a value is out of range (64-bit integers, dates in years 1-9999 UTC)"
+        ) from None
+    except pymongo.errors.DocumentTooLarge:
+        raise http_error(
+            422, "the document is larger than MongoDB stores (16 MiB of BSON)"
         ) from None
     except STORE_ERRORS as exc:
         if _retried(exc) and retried_pass:

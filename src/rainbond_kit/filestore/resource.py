@@ -49,6 +49,7 @@ from rainbond_kit.filestore.upload import UploadLimits, receive_upload, too_larg
 from rainbond_kit.i18n import DocText
 from rainbond_kit.resource import ResourceView
 from rainbond_kit.resource.errordocs import resource_errors
+from rainbond_kit.resource.etags import refuse_none_match
 from rainbond_kit.resource.openapi import document_operations
 from rainbond_kit.resource.options import check_options
 from rainbond_kit.resource.references import check_references, with_references
@@ -269,8 +270,9 @@ def _delete_verb(
         return {}
 
     @blp.response(204)
-    @resource_errors(cls, 400, 404, *([412] if cls.ETAG else []), 503)
+    @resource_errors(cls, 400, 404, 412, 503)
     def delete(self: FileResource, item_id: str) -> Response:
+        refuse_none_match(self, item_id)
         self.delete_item(item_id)
         return Response(status=204)
 

@@ -47,6 +47,9 @@ READ_SIZE = 64 * 1024
 #: upload stream; bounded here so an upload's memory stays small and chunks reach the server
 #: as they arrive
 FLUSH_BYTES = 1024 * 1024
+#: longest file name kept (UTF-8 bytes, what file systems allow): a longer one would come back
+#: twice in every download's ``Content-Disposition``, past the header size proxies accept
+MAX_NAME_BYTES = 255
 
 
 class _StreamingGridIn(GridIn):
@@ -194,8 +197,11 @@ def receive_upload(
                 if isinstance(event, File):
                     if event.name != limits.file_field or sink is not None:
                         raise _bad(f"send exactly one file, in the part {limits.file_field!r}")
-                    if not ntpath.basename(event.filename).strip():
+                    name = ntpath.basename(event.filename)
+                    if not name.strip():
                         raise _bad("the file part needs a file name")
+                    if len(name.encode("utf-8", "replace")) > MAX_NAME_BYTES:
+                        raise _bad(f"the file name is longer than {MAX_NAME_BYTES} bytes (UTF-8)")
                     current = event
                     sink = _FileSink(bucket, event, limits)
                 elif isinstance(event, Field):

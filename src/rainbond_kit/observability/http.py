@@ -80,20 +80,24 @@ def _route() -> str:
 
 
 def _started(sender: Flask, **_: Any) -> None:
-    if request.endpoint == ENDPOINT:
+    # the URL rule is matched before request_started: read the request once, here
+    current = request._get_current_object()  # type: ignore[attr-defined]  # werkzeug proxy
+    if current.endpoint == ENDPOINT:
         return
-    setattr(g, _G_START, time.perf_counter())
+    rule = current.url_rule
+    route = rule.rule if rule is not None else UNMATCHED
+    setattr(g, _G_START, (time.perf_counter(), current.method, route))
     HTTP_IN_FLIGHT.inc()
 
 
 def _finished(sender: Flask, response: Response, **_: Any) -> None:
-    start: float | None = g.pop(_G_START, None)
-    if start is None:
+    started: tuple[float, str, str] | None = g.pop(_G_START, None)
+    if started is None:
         return
+    start, method, route = started
     HTTP_IN_FLIGHT.dec()
-    route = _route()
-    child(HTTP_REQUESTS, request.method, route, str(response.status_code)).inc()
-    child(HTTP_DURATION, request.method, route).observe(time.perf_counter() - start)
+    child(HTTP_REQUESTS, method, route, str(response.status_code)).inc()
+    child(HTTP_DURATION, method, route).observe(time.perf_counter() - start)
 
 
 def _teardown(exc: BaseException | None) -> None:

@@ -40,13 +40,14 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import marshmallow as ma
-from flask import Response
+from flask import Response, request
 from flask_smorest import Blueprint
 
 from rainbond_kit.data.versioned import version_of
 from rainbond_kit.errors import ConfigurationError, PreconditionFailedError
 from rainbond_kit.resource.codec import Codec, codec_for
 from rainbond_kit.resource.errordocs import resource_errors
+from rainbond_kit.resource.etags import refuse_none_match
 from rainbond_kit.resource.openapi import document_action
 from rainbond_kit.resource.routes import access_decorators, add_view, json_body
 
@@ -63,6 +64,7 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 #: the methods an action may take: ``OPTIONS`` passes the permission check unauthenticated
 #: (CORS preflights), ``HEAD`` comes with ``GET``, others have no permission code
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+_SAFE_METHODS = frozenset({"GET", "HEAD"})
 #: names the generated routes use
 _RESERVED = frozenset({"search"})
 
@@ -176,6 +178,8 @@ def _current(view: ResourceView, item_id: str) -> dict[str, Any]:
     expected = view._if_match()
     if expected is not None and version_of(doc) != expected:
         raise PreconditionFailedError("the document changed since it was read (ETag)")
+    if request.method not in _SAFE_METHODS:  # a GET action answers as a read would
+        refuse_none_match(view, item_id, doc)
     return doc
 
 
@@ -200,7 +204,7 @@ def _verb(
     verb.__doc__ = func.__doc__
     codes = [400, 503]
     if spec.item:
-        codes += [404, 409, *([412] if cls.ETAG else [])]
+        codes += [404, 409, *([412] if cls.ETAG or spec.method not in _SAFE_METHODS else [])]
     if spec.body is not None:
         codes.append(415)
     decorated: Callable[..., Any] = resource_errors(cls, *codes)(verb)

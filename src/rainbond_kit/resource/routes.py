@@ -25,6 +25,7 @@ from rainbond_kit.query.parse import parse_expand
 from rainbond_kit.ratelimit import limit
 from rainbond_kit.resource.codec import check_storable, codec_for
 from rainbond_kit.resource.errordocs import resource_errors
+from rainbond_kit.resource.etags import refuse_none_match
 from rainbond_kit.resource.options import paging_options
 from rainbond_kit.resource.references import expand_references
 from rainbond_kit.resource.sort_support import indexed_sorts_only, stored_names
@@ -186,8 +187,7 @@ def search_verb(
     @blp.response(200, list_response_schema(out, name))
     @resource_errors(cls, 400, 415, 503)
     def post(self: ResourceView) -> Response:
-        body = read_json()
-        body = {} if body is None else body
+        body = read_json(empty={})  # no bytes: no criteria; the JSON ``null`` is no object
         if not isinstance(body, dict):
             raise BadRequestError("the search body must be a JSON object")
         query = parse_list_query(body, self._query_spec, zone=current_zone())
@@ -224,6 +224,7 @@ def item_verbs(
         def put(self: ResourceView, data: dict[str, Any], item_id: str) -> Response:
             if creates_if_absent():
                 return self._item_response(create_at(self, item_id, data), 201)
+            refuse_none_match(self, item_id)
             return self._item_response(self.replace_item(item_id, data))
 
         verbs["put"] = put
@@ -234,6 +235,7 @@ def item_verbs(
         @blp.response(200, out)
         @resource_errors(cls, 400, 404, 409, 412, 415, 503)
         def patch(self: ResourceView, data: dict[str, Any], item_id: str) -> Response:
+            refuse_none_match(self, item_id)
             return self._item_response(self.update_item(item_id, data))
 
         verbs["patch"] = patch
@@ -242,6 +244,7 @@ def item_verbs(
         @blp.response(204)
         @resource_errors(cls, 400, 404, 412, 503)
         def delete(self: ResourceView, item_id: str) -> Response:
+            refuse_none_match(self, item_id)
             self.delete_item(item_id)
             return Response(status=204)
 
