@@ -137,17 +137,17 @@ def output_schema(schema: type[ma.Schema], name: str) -> type[ma.Schema]:
 READ_ONLY = frozenset({"id", CREATION_TIME, UPDATE_TIME})
 
 
-def _read_only_keys(schema: type[ma.Schema]) -> frozenset[str]:
+def _read_only_keys(schema: type[ma.Schema], top: bool) -> frozenset[str]:
     dump_only = {f.data_key or n for n, f in schema().fields.items() if f.dump_only}
-    return READ_ONLY | dump_only
+    return READ_ONLY | dump_only if top else frozenset(dump_only)
 
 
 def _ignoring_read_only(
-    schema: type[ma.Schema], cls_name: str, fields: dict[str, Any]
+    schema: type[ma.Schema], cls_name: str, fields: dict[str, Any], top: bool = True
 ) -> type[ma.Schema]:
-    """A subclass of ``schema`` that drops read-only members (``id``, the timestamps and
-    ``dump_only`` fields) from the body before loading: a GET body can be PUT back."""
-    ignored = _read_only_keys(schema)
+    """A subclass of ``schema`` that drops read-only members (``dump_only`` fields; at the top
+    also ``id`` and the timestamps) from the body before loading: a GET body can be PUT back."""
+    ignored = _read_only_keys(schema, top)
 
     def drop_read_only(self: ma.Schema, data: Any, **kwargs: Any) -> Any:
         if isinstance(data, dict) and not ignored.isdisjoint(data):
@@ -158,15 +158,59 @@ def _ignoring_read_only(
     return type(cls_name, (schema,), attrs)
 
 
+def _has_read_only(schema: type[ma.Schema]) -> bool:
+    """Whether ``schema`` or a schema nested in it (also in lists) has ``dump_only`` fields."""
+    for fld in schema().fields.values():
+        inner = fld.inner if isinstance(fld, ma.fields.List) else fld
+        if fld.dump_only or (
+            isinstance(inner, ma.fields.Nested) and _has_read_only(type(inner.schema))
+        ):
+            return True
+    return False
+
+
+def _ignoring_nested(fld: ma.fields.Field[Any], cls_name: str) -> ma.fields.Field[Any] | None:
+    """A copy of a ``Nested`` field (or a list of them) whose schema ignores read-only
+    members at every depth; ``None`` when it has none (the field is used as it is)."""
+    inner = fld.inner if isinstance(fld, ma.fields.List) else fld
+    if fld.dump_only or not isinstance(inner, ma.fields.Nested):
+        return None
+    nested = type(inner.schema)
+    if not _has_read_only(nested):
+        return None
+    copied = copy.copy(inner)
+    copied.nested = _replace_class(nested, cls_name, False)
+    copied._schema = None
+    if isinstance(fld, ma.fields.List):
+        listed = copy.copy(fld)
+        listed.inner = copied
+        return listed
+    return copied
+
+
+def _replace_class(schema: type[ma.Schema], cls_name: str, top: bool) -> type[ma.Schema]:
+    """``schema`` ignoring read-only members, at every depth (nested objects and lists of
+    them: a GET body's nested ``dump_only`` members are no unknown fields)."""
+    fields: dict[str, Any] = {}
+    for attr, fld in schema().fields.items():
+        copied = _ignoring_nested(fld, f"{cls_name}{attr.title()}")
+        if copied is not None:
+            fields[attr] = copied
+    if not top and not fields and not _read_only_keys(schema, False):
+        return schema
+    return _ignoring_read_only(schema, cls_name, fields, top)
+
+
 @functools.cache
 def replace_schema(schema: type[ma.Schema], name: str) -> type[ma.Schema]:
-    """The PUT body: ``schema``, read-only members ignored."""
-    return _ignoring_read_only(schema, f"{name}ReplaceSchema", {})
+    """The PUT body: ``schema``, read-only members ignored (nested ones too)."""
+    return _replace_class(schema, f"{name}ReplaceSchema", True)
 
 
 def _merge_patch_class(schema: type[ma.Schema], cls_name: str, top: bool) -> type[ma.Schema]:
     """``schema`` where every optional field also accepts ``null`` (RFC 7396: remove it), and
-    nested schemas likewise; required members stay non-null (removing one is a 422)."""
+    nested schemas likewise; required members stay non-null (removing one is a 422);
+    read-only members ignored at every depth (a list of objects replaces: PUT's rules)."""
     fields: dict[str, Any] = {}
     for attr, fld in schema().fields.items():
         if fld.dump_only:
@@ -177,9 +221,14 @@ def _merge_patch_class(schema: type[ma.Schema], cls_name: str, top: bool) -> typ
             inner = type(patched.schema)
             patched.nested = _merge_patch_class(inner, f"{cls_name}{attr.title()}", False)
             patched._schema = None
+        elif (copied := _ignoring_nested(fld, f"{cls_name}{attr.title()}")) is not None:
+            patched = copied  # a list of objects, replaced whole
+            patched.allow_none = not fld.required or fld.allow_none
         fields[attr] = patched
     if top:
         return _ignoring_read_only(schema, cls_name, fields)
+    if _read_only_keys(schema, False):
+        return _ignoring_read_only(schema, cls_name, fields, False)
     return type(cls_name, (schema,), fields)
 
 
@@ -250,14 +299,20 @@ def query_spec_from_schema(
     if filter_fields is not None:
         keep = {*_documented(filter_fields, declared, public, "FILTER_FIELDS"), *TIMESTAMP_FIELDS}
         declared = {n: s for n, s in declared.items() if n in keep or n == "id"}
-    sortable = (
-        frozenset(_documented(sort_fields, declared, public, "SORT_FIELDS"))
-        if sort_fields is not None
-        else frozenset(n for n, s in declared.items() if not s.many and "." not in n)
-    )
+    if sort_fields is not None:
+        sortable = frozenset(_documented(sort_fields, declared, public, "SORT_FIELDS"))
+        if unsayable := sorted(n for n in sortable if not _orderable(n)):
+            raise ConfigurationError(
+                f"SORT_FIELDS names fields $orderby cannot express (spaces or commas): {unsayable}"
+            )
+    else:
+        sortable = frozenset(
+            n for n, s in declared.items() if not s.many and "." not in n and _orderable(n)
+        )
     projectable = frozenset(
         {*(f.data_key or n for n, f in schema().dump_fields.items()), "id", *TIMESTAMP_FIELDS}
     )
+    projectable = frozenset(n for n in projectable if "," not in n)  # $fields splits on commas
     return QuerySpec(
         fields=declared,
         sortable=sortable,
@@ -265,6 +320,11 @@ def query_spec_from_schema(
         default_limit=default_limit,
         max_limit=max_limit,
     )
+
+
+def _orderable(name: str) -> bool:
+    """Whether ``$orderby`` (``field desc,other asc``) can name ``name``."""
+    return "," not in name and len(name.split()) == 1 and name == name.strip()
 
 
 def _documented(

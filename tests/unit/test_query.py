@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from typing import Any
 
 import pytest
-from bson import ObjectId
+from bson import Decimal128, ObjectId
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -125,7 +126,7 @@ def test_cursor_round_trip_and_keyset_filter() -> None:
     assert values == (5, "t", oid)
     after_text = ["object", "array", "binData", "objectId", *AFTER_ID]
     assert keyset_filter(sort, values) == {"$or": [
-        {"$or": [{"year": {"$lt": 5}}, {"year": None}]},
+        {"$or": [{"year": {"$lt": 5}}, {"year": {"$in": [math.nan, Decimal128("NaN")]}}, {"year": None}]},
         {"year": 5, "$or": [{"title": {"$gt": "t"}}, {"title": {"$type": after_text}}]},
         {"year": 5, "title": "t", "$or": [{"_id": {"$gt": oid}}, {"_id": {"$type": AFTER_ID}}]},
     ]}  # fmt: skip

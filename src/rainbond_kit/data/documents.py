@@ -7,6 +7,8 @@ The public form of a stored document:
   a naive ``datetime`` is taken as UTC (pymongo decodes BSON dates as naive UTC unless
   the client is ``tz_aware``, and stores naive values as UTC);
 * ``ObjectId`` -> hex string, ``Decimal128``/``Decimal`` -> string (no precision lost),
+  a non-finite ``float`` -> ``"NaN"``, ``"Infinity"`` or ``"-Infinity"`` (the text of the
+  same Decimal128; JSON has no such numbers, and a bare ``NaN`` is not JSON),
   ``bytes``/``Binary`` -> base64 string, ``UUID`` -> string, tuples and sets -> lists;
 * missing fields stay missing (nothing is fabricated), and the input is never modified.
 """
@@ -14,6 +16,7 @@ The public form of a stored document:
 from __future__ import annotations
 
 import base64
+import math
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
@@ -26,7 +29,15 @@ from rainbond_kit.errors import BadRequestError
 
 __all__ = ["object_id", "to_jsonable", "to_public", "to_public_list"]
 
-_PLAIN = frozenset({str, int, float, bool, type(None)})
+#: types returned as they are (a ``float`` only when finite: :func:`_float`)
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
+def _float(value: float) -> float | str:
+    """A finite float as it is; NaN and the infinities as their Decimal128 text."""
+    if math.isfinite(value):
+        return value
+    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
 
 
 def to_jsonable(value: Any) -> Any:
@@ -37,6 +48,8 @@ def to_jsonable(value: Any) -> Any:
     cls = type(value)
     if cls in _PLAIN:
         return value
+    if cls is float:
+        return _float(value)
     if cls is datetime:
         return to_millis(value)
     if cls is ObjectId:
@@ -45,7 +58,9 @@ def to_jsonable(value: Any) -> Any:
         return [v if type(v) in _PLAIN else to_jsonable(v) for v in value]
     if cls is dict:
         return {str(key): to_jsonable(item) for key, item in value.items()}
-    if value is None or isinstance(value, str | bool | int | float):
+    if isinstance(value, float):
+        return _float(value)
+    if value is None or isinstance(value, str | bool | int):
         return value
     if isinstance(value, datetime):
         return to_millis(value)

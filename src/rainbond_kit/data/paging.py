@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -63,24 +64,41 @@ def _bracket(value: Any) -> int:
     raise TypeError(f"no sort position for {type(value).__name__}")
 
 
+#: NaN in both numeric types that hold it (equal to each other in MongoDB's order)
+_NANS = (math.nan, Decimal128("NaN"))
+
+
+def _is_nan(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isnan(value)
+    return isinstance(value, Decimal128) and value.to_decimal().is_nan()
+
+
 def _after(name: str, direction: int, value: Any) -> dict[str, Any] | None:
     """The condition 'field ``name`` sorts strictly after ``value``' (``None``: nothing does).
 
     A comparison operator only matches values of its own type bracket (``$gt: 5`` never
     matches a string), so the values of the brackets that sort after ``value``'s come in
     with ``$type``: a walk over a field holding several BSON types sees every document.
-    Missing and null values sort first ascending and last descending.
+    Missing and null values sort first ascending and last descending. NaN sorts below every
+    other number but no comparison matches it (``$gt: NaN`` matches no number, ``$lt: 1``
+    no NaN): after a NaN come the numbers ``>= -Infinity``; after another number, descending,
+    the NaNs too.
     """
     if value is None:
         return {name: {"$ne": None}} if direction == 1 else None
     rank = _bracket(value)
+    nan = _is_nan(value)
     if direction == 1:
         later = [t for bracket in _BRACKETS[rank + 1 :] for t in bracket]
-        return {"$or": [{name: {"$gt": value}}, {name: {"$type": later}}]}
+        after = {"$gte": -math.inf} if nan else {"$gt": value}
+        return {"$or": [{name: after}, {name: {"$type": later}}]}
     earlier = [t for bracket in _BRACKETS[2:rank] for t in bracket]
     branches: list[dict[str, Any]] = [{name: {"$lt": value}}, {name: None}]
     if earlier:
         branches.insert(1, {name: {"$type": earlier}})
+    if rank == 2 and not nan:
+        branches.insert(1, {name: {"$in": list(_NANS)}})
     return {"$or": branches}
 
 

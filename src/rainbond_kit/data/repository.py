@@ -43,7 +43,7 @@ from rainbond_kit.data.observe import StoreObserver, observed
 from rainbond_kit.data.paging import Page, PagingMixin
 from rainbond_kit.data.store_errors import store_errors
 from rainbond_kit.data.transactions import TransactionsMixin
-from rainbond_kit.data.versioned import VersionedWritesMixin, primary, update_document
+from rainbond_kit.data.versioned import VersionedWritesMixin, primary, update_document, version_of
 from rainbond_kit.errors import NotFoundError, PreconditionFailedError
 
 __all__ = ["MongoRepository", "Page", "UpdateCounts"]
@@ -214,7 +214,7 @@ class MongoRepository(
                     body = {k: v for k, v in changes.items() if not is_id(k)}
                     body[CREATION_TIME] = current.get(CREATION_TIME, now)
                     body[UPDATE_TIME] = now
-                    body[VERSION] = current.get(VERSION, 0) + 1
+                    body[VERSION] = version_of(current) + 1
                     result = self.collection.find_one_and_replace(
                         query, body, return_document=ReturnDocument.AFTER, **self.commands(session)
                     )

@@ -45,9 +45,15 @@ def primary(collection: Collection[Doc]) -> Collection[Doc]:
 
 
 def version_of(doc: Mapping[str, Any]) -> int:
-    """A document's write version (0 when it was never written through a resource)."""
+    """A document's write version (0 when it was never written through a resource); an
+    integral double (the mongo shell's numbers: its ``$inc`` turns an int into a double) is the
+    integer it equals, as the write filter's ``{_version: n}`` matches it."""
     value = doc.get(VERSION, 0)
-    return value if isinstance(value, int) else 0
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return 0
 
 
 def _version_condition(expected: int) -> Doc:

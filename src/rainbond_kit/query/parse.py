@@ -43,10 +43,8 @@ CONTROL_PARAMETERS = (
 MAX_VALUE_LENGTH = 1000
 MAX_LIST_LENGTH = 100
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-_NAME = r"[A-Za-z_][A-Za-z0-9_-]{0,63}"
-#: a field (``title``, nested ``address.city``) and an optional ``[operator]``
-_KEY = re.compile(rf"^({_NAME}(?:\.{_NAME}){{0,7}})(?:\[([^\[\]]{{0,20}})\])?$")
-_INTEGER = re.compile(r"^[+-]?\d{1,18}$")
+#: an integer's text: up to 19 digits, the int64 range's (checked after conversion)
+_INTEGER = re.compile(r"^[+-]?\d{1,19}$")
 _SCALAR_OPS = {"eq": "$eq", "ne": "$ne", "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
 _LIST_OPS = {"in": "$in", "nin": "$nin"}
 _TEXT_OPS = ("contains", "icontains", "startswith")
@@ -118,7 +116,9 @@ def _typed(
         if isinstance(value, int) and not isinstance(value, bool):
             return value
         if isinstance(value, str) and _INTEGER.match(value.strip()):
-            return int(value)
+            whole = int(value)
+            if INT64_MIN <= whole <= INT64_MAX:
+                return whole
     elif kind is Kind.NUMBER:
         if isinstance(value, int | float) and not isinstance(value, bool):
             return value
@@ -373,13 +373,11 @@ def parse_list_query(
             if key not in CONTROL_PARAMETERS:
                 raise _bad(f"unknown parameter {key[:40]!r}", key[:40])
             continue
-        match = _KEY.match(key)
-        field_spec = spec.field(match.group(1)) if match else None
-        if match is None or field_spec is None:
-            name = match.group(1) if match else key[:40]
+        name, op = spec.filter_key(key)
+        field_spec = spec.field(name)
+        if field_spec is None:
             allowed = ", ".join(sorted(spec.fields)) or "none"
-            raise _bad(f"cannot filter by {name!r}; allowed: {allowed}", name)
-        name, op = match.group(1), match.group(2)
+            raise _bad(f"cannot filter by {name[:40]!r}; allowed: {allowed}", name[:40])
         if value is None and op is None:
             continue
         stored = spec.stored_name(name)

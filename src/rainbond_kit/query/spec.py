@@ -14,6 +14,9 @@ from rainbond_kit.errors import BadRequestError
 __all__ = ["FieldSpec", "Kind", "QuerySpec", "parameter_error"]
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+_PLAIN = r"[A-Za-z_][A-Za-z0-9_-]{0,63}"
+#: a plain field name (``title``, nested ``address.city``) and an optional ``[operator]``
+_KEY = re.compile(rf"^({_PLAIN}(?:\.{_PLAIN}){{0,7}})(?:\[([^\[\]]{{0,20}})\])?$")
 
 
 class Kind(Enum):
@@ -74,6 +77,21 @@ class QuerySpec:
         if spec is None and self._open(name):
             return FieldSpec(Kind.ANY)
         return spec if name not in self.hidden else None
+
+    def filter_key(self, key: str) -> tuple[str, str | None]:
+        """A filter parameter -> (field name, operator or ``None``).
+
+        A declared name is taken whole first, then with an ``[op]`` suffix: every documented
+        name filters, whatever its ``data_key`` (``名称``, ``first name``, ``a[b]``); any other
+        must be a plain name (``_KEY``: the open fields of compat)."""
+        if key in self.fields:
+            return key, None
+        if key.endswith("]") and "[" in key:
+            name, op = key[:-1].rsplit("[", 1)
+            if name in self.fields and len(op) <= 20:
+                return name, op
+        match = _KEY.match(key)
+        return (match.group(1), match.group(2)) if match else (key, None)
 
     def stored_name(self, name: str) -> str:
         """The stored field of a documented name (``data_key`` -> attribute, ``id`` -> ``_id``)."""

@@ -24,6 +24,7 @@ from typing import Any
 import marshmallow as ma
 
 from rainbond_kit.data.epoch import from_millis
+from rainbond_kit.data.fields import CREATION_TIME, REMOVE_TIME, UPDATE_TIME, VERSION
 from rainbond_kit.errors import ConfigurationError, http_error
 from rainbond_kit.resource.decimals import to_decimal, to_decimal128
 
@@ -38,17 +39,47 @@ _REFUSED: tuple[tuple[type[ma.fields.Field[Any]], str], ...] = (
 )  # fmt: skip
 
 
+#: stored fields the kit manages: a field a client writes must not be stored under one (a
+#: ``remove_time`` soft-deleted the document it created, a ``_version`` forged its ETag)
+_MANAGED = frozenset({"_id", "id", CREATION_TIME, UPDATE_TIME, REMOVE_TIME, VERSION})
+#: response members the kit adds (the version travels as ``_version`` until the ETag is set)
+_ADDED = frozenset({"id", CREATION_TIME, UPDATE_TIME, VERSION})
+
+
 def check_storable(schema: type[ma.Schema] | ma.Schema, where: str = "") -> None:
-    """Refuse (``ConfigurationError`` naming the field) fields that cannot be stored exactly."""
+    """Refuse (``ConfigurationError`` naming the field) fields that cannot be stored exactly,
+    and top-level fields named like the fields the kit manages (:func:`_check_name`)."""
     instance = schema() if isinstance(schema, type) else schema
     for name, fld in instance.fields.items():
         path = f"{where}{name}"
+        if "." in name or name.startswith("$"):  # a path or an operator to MongoDB's updates
+            raise ConfigurationError(f"SCHEMA field {path!r}: no field name (use a data_key)")
+        if not where:
+            _check_name(name, fld)
         inner = _unwrap(fld)
         for kind, why in _REFUSED:
             if isinstance(inner, kind):
                 raise ConfigurationError(f"SCHEMA field {path!r}: {why}")
         if isinstance(inner, ma.fields.Nested):
             check_storable(inner.schema, f"{path}.")
+
+
+def _check_name(name: str, fld: ma.fields.Field[Any]) -> None:
+    """A client-written field stored under a managed name, a member named like one the kit
+    adds to responses under another attribute, or ``_version`` at all: ``ConfigurationError``.
+    A ``dump_only`` field under its own managed name (documenting ``creation_time``) is fine."""
+    key = fld.data_key or name
+    if VERSION in (name, key):
+        why = f"{VERSION!r} is the kit's write version"
+    elif name in _MANAGED and not fld.dump_only:
+        why = f"clients would write the kit-managed field {name!r}; make it dump_only"
+    elif key != name and key in _ADDED:
+        why = f"data_key {key!r} is a member the kit adds to every item"
+    elif key.startswith("$"):
+        why = f"{key!r}: names starting with $ are the list query's control parameters"
+    else:
+        return
+    raise ConfigurationError(f"SCHEMA field {name!r}: {why}")
 
 
 def _unwrap(fld: ma.fields.Field[Any]) -> ma.fields.Field[Any]:
@@ -190,8 +221,12 @@ def _converters(fld: ma.fields.Field[Any]) -> tuple[Convert, Convert | None]:
 
 def _datetime_public(fld: ma.fields.Field[Any]) -> Convert:
     def public(value: Any) -> Any:
+        stored = value
         if isinstance(value, int) and not isinstance(value, bool):
-            value = from_millis(value)
+            try:
+                value = from_millis(value)
+            except OverflowError:  # no datetime (another program's number): as stored
+                return stored
         if not isinstance(value, dt.datetime):  # written outside the kit: returned as stored
             return value
         return fld._serialize(value, None, None)
@@ -224,7 +259,12 @@ def _decimal_public(fld: ma.fields.Field[Any]) -> Convert:
         number = to_decimal(value)
         if not isinstance(number, decimal.Decimal):
             return value
-        return fld._serialize(number, None, None)
+        try:
+            return fld._serialize(number, None, None)
+        except decimal.DecimalException:
+            # written outside the kit with more digits than ``places`` leaves room for in the
+            # decimal context (a 500 on every read): its own digits, never rounded
+            return str(number) if getattr(fld, "as_string", False) else number
 
     return public
 

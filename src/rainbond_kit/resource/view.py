@@ -68,7 +68,7 @@ from rainbond_kit.resource.routes import (
 )
 from rainbond_kit.resource.sharding import shard_filter
 from rainbond_kit.resource.transitions import CurrentDocumentMixin, check_write, update_hook
-from rainbond_kit.resource.writes import merge_patch, replace_changes
+from rainbond_kit.resource.writes import merge_patch, replace_patch
 
 __all__ = ["ALL_OPERATIONS", "OPTIONAL_OPERATIONS", "ResourceView"]
 
@@ -221,11 +221,7 @@ class ResourceView(CurrentDocumentMixin, MethodView):
 
     def write_item(self, item_id: str, data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
         changes, current, version = update_hook(self, item_id, data, partial=partial)
-        if not partial:
-            sets, unsets = replace_changes(self._codec, changes)
-            check_write(self, current, sets, unsets)
-            return self._public(self._write(item_id, sets, unsets, None, version))
-        patch = merge_patch(self._codec, changes)
+        patch = (merge_patch if partial else replace_patch)(self._codec, changes)
         check_write(self, current, patch.sets, patch.unsets)
         doc = self._write(item_id, patch.sets, patch.unsets, patch.conditions(), version)
         not_objects = patch.not_objects(doc)

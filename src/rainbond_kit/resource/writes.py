@@ -5,7 +5,9 @@
   leaves out is kept (a client cannot read it back, so a returned item PUT back must not erase
   it). Server-managed fields (``dump_only`` fields,
   ``creation_time``, the owner/tenant fields stamped from the scope, anything outside the
-  schema) are kept.
+  schema) are kept. The same holds inside a ``Nested`` object whose schema has such members:
+  it is replaced member by member inside the stored object (set whole where none is stored,
+  as a PATCH); a list of objects is replaced whole.
 * **PATCH** is JSON Merge Patch (RFC 7396): members present are set, ``null`` removes a member,
   an object sent for a ``Nested`` field is merged into the stored one member by member
   (recursively); lists and other values replace. A required member cannot be removed (422).
@@ -24,7 +26,7 @@ from werkzeug.exceptions import UnprocessableEntity
 
 from rainbond_kit.resource.codec import Codec
 
-__all__ = ["MergePatch", "merge_patch", "replace_changes"]
+__all__ = ["MergePatch", "merge_patch", "replace_changes", "replace_patch"]
 
 Changes = tuple[dict[str, Any], set[str]]
 
@@ -37,6 +39,8 @@ class MergePatch:
     sets: dict[str, Any] = field(default_factory=dict)
     unsets: set[str] = field(default_factory=set)
     objects: dict[str, tuple[Codec, Mapping[str, Any]]] = field(default_factory=dict)
+    #: a PATCH (``null`` removes a member); else a PUT (``null`` is stored)
+    merge: bool = True
 
     def conditions(self) -> dict[str, Any]:
         """The filter conditions of the merge: each merged member is a stored object."""
@@ -53,10 +57,10 @@ class MergePatch:
         :raises UnprocessableEntity: a member set whole would lack a required member.
         """
         outer = [p for p in paths if not any(p.startswith(f"{q}.") for q in paths if q != p)]
-        done = MergePatch(dict(self.sets), set(self.unsets))
+        done = MergePatch(dict(self.sets), set(self.unsets), merge=self.merge)
         for path in outer:
             codec, value = self.objects[path]
-            missing = _missing(codec, value, f"{path}.")
+            missing = _missing(codec, value, f"{path}.") if self.merge else []
             if missing:
                 raise UnprocessableEntity(
                     f"{path} is not stored as an object, so the patch sets it whole; "
@@ -65,7 +69,7 @@ class MergePatch:
             inside = f"{path}."
             done.sets = {k: v for k, v in done.sets.items() if not k.startswith(inside)}
             done.unsets = {k for k in done.unsets if not k.startswith(inside)}
-            done.sets[path] = codec.store(_without_nulls(codec, value))
+            done.sets[path] = codec.store(_without_nulls(codec, value) if self.merge else value)
         done.objects = {
             p: v
             for p, v in self.objects.items()
@@ -128,3 +132,32 @@ def replace_changes(codec: Codec, loaded: Mapping[str, Any]) -> Changes:
         a for a, n in codec.nodes.items() if n.loadable and not n.write_only and a not in sets
     }
     return sets, unsets
+
+
+def replace_patch(codec: Codec, loaded: Mapping[str, Any], prefix: str = "") -> MergePatch:
+    """PUT as a :class:`MergePatch`: :func:`replace_changes`, except that a ``Nested`` object
+    whose schema keeps members (``load_only``, ``dump_only``, at any depth) is replaced member
+    by member inside the stored object (conditioned on it being one)."""
+    sets, unsets = replace_changes(codec, loaded)
+    patch = MergePatch(unsets={f"{prefix}{a}" for a in unsets}, merge=False)
+    for attr, value in sets.items():
+        node = codec.nodes.get(attr)
+        child = node.child if node is not None else None
+        path = f"{prefix}{attr}"
+        if child is not None and _keeps(child) and isinstance(loaded.get(attr), Mapping):
+            patch.objects[path] = (child, loaded[attr])
+            inner = replace_patch(child, loaded[attr], f"{path}.")
+            patch.sets.update(inner.sets)
+            patch.unsets |= inner.unsets
+            patch.objects.update(inner.objects)
+        else:
+            patch.sets[path] = value
+    return patch
+
+
+def _keeps(codec: Codec) -> bool:
+    """Whether a PUT keeps some stored member of ``codec``'s objects (at any depth)."""
+    return any(
+        not n.loadable or n.write_only or (n.child is not None and _keeps(n.child))
+        for n in codec.nodes.values()
+    )
