@@ -17,22 +17,19 @@ a date field match (or exclude) the whole day.
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bson import Decimal128, ObjectId
-
 from rainbond_kit.data.counting import COUNT_MODES, CountMode
-from rainbond_kit.data.documents import object_id
 from rainbond_kit.data.fields import UPDATE_TIME
 from rainbond_kit.errors import BadRequestError
 from rainbond_kit.query.cursor import decode_cursor
 from rainbond_kit.query.spec import FieldSpec, Kind, QuerySpec
 from rainbond_kit.query.spec import parameter_error as _bad
-from rainbond_kit.timeparse import day_range, parse_date
+from rainbond_kit.query.values import INTEGER_TEXT, as_list, coerce, parse_date_param, values_of
+from rainbond_kit.timeparse import day_range
 
 __all__ = ["CONTROL_PARAMETERS", "ListQuery", "parse_expand", "parse_list_query"]
 
@@ -40,11 +37,6 @@ CONTROL_PARAMETERS = (
     "$limit", "$offset", "$orderby", "$start_date", "$end_date", "$date_type",
     "$count", "$after", "$fields", "$expand",
 )  # fmt: skip
-MAX_VALUE_LENGTH = 1000
-MAX_LIST_LENGTH = 100
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-#: an integer's text: up to 19 digits, the int64 range's (checked after conversion)
-_INTEGER = re.compile(r"^[+-]?\d{1,19}$")
 _SCALAR_OPS = {"eq": "$eq", "ne": "$ne", "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
 _LIST_OPS = {"in": "$in", "nin": "$nin"}
 _TEXT_OPS = ("contains", "icontains", "startswith")
@@ -68,117 +60,6 @@ class ListQuery:
     count_limit: int = 1000
 
 
-def _scalar(value: Any, name: str) -> Any:
-    if isinstance(value, Mapping):
-        raise _bad(f"{name}: a filter value must be a plain value, not an object", name)
-    if isinstance(value, list):
-        raise _bad(f"{name}: nested lists are not allowed", name)
-    if isinstance(value, str) and len(value) > MAX_VALUE_LENGTH:
-        raise _bad(f"{name}: value longer than {MAX_VALUE_LENGTH} characters", name)
-    return value
-
-
-def _coerce(
-    value: Any, spec: FieldSpec, name: str, *, end: bool = False, zone: dt.tzinfo = dt.timezone.utc
-) -> Any:
-    """Coerce one client value to the field's kind (query-string values are strings); a
-    field with ``choices`` (an ``Enum``) accepts only those."""
-    typed = _typed(value, spec, name, end=end, zone=zone)
-    if spec.choices is not None and typed not in spec.choices:
-        allowed = ", ".join(str(c) for c in spec.choices)
-        raise _bad(f"{name}: expected one of {allowed}, got {str(value)[:40]!r}", name)
-    return typed
-
-
-def _decimal(value: Any) -> Decimal128 | None:
-    """A finite number (text, int or float) as an exact ``Decimal128``, else ``None``."""
-    try:
-        number = decimal.Decimal(value if isinstance(value, str) else repr(value))
-        return Decimal128(number) if number.is_finite() else None
-    except (decimal.DecimalException, ValueError):
-        return None
-
-
-def _typed(
-    value: Any, spec: FieldSpec, name: str, *, end: bool = False, zone: dt.tzinfo = dt.timezone.utc
-) -> Any:
-    value = _scalar(value, name)
-    if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
-        raise _bad(f"{name}: integer beyond the 64-bit range", name)
-    kind = spec.kind
-    if kind is Kind.ANY:
-        if value is None or isinstance(value, str | int | float | bool):
-            return value
-    elif kind is Kind.STRING:
-        if isinstance(value, str):
-            return value
-    elif kind is Kind.INTEGER:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, str) and _INTEGER.match(value.strip()):
-            whole = int(value)
-            if INT64_MIN <= whole <= INT64_MAX:
-                return whole
-    elif kind is Kind.NUMBER:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return value
-        if isinstance(value, str):
-            try:
-                number = float(value)
-            except ValueError:
-                pass
-            else:
-                if number == number and abs(number) != float("inf"):
-                    return number
-    elif kind is Kind.DECIMAL:
-        if isinstance(value, str | int | float) and not isinstance(value, bool):
-            exact = _decimal(value.strip() if isinstance(value, str) else value)
-            if exact is not None:
-                return exact
-    elif kind is Kind.BOOLEAN:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
-            return value.lower() in ("true", "1")
-    elif kind is Kind.DATETIME:
-        if isinstance(value, str | int) and not isinstance(value, bool):
-            return _date(str(value), name, end=end, zone=zone)
-    elif kind is Kind.OBJECTID and isinstance(value, str | ObjectId):
-        try:
-            return object_id(value)
-        except BadRequestError:
-            pass
-    raise _bad(f"{name}: expected {kind.value}, got {str(value)[:40]!r}", name)
-
-
-def _date(
-    text: str, name: str, *, end: bool = False, zone: dt.tzinfo = dt.timezone.utc
-) -> dt.datetime:
-    try:
-        return parse_date(text, end=end, zone=zone)
-    except BadRequestError as exc:
-        raise _bad(f"{name}: {exc.description}", name) from None
-
-
-def _as_list(value: Any, name: str) -> list[Any]:
-    """A list operator's values: a list as given, a text split on commas."""
-    if isinstance(value, list):
-        items = value
-    else:
-        items = value.split(",") if isinstance(value, str) else [_scalar(value, name)]
-    if len(items) > MAX_LIST_LENGTH:
-        raise _bad(f"{name}: at most {MAX_LIST_LENGTH} values", name)
-    return items
-
-
-def _values(value: Any, name: str) -> list[Any]:
-    """The values of one parameter: repeated (a list) or one."""
-    values = value if isinstance(value, list) else [value]
-    if len(values) > MAX_LIST_LENGTH:
-        raise _bad(f"{name}: at most {MAX_LIST_LENGTH} values", name)
-    return values
-
-
 def _default_op(spec: FieldSpec, value: Any) -> str:
     if spec.choices is not None:  # an Enum: the value itself, not a text search
         return "eq"
@@ -188,7 +69,7 @@ def _default_op(spec: FieldSpec, value: Any) -> str:
 
 
 def _text(op: str, value: Any, name: str) -> dict[str, Any] | None:
-    text = _coerce(value, FieldSpec(Kind.STRING), name)
+    text = coerce(value, FieldSpec(Kind.STRING), name)
     if not text.strip():
         return None  # the seed ignores blank text filters
     pattern = ("^" if op == "startswith" else "") + re.escape(text)
@@ -207,7 +88,7 @@ def _whole_days(items: list[Any], name: str, zone: dt.tzinfo) -> list[dict[str, 
     return [
         {"$gte": d[0], "$lte": d[1]}
         if d is not None
-        else {"$eq": _coerce(v, FieldSpec(Kind.DATETIME), name, zone=zone)}
+        else {"$eq": coerce(v, FieldSpec(Kind.DATETIME), name, zone=zone)}
         for v, d in zip(items, days, strict=True)
     ]
 
@@ -221,7 +102,7 @@ def _condition(
     alternative each); ``ne`` and ``nin`` exclude every value ("none of"); an empty list
     means "no condition".
     """
-    values = _values(value, name)
+    values = values_of(value, name)
     if not values:
         return []
     if op is None:  # each value with its field's default operator
@@ -230,7 +111,7 @@ def _condition(
             by_op.setdefault(_default_op(spec, v), []).append(v)
         return [c for o, vs in by_op.items() for c in _condition(name, o, vs, spec, zone)]
     if spec.kind is Kind.DATETIME and op in ("eq", "ne", "in", "nin"):
-        days = _whole_days(_as_list(value, name) if op in _LIST_OPS else values, name, zone)
+        days = _whole_days(as_list(value, name) if op in _LIST_OPS else values, name, zone)
         if days is not None and op in ("eq", "in"):
             return days
         if days is not None:
@@ -238,11 +119,11 @@ def _condition(
                 raise _bad(f"{name}[{op}]: exclude one calendar date at a time", name)
             return [{"$not": days[0]}]
     if op in _LIST_OPS:
-        items = _as_list(value, name)
-        return [{_LIST_OPS[op]: [_coerce(v, spec, name, zone=zone) for v in items]}]
+        items = as_list(value, name)
+        return [{_LIST_OPS[op]: [coerce(v, spec, name, zone=zone) for v in items]}]
     if op in _SCALAR_OPS:
         end = op in ("lte", "gt")
-        typed = [_coerce(v, spec, name, end=end, zone=zone) for v in values]
+        typed = [coerce(v, spec, name, end=end, zone=zone) for v in values]
         if len(typed) > 1 and op in ("eq", "ne"):
             return [{"$in" if op == "eq" else "$nin": typed}]
         if op == "ne":
@@ -261,7 +142,7 @@ def _int_param(params: Mapping[str, Any], name: str, default: int, minimum: int)
     if raw is None or raw == "":
         return default
     if isinstance(raw, bool) or not (
-        isinstance(raw, int) or (isinstance(raw, str) and _INTEGER.match(raw.strip()))
+        isinstance(raw, int) or (isinstance(raw, str) and INTEGER_TEXT.match(raw.strip()))
     ):
         raise _bad(f"{name} must be an integer", name)
     value = int(raw)
@@ -360,8 +241,8 @@ def parse_list_query(
         date_spec = spec.field(date_field)
         if date_spec is None or date_spec.kind not in (Kind.DATETIME, Kind.ANY):
             raise _bad(f"$date_type: {date_field[:40]!r} is not a date field", "$date_type")
-        low = _date(start, "$start_date", zone=zone)
-        high = _date(end, "$end_date", end=True, zone=zone)
+        low = parse_date_param(start, "$start_date", zone=zone)
+        high = parse_date_param(end, "$end_date", end=True, zone=zone)
         if low > high:
             raise _bad("$start_date is after $end_date", "$start_date")
         _add(conditions, extra, spec.stored_name(date_field), {"$gte": low, "$lte": high})

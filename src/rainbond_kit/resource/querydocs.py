@@ -14,7 +14,7 @@ from rainbond_kit.data.counting import COUNT_MODES
 from rainbond_kit.data.fields import UPDATE_TIME
 from rainbond_kit.i18n import DocText
 from rainbond_kit.query import FieldSpec, Kind, QuerySpec
-from rainbond_kit.query.parse import MAX_LIST_LENGTH, MAX_VALUE_LENGTH
+from rainbond_kit.query.values import MAX_LIST_LENGTH, MAX_VALUE_LENGTH
 
 __all__ = [
     "LIST_HELP",
