@@ -4,6 +4,7 @@ exactly ``schema.dump(loaded)``."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import bson
@@ -80,3 +81,38 @@ def test_fields_without_an_exact_bson_home_are_refused_by_name(field: Any) -> No
     nested = ma.Schema.from_dict({"item": ma.fields.Nested(schema)})
     with pytest.raises(ConfigurationError, match=r"'item\.price'"):
         check_storable(nested)
+
+
+@pytest.mark.parametrize(
+    ("schema", "named"),
+    [
+        (ma.Schema.from_dict({"title": ma.fields.String()})(unknown=ma.INCLUDE), "itself"),
+        (
+            ma.Schema.from_dict(
+                {"inner": ma.fields.Nested(ma.Schema.from_dict({"a": ma.fields.String()}),
+                                           unknown=ma.INCLUDE)}
+            ),
+            "'inner'",
+        ),
+        (
+            ma.Schema.from_dict(
+                {"inner": ma.fields.Nested(
+                    ma.Schema.from_dict({"a": ma.fields.String()})(unknown=ma.INCLUDE))}
+            ),
+            "inner",
+        ),
+    ],
+)  # fmt: skip
+def test_unknown_include_is_refused_at_any_depth(schema: Any, named: str) -> None:
+    """A schema (or nested one) that keeps unknown members would store a client's remove_time,
+    _version or any other field: refused at register() naming where."""
+    with pytest.raises(
+        ConfigurationError, match=f"SCHEMA (field )?{re.escape(named)}: unknown=INCLUDE"
+    ):
+        check_storable(schema)
+
+
+def test_exclude_and_raise_register() -> None:
+    """unknown=EXCLUDE (members dropped) and RAISE (the default: 422) are fine."""
+    for unknown in (ma.EXCLUDE, ma.RAISE):
+        check_storable(ma.Schema.from_dict({"title": ma.fields.String()})(unknown=unknown))

@@ -44,12 +44,17 @@ _REFUSED: tuple[tuple[type[ma.fields.Field[Any]], str], ...] = (
 _MANAGED = frozenset({"_id", "id", CREATION_TIME, UPDATE_TIME, REMOVE_TIME, VERSION})
 #: response members the kit adds (the version travels as ``_version`` until the ETag is set)
 _ADDED = frozenset({"id", CREATION_TIME, UPDATE_TIME, VERSION})
+_FREE = " would store members clients choose; declare them, or use a Dict field"
 
 
 def check_storable(schema: type[ma.Schema] | ma.Schema, where: str = "") -> None:
     """Refuse (``ConfigurationError`` naming the field) fields that cannot be stored exactly,
-    and top-level fields named like the fields the kit manages (:func:`_check_name`)."""
+    top-level fields named like the fields the kit manages (:func:`_check_name`), and
+    ``unknown=INCLUDE`` at any depth: it would store whatever members a client sends, a
+    ``remove_time`` or ``_version`` included (a free-form object is a ``Dict`` field)."""
     instance = schema() if isinstance(schema, type) else schema
+    if instance.unknown == ma.INCLUDE:
+        raise ConfigurationError(f"SCHEMA {where.rstrip('.') or 'itself'}: unknown=INCLUDE{_FREE}")
     for name, fld in instance.fields.items():
         path = f"{where}{name}"
         if "." in name or name.startswith("$"):  # a path or an operator to MongoDB's updates
@@ -61,6 +66,8 @@ def check_storable(schema: type[ma.Schema] | ma.Schema, where: str = "") -> None
             if isinstance(inner, kind):
                 raise ConfigurationError(f"SCHEMA field {path!r}: {why}")
         if isinstance(inner, ma.fields.Nested):
+            if inner.unknown == ma.INCLUDE:
+                raise ConfigurationError(f"SCHEMA field {path!r}: unknown=INCLUDE{_FREE}")
             check_storable(inner.schema, f"{path}.")
 
 
