@@ -317,3 +317,30 @@ def test_money_is_exact_and_references_expand(client: FlaskClient) -> None:
     assert expanded["items"][0]["product_id"]["id"] == dime["id"]
     assert expanded["items"][0]["product_id"]["price"] == "0.10"
     assert client.get(f"{ORDERS}?$expand=nope").status_code == 400
+
+
+def test_an_action_retried_with_its_idempotency_key_runs_once(client: FlaskClient) -> None:
+    """POST /products/<id>/reserve twice with one Idempotency-Key takes the stock once and
+    replays the first answer; the key with another body is a 422 and takes nothing; the
+    OpenAPI document offers the header on POST actions, not on GET ones."""
+    import uuid
+
+    product = _product(client, stock=10)
+    url = f"/api/v1/products/{product['id']}/reserve"
+    headers = {"Idempotency-Key": uuid.uuid4().hex}
+    first = client.post(url, json={"quantity": 3}, headers=headers)
+    again = client.post(url, json={"quantity": 3}, headers=headers)
+    assert (first.status_code, again.status_code) == (200, 200), first.get_json()
+    assert "Idempotent-Replayed" not in first.headers
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json() == first.get_json()
+    assert client.get(f"/api/v1/products/{product['id']}").get_json()["stock"] == 7
+    other = client.post(url, json={"quantity": 4}, headers=headers)
+    assert other.status_code == 422, other.get_json()
+    assert client.get(f"/api/v1/products/{product['id']}").get_json()["stock"] == 7
+    paths = client.get("/openapi.json").get_json()["paths"]
+    reserve = paths["/api/v1/products/{item_id}/reserve"]["post"]
+    assert "Idempotency-Key" in [p.get("name") for p in reserve["parameters"]]
+    assert "Idempotent-Replayed" in reserve["responses"]["200"]["headers"]
+    report = paths["/api/v1/orders/report"]["get"]
+    assert "Idempotency-Key" not in [p.get("name") for p in report.get("parameters", [])]

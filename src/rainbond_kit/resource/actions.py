@@ -45,6 +45,7 @@ from flask_smorest import Blueprint
 
 from rainbond_kit.data.versioned import version_of
 from rainbond_kit.errors import ConfigurationError, PreconditionFailedError
+from rainbond_kit.idempotency import idempotent
 from rainbond_kit.resource.codec import Codec, codec_for
 from rainbond_kit.resource.errordocs import resource_errors
 from rainbond_kit.resource.etags import refuse_none_match
@@ -226,13 +227,14 @@ def register_actions(
     """
     for spec, func in actions_of(cls).values():
         verb = _verb(blp, cls, spec, func, out)
-        document_action(cls, name, verb, spec.name, item=spec.item)
+        document_action(cls, name, verb, spec.name, item=spec.item, method=spec.method)
         tag = re.sub(r"[^a-zA-Z0-9]", "_", spec.name)
         endpoint = f"{name}{'Item' if spec.item else ''}Action_{tag}_{spec.method.lower()}"
         rule = f"{base}/<item_id>/{spec.name}" if spec.item else f"{base}/{spec.name}"
         members = {
             **attrs,
-            "decorators": [*cls.decorators, *access_decorators(cls, codes=spec.code)],
+            # Idempotency-Key on POST/PATCH actions, inside the permission check
+            "decorators": [idempotent, *cls.decorators, *access_decorators(cls, codes=spec.code)],
             spec.method.lower(): verb,
         }
         add_view(blp, cls, endpoint, rule, members)

@@ -26,6 +26,7 @@ import marshmallow as ma
 
 from rainbond_kit.data.counting import COUNT_MODES
 from rainbond_kit.i18n import DocText
+from rainbond_kit.idempotency import METHODS as IDEMPOTENT_METHODS
 from rainbond_kit.query import QuerySpec
 from rainbond_kit.resource.querydocs import (
     LIST_HELP,
@@ -206,7 +207,7 @@ def _headers(cls: type[ResourceView], op: str) -> dict[str, dict[str, Any]]:
         )
     if op in ("create", "upload"):
         found["Location"] = (DocText("the new document's URL"), {"type": "string"}, True)
-    if op in ("create", "update", "batch"):
+    if op in ("create", "update", "batch", "idempotent action"):
         found["Idempotent-Replayed"] = (
             DocText(
                 "`true`: the stored response to an earlier request with this `Idempotency-Key`"
@@ -276,10 +277,17 @@ def document_operations(
 
 
 def document_action(
-    cls: type[ResourceView], name: str, verb: Callable[..., Any], action: str, *, item: bool
+    cls: type[ResourceView],
+    name: str,
+    verb: Callable[..., Any],
+    action: str,
+    *,
+    item: bool,
+    method: str = "POST",
 ) -> None:
     """Document an action's verb: ``operationId`` (``payOrder``, ``reportOrders``), the summary
-    and description from its docstring, ``If-Match`` on ``ETAG`` item actions, rate headers."""
+    and description from its docstring, ``If-Match`` on ``ETAG`` item actions,
+    ``Idempotency-Key`` on ``POST``/``PATCH`` actions, rate headers."""
     one, many = resource_nouns(cls, name)
     camel = re.sub(r"[-_]+([a-zA-Z0-9])", lambda m: m.group(1).upper(), action)
     text = (verb.__doc__ or "").strip()
@@ -293,7 +301,10 @@ def document_action(
         manual["description"] = inspect.cleandoc(description)
     if cls.ETAG and item:
         manual["parameters"] = [*manual.get("parameters", []), dict(_IF_MATCH)]
-    headers = _headers(cls, "action")
+    keyed = method in IDEMPOTENT_METHODS
+    if keyed:
+        manual["parameters"] = [*manual.get("parameters", []), dict(_IDEMPOTENCY_KEY)]
+    headers = _headers(cls, "idempotent action" if keyed else "action")
     for code, responses in doc.get("response", {}).get("responses", {}).items():
         if 200 <= int(code) < 300:
             for response in responses:
