@@ -120,6 +120,35 @@ def test_nul_in_a_json_key_is_a_400_and_changes_nothing(
     _no_error_logs(caplog)
 
 
+def test_nul_in_a_form_key_stored_raw_is_a_400_and_stores_nothing(
+    rainbond_settings: Settings, seed_docs: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A compat view that stores ``param_form`` as sent (no JSON body loader on the way): a
+    form key with a NUL character made pymongo's ``InvalidDocument`` a 500 with an ERROR log;
+    the store's error translation makes it a 400 envelope, nothing stored."""
+    app = Flask("seed_form_probe")
+    app.config["TESTING"] = True
+    RainbondKit(app, settings=rainbond_settings)
+
+    @app.post("/form")
+    def form() -> Any:
+        db = DBConnect(db=rainbond_settings.mongo.database, collection="seed")
+        return {"new_id": db.write_one_docu(docu=Parameter(request).param_form)}
+
+    try:
+        client = app.test_client()
+        assert client.post("/form", data={"n": "1"}).status_code == 200  # control
+        before = seed_docs()
+        message = _refused(client.post("/form", data={"a\x00b": "x"}), 400)["message"]
+        assert message == (
+            "the document cannot be stored: a key holds a NUL character or a value has no BSON form"
+        )
+        assert seed_docs() == before == [{"n": "1"}]
+        _no_error_logs(caplog)
+    finally:
+        RainbondKit.shutdown(app)
+
+
 NON_FINITE = ["NaN", "Infinity", "-Infinity", "1e400", "-1e999", "[1, 2e308]"]
 
 

@@ -28,6 +28,7 @@ import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
+import bson.errors
 import pymongo
 import pymongo.errors
 import redis.exceptions
@@ -206,7 +207,8 @@ def store_errors(
     Text with a lone surrogate (``"\\ud800"`` in JSON) cannot become BSON: a 400 too. A value
     BSON cannot hold (an integer beyond 64 bits, a date outside years 1-9999 once in UTC) is
     a 422, as is a document over MongoDB's 16 MiB once encoded (a JSON body under the size
-    limit can grow past it: a long array of small numbers). An error pymongo's ``with_transaction`` retries (``TransientTransactionError``)
+    limit can grow past it: a long array of small numbers). Any other document BSON refuses (a
+    key with a NUL character from a form, a value of no BSON type) is a 400. An error pymongo's ``with_transaction`` retries (``TransientTransactionError``)
     passes through unchanged (unless ``retried_pass=False``): the transaction's own block
     translates it when the retries end.
     """
@@ -221,6 +223,10 @@ def store_errors(
     except pymongo.errors.DocumentTooLarge:
         raise http_error(
             422, "the document is larger than MongoDB stores (16 MiB of BSON)"
+        ) from None
+    except bson.errors.InvalidDocument:  # what reached the store without the JSON body loader
+        raise BadRequestError(
+            "the document cannot be stored: a key holds a NUL character or a value has no BSON form"
         ) from None
     except STORE_ERRORS as exc:
         if _retried(exc) and retried_pass:
