@@ -453,6 +453,41 @@ def test_a_document_too_large_for_mongodb_is_422_in_a_resource(
     _no_error_logs(caplog)
 
 
+def test_a_document_too_large_in_a_batch_is_its_operations_422_and_never_logged(
+    rainbond_settings: Settings,
+    mongo_client: MongoClient,
+    mongo_db_name: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """In a batch the server refuses the oversized create (write error 10334): that operation
+    answers the same 422 as a single create, the others run, and no log line carries the
+    client's document (the driver's error details hold all of it: a 19 MB log line)."""
+    from rainbond_kit.resource import ALL_OPERATIONS
+
+    resource = make_resource(
+        NumbersSchema, collection="numbers", OPERATIONS=ALL_OPERATIONS | {"batch"}
+    )
+    app = serve(rainbond_settings, resource)
+    try:
+        client = app.test_client()
+        body = (
+            '{"operations": [{"op": "create", "data": {"nums": [7]}},'
+            f' {{"op": "create", "data": {{"nums": {HUGE_ARRAY}}}}}]}}'
+        )
+        caplog.set_level("DEBUG")
+        response = post_json(client, "/things/batch", body)
+        assert response.status_code == 207, response.get_json()
+        results = response.get_json()["results"]
+        assert [r["status"] for r in results] == [201, 422]
+        assert results[1]["error"]["message"] == TOO_LARGE
+        stored = list(mongo_client[mongo_db_name]["numbers"].find({}, {"_id": 0, "nums": 1}))
+        assert stored == [{"nums": [7]}]
+        assert max(len(r.getMessage()) for r in caplog.records) < 2000
+    finally:
+        RainbondKit.shutdown(app)
+    _no_error_logs(caplog)
+
+
 def test_a_document_too_large_for_mongodb_is_422_through_compat(
     seed_app: Flask, seed_docs: Any, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -25,6 +25,7 @@ import pymongo.errors
 from pymongo.collection import Collection
 
 from rainbond_kit.data.fields import REMOVE_TIME, stored_name
+from rainbond_kit.data.store_errors import server_message as _message
 
 __all__ = [
     "CONFLICT_CODES",
@@ -111,12 +112,6 @@ def supported_sorts(
     return frozenset(f for f in sortable if stored.get(f, stored_name(f)) in leading)
 
 
-def _first_line(exc: pymongo.errors.PyMongoError) -> str:
-    details = getattr(exc, "details", None)
-    message = details.get("errmsg") if isinstance(details, Mapping) else None
-    return " ".join(str(message or exc).split())[:300]
-
-
 def build_index(collection: Collection[Any], model: pymongo.IndexModel) -> tuple[IndexStatus, str]:
     """Create one index; return its status and, unless built, why (one line).
 
@@ -125,20 +120,20 @@ def build_index(collection: Collection[Any], model: pymongo.IndexModel) -> tuple
     try:
         collection.create_indexes([model])
     except pymongo.errors.DuplicateKeyError as exc:
-        return "conflict", f"existing documents violate it: {_first_line(exc)}"
+        return "conflict", f"existing documents violate it: {_message(exc)}"
     except (pymongo.errors.ConnectionFailure, pymongo.errors.ExecutionTimeout) as exc:
         raise StoreDown(type(exc).__name__) from exc
     except pymongo.errors.OperationFailure as exc:
         if exc.code == _DUPLICATE_KEY:
-            return "conflict", f"existing documents violate it: {_first_line(exc)}"
+            return "conflict", f"existing documents violate it: {_message(exc)}"
         if exc.code in CONFLICT_CODES:
             return (
                 "conflict",
-                f"an index of that name exists with other keys or options: {_first_line(exc)}",
+                f"an index of that name exists with other keys or options: {_message(exc)}",
             )
-        return "error", f"MongoDB refused it (code {exc.code}): {_first_line(exc)}"
+        return "error", f"MongoDB refused it (code {exc.code}): {_message(exc)}"
     except pymongo.errors.PyMongoError as exc:
-        return "error", f"{type(exc).__name__}: {_first_line(exc)}"
+        return "error", f"{type(exc).__name__}: {_message(exc)}"
     return "built", ""
 
 

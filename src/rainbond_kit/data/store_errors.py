@@ -45,9 +45,12 @@ from rainbond_kit.errors import (
 
 __all__ = [
     "STORE_ERRORS",
+    "TOO_LARGE_MESSAGE",
     "TRANSACTIONS_NEED_A_REPLICA_SET",
+    "brief",
     "duplicate_key_error",
     "http_error_for",
+    "server_message",
     "store_errors",
 ]
 
@@ -63,6 +66,10 @@ _AUTH_CODES = {13, 18}  # Unauthorized, AuthenticationFailed: a deployment probl
 _EXECUTION_TIMEOUT = 50  # MaxTimeMSExpired: the server stopped the query at its maxTimeMS
 DUPLICATE_KEY_MESSAGE = "a document with the same unique key exists"
 REJECTED_QUERY_MESSAGE = "the database rejected the query"
+TOO_LARGE_MESSAGE = "the document is larger than MongoDB stores (16 MiB of BSON)"
+#: BSONObjectTooLarge and the older "object to insert too large" codes: a write error of a
+#: batch's operation (a single write is refused by pymongo itself: ``DocumentTooLarge``)
+_TOO_LARGE_CODES = frozenset({10334, 17419, 17420})
 QUERY_TIMEOUT_MESSAGE = (
     "the query took longer than the server-side time limit (MONGODB_QUERY_TIMEOUT_MS); "
     "narrow the filter or page with $after"
@@ -141,6 +148,20 @@ def _duplicate_details(exc: BaseException) -> Mapping[str, Any] | None:
     return None
 
 
+def server_message(exc: BaseException) -> str:
+    """The server's message of a driver error on one line, at most 300 characters; never its
+    details (a write error's carry the client's whole document, a duplicate key's the values)."""
+    details = getattr(exc, "details", None)
+    message = details.get("errmsg") if isinstance(details, Mapping) else None
+    return " ".join(str(message or exc).split())[:300]
+
+
+def brief(exc: BaseException) -> str:
+    """A driver error for a log line: its type, code and :func:`server_message`."""
+    code = getattr(exc, "code", None)
+    return f"{type(exc).__name__}{f' (code {code})' if code is not None else ''}: {server_message(exc)}"
+
+
 def http_error_for(
     exc: BaseException,
     *,
@@ -161,26 +182,29 @@ def http_error_for(
     ``unavailable`` replaces that message (compat keeps the original package's wording).
     """
     if _retried(exc):  # retries ended (or a transaction outside with_transaction)
-        log.info("transaction conflict: %s", exc)
+        log.info("transaction conflict: %s", brief(exc))
         return ConflictError(TRANSACTION_CONFLICT)
     details = _duplicate_details(exc)
     if details is not None:
-        log.info("duplicate key: %s", details)
+        log.info("duplicate key: %s", brief(exc))
         return duplicate_key_error(details, indexes=indexes, readable=readable, names=names)
     if (
         isinstance(exc, pymongo.errors.OperationFailure)
         and exc.code == _ILLEGAL_OPERATION
         and "transaction" in str(exc).lower()
     ):
-        log.warning("transaction refused: %s", exc)
+        log.warning("transaction refused: %s", brief(exc))
         return ServiceUnavailableError(TRANSACTIONS_NEED_A_REPLICA_SET)
     if isinstance(exc, pymongo.errors.ExecutionTimeout) or (
         isinstance(exc, pymongo.errors.OperationFailure) and exc.code == _EXECUTION_TIMEOUT
     ):
-        log.warning("query stopped at its time limit: %s", exc)
+        log.warning("query stopped at its time limit: %s", brief(exc))
         return ServiceUnavailableError(QUERY_TIMEOUT_MESSAGE)
+    if isinstance(exc, pymongo.errors.OperationFailure) and exc.code in _TOO_LARGE_CODES:
+        log.info("document too large: %s", brief(exc))
+        return http_error(422, TOO_LARGE_MESSAGE)
     if isinstance(exc, pymongo.errors.OperationFailure) and exc.code not in _AUTH_CODES:
-        log.warning("query rejected: %s", exc)
+        log.warning("query rejected: %s", brief(exc))
         return BadRequestError(REJECTED_QUERY_MESSAGE)
     if isinstance(exc, pymongo.errors.PyMongoError):
         default = "mongodb"
@@ -189,7 +213,7 @@ def http_error_for(
     else:
         return None
     name = store or default
-    log.warning("%s unavailable: %s: %s", name, type(exc).__name__, exc)
+    log.warning("%s unavailable: %s", name, brief(exc))
     return ServiceUnavailableError(unavailable or f"{name} is unavailable")
 
 
@@ -221,9 +245,7 @@ def store_errors(
             422, "a value is out of range (64-bit integers, dates in years 1-9999 UTC)"
         ) from None
     except pymongo.errors.DocumentTooLarge:
-        raise http_error(
-            422, "the document is larger than MongoDB stores (16 MiB of BSON)"
-        ) from None
+        raise http_error(422, TOO_LARGE_MESSAGE) from None
     except bson.errors.InvalidDocument:  # what reached the store without the JSON body loader
         raise BadRequestError(
             "the document cannot be stored: a key holds a NUL character or a value has no BSON form"
