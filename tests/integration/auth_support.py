@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pymongo
 import pytest
 from flask import Flask, jsonify
+from flask.testing import FlaskClient
 from flask.views import MethodView
 
 from rainbond_kit.auth import (
@@ -31,6 +33,19 @@ from tests.conftest import KitAppFactory
 SECRET = PUBLIC_SECRET
 REDIS_DB = PUBLIC_REDIS_DB
 CENTER, PERM = "图书中心", "图书管理"
+
+
+@dataclass
+class Caller:
+    """One user of the auth center: requests with their token."""
+
+    name: str
+    token: str
+    client: FlaskClient
+
+    def __call__(self, method: str, url: str, **kwargs: Any) -> Any:
+        headers = {"token": self.token, **kwargs.pop("headers", {})}
+        return self.client.open(url, method=method, headers=headers, **kwargs)
 
 
 def auth_env(mongo_db_name: str, **extra: str) -> dict[str, str]:

@@ -5,13 +5,11 @@ and ``"batch"``; plus ``PUT`` with ``If-None-Match: *`` needing the create code.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pymongo
 import pytest
 from bson import ObjectId
-from flask.testing import FlaskClient
 from flask_smorest import Blueprint
 
 from rainbond_kit import RainbondKit, get_api
@@ -25,19 +23,13 @@ from tests.integration.auth_support import (  # noqa: F401 - fixture
     auth_center_fixture,
     unique_name,
 )
+from tests.integration.auth_support import Caller as BaseCaller
 from tests.integration.contract_support import make_resource
 from tests.integration.test_contract_access import ExposedSchema
 
 
-@dataclass
-class Caller:
-    name: str
-    token: str
-    client: FlaskClient
-
-    def __call__(self, method: str, url: str, **kwargs: Any) -> Any:
-        headers = {"token": self.token, **kwargs.pop("headers", {})}
-        return self.client.open(url, method=method, headers=headers, **kwargs)
+class Caller(BaseCaller):
+    """A user, with the requests this module sends most."""
 
     def batch(self, *ops: dict[str, Any]) -> list[dict[str, Any]]:
         response = self("POST", "/things/batch", json={"ordered": False, "operations": ops})

@@ -11,7 +11,6 @@ import marshmallow as ma
 import pymongo
 import pytest
 from bson import ObjectId
-from flask.testing import FlaskClient
 from flask_smorest import Blueprint
 
 from rainbond_kit import RainbondKit, get_api
@@ -21,6 +20,7 @@ from tests.integration.auth_support import (  # noqa: F401 - fixture
     CENTER,
     PERM,
     AuthCenter,
+    Caller,
     auth_center_fixture,
     unique_name,
 )
@@ -40,17 +40,6 @@ class ExposedSchema(TitleSchema):
 
 
 ALL_CODES = [1, 2, 4, 8]
-
-
-@dataclass
-class Caller:
-    name: str
-    token: str
-    client: FlaskClient
-
-    def __call__(self, method: str, url: str, **kwargs: Any) -> Any:
-        headers = {"token": self.token, **kwargs.pop("headers", {})}
-        return self.client.open(url, method=method, headers=headers, **kwargs)
 
 
 @dataclass

@@ -12,7 +12,6 @@ import marshmallow as ma
 import pymongo
 import pytest
 from bson import ObjectId
-from flask.testing import FlaskClient
 from flask_smorest import Blueprint
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -38,6 +37,7 @@ from tests.integration.auth_support import (  # noqa: F401 - fixture
     auth_center_fixture,
     unique_name,
 )
+from tests.integration.auth_support import Caller as BaseCaller
 
 Collection = pymongo.collection.Collection[dict[str, Any]]
 
@@ -136,15 +136,8 @@ class SoftEtagFiles(FileResource):
     ETAG = True
 
 
-@dataclass
-class Caller:
-    name: str
-    token: str
-    client: FlaskClient
-
-    def __call__(self, method: str, url: str, **kwargs: Any) -> Any:
-        headers = {"token": self.token, **kwargs.pop("headers", {})}
-        return self.client.open(url, method=method, headers=headers, **kwargs)
+class Caller(BaseCaller):
+    """A user, with the requests this module sends most."""
 
     def upload(self, url: str, content: bytes, fields: tuple[tuple[str, str], ...] = ()) -> Any:
         body, content_type = multipart(content, fields=fields)
