@@ -47,6 +47,23 @@ def procfile_web(project: Path) -> str:
     return web
 
 
+def web_argv(project: Path) -> list[str]:
+    """The Procfile's ``web:`` command as a platform runs it: under a shell, ``exec``-ed."""
+    return ["/bin/sh", "-c", f"exec {procfile_web(project)}"]
+
+
+def start_web(project: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    """Start the Procfile's ``web:`` command in ``project`` with ``env`` (output piped)."""
+    return subprocess.Popen(
+        web_argv(project),
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def wait_healthy(proc: subprocess.Popen[str], url: str, timeout: float = 60) -> bool:
     """Poll ``url`` until it answers 200 or the process exits."""
     deadline = time.monotonic() + timeout

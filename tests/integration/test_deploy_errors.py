@@ -14,7 +14,7 @@ import pytest
 
 from rainbond_kit.embedded import free_port
 
-from .deploy_support import ROOT, clean_env, component, procfile_web, wait_healthy
+from .deploy_support import ROOT, clean_env, component, wait_healthy, web_argv
 
 pytestmark = pytest.mark.slow
 
@@ -124,7 +124,7 @@ def test_component_gunicorn_reports_one_line(
 ) -> None:
     """The scaffold's Procfile command stops once: one line naming the variable, exit 2."""
     result = subprocess.run(
-        ["/bin/sh", "-c", f"exec {procfile_web(project)}"],
+        web_argv(project),
         cwd=project,
         env=clean_env(**{"WEB_CONCURRENCY": "2", **env}),
         capture_output=True,

@@ -9,7 +9,7 @@ import pytest
 
 from rainbond_kit.embedded import free_port
 
-from .deploy_support import ROOT, clean_env, component, procfile_web, wait_healthy
+from .deploy_support import ROOT, clean_env, component, wait_healthy, web_argv
 
 pytestmark = pytest.mark.slow
 
@@ -42,5 +42,5 @@ def test_procfile_command_serves_on_underscore_port(
     project = component(tmp_path)
     port = free_port()
     env = clean_env(_PORT=str(port), MONGODB_URI=mongo_uri, MONGODB_DB=mongo_db_name)
-    stderr = _serve(["/bin/sh", "-c", f"exec {procfile_web(project)}"], project, env, port)
+    stderr = _serve(web_argv(project), project, env, port)
     assert f"Listening at: http://0.0.0.0:{port}" in stderr

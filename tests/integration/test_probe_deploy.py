@@ -30,7 +30,7 @@ from rainbond_kit.errors import ConfigurationError
 from rainbond_kit.redis_client import connect_redis
 from rainbond_kit.settings import Settings
 
-from .deploy_support import clean_env, component, procfile_web, wait_healthy
+from .deploy_support import clean_env, component, start_web, wait_healthy, web_argv
 
 #: a password using every character a URL treats specially, a space and a plus among them
 SPECIAL_PASSWORD = "p@ss w:rd/%2B+?#&="
@@ -109,7 +109,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _start(project: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["/bin/sh", "-c", f"exec {procfile_web(project)}"],
+        web_argv(project),
         cwd=project,
         env=clean_env(**{"WEB_CONCURRENCY": "2", "_PORT": str(free_port()), **env}),
         capture_output=True,
@@ -246,14 +246,7 @@ def test_component_serves_with_rainbond_6_variables_and_special_credentials(
         REDIS_PASS=SPECIAL_PASSWORD,
         WEB_CONCURRENCY="2",
     )
-    proc = subprocess.Popen(
-        ["/bin/sh", "-c", f"exec {procfile_web(project)}"],
-        cwd=project,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_web(project, env)
     base = f"http://127.0.0.1:{port}"
     try:
         assert wait_healthy(proc, f"{base}/readyz", timeout=120), proc.poll()

@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 
 from rainbond_kit.embedded import free_port
+from tests.integration.deploy_support import start_web
 
 pytestmark = pytest.mark.slow
 
@@ -262,11 +263,6 @@ def _wait_ready(proc: subprocess.Popen[str], url: str, timeout: float = 180) -> 
 @pytest.fixture
 def served(component_bin: Path, project: Path, mongo_uri: str, mongo_db_name: str) -> Iterator[str]:
     """The Procfile's `web:` command running under a shell, on a free PORT; yields the base URL."""
-    (web,) = [
-        line.removeprefix("web:").strip()
-        for line in (project / "Procfile").read_text().splitlines()
-        if line.startswith("web:")
-    ]
     port = free_port()
     env = _clean_env(
         PATH=f"{component_bin}{os.pathsep}{os.environ['PATH']}",
@@ -275,14 +271,7 @@ def served(component_bin: Path, project: Path, mongo_uri: str, mongo_db_name: st
         MONGODB_DB=mongo_db_name,
         WEB_CONCURRENCY="2",
     )
-    proc = subprocess.Popen(
-        ["/bin/sh", "-c", f"exec {web}"],
-        cwd=project,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_web(project, env)
     base = f"http://127.0.0.1:{port}"
     if not _wait_ready(proc, f"{base}/readyz"):
         proc.kill()
